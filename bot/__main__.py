@@ -1,0 +1,51 @@
+"""Entry point: `python -m bot [serve | import FILE | db upgrade]` (serve is the default)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+from bot.settings import Settings, SettingsError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Pacekeeper, the strategy-execution Slack bot")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("serve", help="run the bot (the local sandbox when SLACK_BOT_TOKEN is not set)")
+    importing = commands.add_parser("import", help="create or update units and measures from a CSV file")
+    importing.add_argument("file", type=Path)
+    db = commands.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade"])
+    args = parser.parse_args(argv)
+
+    load_dotenv()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"pacekeeper: configuration error: {error}", file=sys.stderr)
+        return 2
+
+    if args.command == "db":
+        from storage.db import upgrade
+
+        upgrade(settings.database_url)
+        print("database is up to date")
+        return 0
+    if args.command == "import":
+        from bot.cli import run_import
+
+        return asyncio.run(run_import(settings, args.file))
+    from bot.serve import serve
+
+    asyncio.run(serve(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""The app factory: `create_app(settings, ...)` builds the Bolt AsyncApp with every feature registered."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.engine import Engine
+
+from bot.context import Deps
+from bot.settings import Settings
+from bot.slack_client import make_web_client
+from storage.types import utcnow
+
+Listener = Callable[..., Awaitable[Any]]
+
+
+class InFlight:
+    """Counts listener runs still going after their ack, so shutdown and tests can wait for them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def __enter__(self) -> None:
+        self.count += 1
+        self._idle.clear()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.count -= 1
+        if self.count == 0:
+            self._idle.set()
+
+    async def wait_idle(self, timeout: float) -> bool:
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+            return True
+        except TimeoutError:
+            return False
+
+
+class PacekeeperApp(AsyncApp):
+    """An AsyncApp that carries its dependencies, records what it listens to (checked against the
+    manifest by a test), and tracks listener runs in flight."""
+
+    def __init__(self, *, deps: Deps, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.deps = deps
+        self.inflight = InFlight()
+        self.registered: dict[str, set[str]] = defaultdict(set)
+        self.subcommands: dict[str, Listener] = {}
+
+    def _tracked(self, kind: str, constraint: object, register: Callable[[Listener], Any]) -> Callable[[Listener], Any]:
+        self.registered[kind].add(str(constraint))
+
+        def decorate(func: Listener) -> Any:
+            @functools.wraps(func)
+            async def tracked(**kwargs: Any) -> Any:
+                with self.inflight:
+                    return await func(**kwargs)
+
+            register(tracked)
+            return func
+
+        return decorate
+
+    def command(self, command: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return self._tracked("command", command, super().command(command, *args, **kwargs))
+
+    def event(self, event: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return self._tracked("event", event, super().event(event, *args, **kwargs))
+
+    def action(self, constraints: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return self._tracked("action", constraints, super().action(constraints, *args, **kwargs))
+
+    def view(self, constraints: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return self._tracked("view", constraints, super().view(constraints, *args, **kwargs))
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: Engine,
+    client: AsyncWebClient | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> PacekeeperApp:
+    from bot import errors, home
+    from commands import measure, router, structure
+
+    client = client or make_web_client(settings)
+    deps = Deps(settings=settings, engine=engine, client=client, clock=clock)
+    app = PacekeeperApp(
+        deps=deps,
+        client=client,
+        signing_secret=settings.signing_secret,
+        logger=logging.getLogger("pacekeeper.bolt"),
+        process_before_response=False,
+    )
+    for feature in (errors, router, measure, structure, home):
+        feature.register(app)
+    return app

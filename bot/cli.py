@@ -1,0 +1,52 @@
+"""The one-shot commands behind `python -m bot import …`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.sandbox import sandbox_directory
+from bot.settings import Settings
+from bot.slack_client import make_web_client
+from commands.importer import ImportRow, apply_rows, people_errors, read_rows, resolve_people
+from commands.parsing import InputError
+from storage.db import create_db_engine, session_scope, upgrade
+
+
+async def run_import(settings: Settings, path: Path) -> int:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        return _fail(f"cannot read {path}: {error}")
+    rows, errors = read_rows(text)
+    if errors:
+        return _fail("Nothing was imported; fix these rows and run it again:\n" + "\n".join(errors))
+    if settings.sandbox:  # no Slack: people are looked up in the sandbox's demo directory
+        async with sandbox_directory(settings) as client:
+            return await _import(settings, rows, client)
+    return await _import(settings, rows, make_web_client(settings))
+
+
+async def _import(settings: Settings, rows: list[ImportRow], client: AsyncWebClient) -> int:
+    users, unknown = await resolve_people(client, [ref for row in rows for ref in row.people.values()])
+    problems = people_errors(rows, unknown)
+    if problems:
+        return _fail("Nothing was imported; fix these rows and run it again:\n" + "\n".join(problems))
+    upgrade(settings.database_url)
+    engine = create_db_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            report = apply_rows(session=session, rows=rows, users=users)
+    except InputError as error:
+        return _fail(f"Nothing was imported: {error}")
+    finally:
+        engine.dispose()
+    print(report.summary())
+    return 0
+
+
+def _fail(message: str) -> int:
+    print(message, file=sys.stderr)
+    return 1

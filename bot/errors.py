@@ -1,0 +1,29 @@
+"""The one error handler: logs with a short id and tells the person on the right surface."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from bot.app import PacekeeperApp
+from bot.surfaces import tell
+
+log = logging.getLogger("pacekeeper.errors")
+
+
+def register(app: PacekeeperApp) -> None:
+    async def handle_error(error: Exception, body: dict[str, Any]) -> None:
+        error_id = uuid.uuid4().hex[:8]
+        kind = body.get("type") or body.get("command") or "request"
+        log.error("error %s while handling %s: %r", error_id, kind, error, exc_info=error)
+        user_id = body.get("user_id") or (body.get("user") or {}).get("id") or (body.get("event") or {}).get("user")
+        if not user_id or body.get("type") == "event_callback":
+            return
+        text = f"Sorry, something went wrong on our side; please try again. If it happens again, quote ref {error_id}."
+        try:
+            await tell(app.deps, body=body, user_id=user_id, text=text)
+        except Exception:  # the error surface itself failed: the log line above is all we can do
+            log.exception("error %s: could not tell %s", error_id, user_id)
+
+    app.error(handle_error)

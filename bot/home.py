@@ -1,0 +1,70 @@
+"""The App Home tab: my measures, and what waits for me (approvals, check-ins, escalations)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.app import PacekeeperApp
+from bot.ids import EventType
+from bot.people import refresh_person
+from commands.render import MAX_TEXT, measure_line
+from storage.models import Measure
+from storage.queries import count_measures_for_person, measures_for_person
+
+HOME_MEASURES = 60
+
+
+def home_view(user_id: str, measures: Sequence[Measure], total: int) -> View:
+    blocks: list[Block] = [HeaderBlock(text="Pacekeeper"), SectionBlock(text=f"*Your measures* ({total})")]
+    lines = [measure_line(m) for m in measures]
+    chunk: list[str] = []
+    for line in lines:
+        if sum(len(x) + 1 for x in chunk) + len(line) > MAX_TEXT - 10:
+            blocks.append(SectionBlock(text="\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        blocks.append(SectionBlock(text="\n".join(chunk)))
+    if not lines:
+        blocks.append(SectionBlock(text="_You are not owner, sponsor or controller of any measure yet._"))
+    if total > len(measures):
+        blocks.append(
+            ContextBlock(
+                elements=[MarkdownTextObject(text=f"Showing {len(measures)} of {total}: `/measure list mine`")]
+            )
+        )
+    for title in ("Waiting for your approval", "Your open check-ins", "Escalations"):
+        blocks += [DividerBlock(), SectionBlock(text=f"*{title}*\n_Nothing right now._")]
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text="`/measure help` lists everything you can do.")]))
+    return View(type="home", blocks=blocks[:100])
+
+
+def register(app: PacekeeperApp) -> None:
+    deps = app.deps
+
+    @app.event(EventType.APP_HOME_OPENED)
+    async def publish_home(ack: AsyncAck, event: dict[str, Any]) -> None:
+        await ack()
+        if event.get("tab", "home") != "home":
+            return
+        user_id = event["user"]
+        await refresh_person(deps, user_id)
+
+        def load(session: Any) -> tuple[list[Measure], int]:
+            found = list(measures_for_person(session=session, slack_id=user_id, limit=HOME_MEASURES))
+            return found, count_measures_for_person(session=session, slack_id=user_id)
+
+        measures, total = await deps.transaction(load)
+        await deps.client.views_publish(user_id=user_id, view=home_view(user_id, measures, total))

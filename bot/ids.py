@@ -1,0 +1,54 @@
+"""Every command, event, action, callback and block id the bot uses, defined once."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Command(StrEnum):
+    MEASURE = "/measure"
+
+
+class EventType(StrEnum):
+    APP_HOME_OPENED = "app_home_opened"
+
+
+class Action(StrEnum):
+    SHOW_MEASURE = "measure.show"
+    EDIT_MEASURE = "measure.edit"
+
+
+class Callback(StrEnum):
+    NEW_MEASURE = "measure.new"
+    EDIT_MEASURE = "measure.edit"
+    NEW_UNIT = "unit.new"
+
+
+class Field(StrEnum):
+    """Input block ids of the measure and unit modals (each input's action id is `INPUT`)."""
+
+    TITLE = "title"
+    DESCRIPTION = "description"
+    PACKAGE = "package"
+    OWNER = "owner"
+    SPONSOR = "sponsor"
+    CONTROLLER = "controller"
+    BUSINESS_UNIT = "business_unit"
+    FUNCTION = "function"
+    BASELINE = "baseline"
+    TARGET = "target"
+    ONE_TIME_COST = "one_time_cost"
+    DUE = "due"
+    CADENCE = "cadence"
+    WEEKDAY = "weekday"
+    CHECKIN_TIME = "checkin_time"
+    MONTHLY_PLAN = "monthly_plan"
+    RISKS = "risks"
+    NO_KNOWN_RISKS = "no_known_risks"
+    DEPENDENCIES = "dependencies"
+    EVIDENCE = "evidence"
+    PARENT = "parent"
+    UNIT_NAME = "unit_name"
+
+
+INPUT = "value"

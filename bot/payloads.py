@@ -1,0 +1,35 @@
+"""Small typed models carried in button values and `private_metadata` (never split strings)."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def dump(self) -> str:
+        return self.model_dump_json(exclude_none=True)
+
+    @classmethod
+    def load(cls, raw: str | None) -> Self | None:
+        """The model, or None when `raw` is missing or not one of ours (a forged or stale value)."""
+        if not raw:
+            return None
+        try:
+            return cls.model_validate_json(raw)
+        except ValidationError:
+            return None
+
+
+class MeasureRef(Payload):
+    key: str
+
+
+class MeasureFormMeta(Payload):
+    """Carried by the new/edit measure modal: which measure (edit), at which version."""
+
+    key: str | None = None
+    version: int | None = None

@@ -1,0 +1,50 @@
+"""People: refreshed from users.info (name, e-mail, timezone, admin flag) and who may do what."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from slack_sdk.errors import SlackApiError
+from sqlmodel import Session
+
+from bot.context import Deps
+from storage.models import Measure, Person
+from storage.queries import get_person, upsert_person
+
+log = logging.getLogger(__name__)
+MAX_AGE = timedelta(hours=12)
+
+
+async def refresh_person(deps: Deps, slack_id: str, *, force: bool = False) -> Person | None:
+    """The person, refreshed from users.info when unknown or stale; None when Slack has no such user."""
+    now = deps.clock()
+    known = await deps.transaction(lambda s: get_person(session=s, slack_id=slack_id))
+    if known is not None and not force and now - known.refreshed_at < MAX_AGE:
+        return known
+    try:
+        response = await deps.client.users_info(user=slack_id)
+    except SlackApiError as error:
+        log.warning("users.info %s failed: %s", slack_id, error.response.get("error"))
+        return known
+    return await deps.transaction(lambda s: store_user(session=s, user=response["user"]))
+
+
+def store_user(*, session: Session, user: dict) -> Person:
+    profile = user.get("profile") or {}
+    return upsert_person(
+        session=session,
+        slack_id=user["id"],
+        name=profile.get("real_name") or user.get("real_name") or user.get("name") or user["id"],
+        email=profile.get("email"),
+        tz=user.get("tz") or "UTC",
+        is_workspace_admin=bool(user.get("is_admin") or user.get("is_owner")),
+    )
+
+
+def is_admin(deps: Deps, person: Person | None, slack_id: str) -> bool:
+    return slack_id in deps.settings.admin_user_ids or bool(person and person.is_workspace_admin)
+
+
+def can_edit(measure: Measure, slack_id: str, *, admin: bool) -> bool:
+    return admin or slack_id in (measure.owner_id, measure.sponsor_id, measure.controller_id)

@@ -1,0 +1,77 @@
+"""`python -m bot serve`: the bot over HTTP (or Socket Mode), until SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from bot.app import create_app
+from bot.sandbox import attach_page, demo_standin, seed_demo
+from bot.settings import Settings
+from bot.web import create_web_app
+from storage.db import create_db_engine, upgrade
+
+log = logging.getLogger("pacekeeper")
+DRAIN_SECONDS = 10.0
+
+
+async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    stop = stop or _stop_on_signals()
+    await asyncio.to_thread(upgrade, settings.database_url)
+    engine = create_db_engine(settings.database_url)
+    runners: list[web.AppRunner] = []
+    if settings.sandbox:
+        standin_url = f"http://{settings.host}:{settings.sandbox_port}"
+        settings = settings.with_overrides(api_url=f"{standin_url}/api/")
+        standin = demo_standin(settings)
+        standin.url = standin_url
+        attach_page(standin, bot_url=f"http://{settings.host}:{settings.port}", signing_secret=settings.signing_secret)
+        runners.append(await _start(standin.app, settings.host, settings.sandbox_port))
+    app = create_app(settings, engine=engine)
+    runners.append(await _start(create_web_app(app), settings.host, settings.port))
+    socket_handler = None
+    if settings.socket_mode:
+        socket_handler = AsyncSocketModeHandler(app, settings.app_token)
+        await socket_handler.connect_async()
+    if settings.sandbox:
+        report = await seed_demo(engine=engine, standin_client=app.client)
+        if report is not None:
+            print(f"Loaded the demo organization. {report.summary()}", flush=True)
+        print(f"Pacekeeper sandbox: open http://{settings.host}:{settings.sandbox_port}/ "
+              f"(the bot listens on http://{settings.host}:{settings.port}/slack/events)", flush=True)  # fmt: skip
+    else:
+        mode = "Socket Mode" if socket_handler else f"http://{settings.host}:{settings.port}/slack/events"
+        print(
+            f"Pacekeeper is running ({mode}); health at http://{settings.host}:{settings.port}/healthz",
+            flush=True,
+        )
+    await stop.wait()
+    log.info("shutting down: finishing work in flight")
+    if socket_handler is not None:
+        await socket_handler.close_async()
+    await runners[-1].cleanup()  # stop taking requests first
+    if not await app.inflight.wait_idle(DRAIN_SECONDS):
+        log.warning("%d listener runs were still going after %.0fs", app.inflight.count, DRAIN_SECONDS)
+    for runner in runners[:-1]:
+        await runner.cleanup()
+    engine.dispose()
+    print("Pacekeeper stopped.", flush=True)
+
+
+async def _start(web_app: web.Application, host: str, port: int) -> web.AppRunner:
+    runner = web.AppRunner(web_app, handle_signals=False)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop

@@ -1,0 +1,366 @@
+"""A local stand-in for Slack's Web API.
+
+It records every call the bot makes, keeps the messages, views and App Home tabs it was sent,
+serves users with timezones, and can inject 429 + Retry-After, 5xx and error replies or enforce a
+per-second rate limit. Tests and the sandbox both use it; it is not a mock of the bot's own code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+TEAM_ID = "T0SANDBOX"
+BOT_USER_ID = "U0PACEBOT"
+JsonDict = dict[str, Any]
+
+
+@dataclass
+class Call:
+    method: str
+    args: JsonDict
+    at: float
+
+
+@dataclass
+class Fault:
+    status: int = 200
+    error: str | None = None
+    retry_after: int | None = None
+    delay: float = 0.0
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[JsonDict]
+    thread_ts: str | None = None
+    ephemeral_to: str | None = None
+    updated: int = 0
+
+
+@dataclass
+class StandInState:
+    users: dict[str, JsonDict] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    messages: dict[str, list[Message]] = field(default_factory=lambda: defaultdict(list))
+    views: dict[str, JsonDict] = field(default_factory=dict)
+    open_views: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    home: dict[str, JsonDict] = field(default_factory=dict)
+    responses: dict[str, list[JsonDict]] = field(default_factory=lambda: defaultdict(list))
+    response_users: dict[str, str] = field(default_factory=dict)
+    faults: dict[str, deque[Fault]] = field(default_factory=lambda: defaultdict(deque))
+    rate_limits: dict[str, int] = field(default_factory=dict)
+    windows: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+
+
+class SlackStandIn:
+    """The Web API at `{url}/api/<method>` and response URLs at `{url}/response/<id>`."""
+
+    def __init__(self, *, token: str, clock: Callable[[], float] = time.monotonic) -> None:
+        self.token = token
+        self.state = StandInState()
+        self._clock = clock
+        self._ts = itertools.count(1)
+        self._ids = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self.url = ""
+        self.app = web.Application()
+        self.app.router.add_post("/api/{method}", self._api)
+        self.app.router.add_get("/api/{method}", self._api)
+        self.app.router.add_post("/response/{response_id}", self._response)
+        self._handlers: dict[str, Callable[[JsonDict], JsonDict]] = {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._post_message,
+            "chat.postEphemeral": self._post_ephemeral,
+            "chat.update": self._update_message,
+            "chat.delete": self._delete_message,
+            "views.open": self._views_open,
+            "views.push": self._views_open,
+            "views.update": self._views_update,
+            "views.publish": self._views_publish,
+            "users.info": self._users_info,
+            "users.lookupByEmail": self._lookup_by_email,
+        }
+
+    # ---- set-up, used by tests and the sandbox ----------------------------------------------
+    def add_user(
+        self, user_id: str, *, name: str, email: str | None = None, tz: str = "UTC", is_admin: bool = False
+    ) -> None:
+        self.state.users[user_id] = {
+            "id": user_id,
+            "team_id": TEAM_ID,
+            "name": name.lower().replace(" ", "."),
+            "real_name": name,
+            "tz": tz,
+            "is_admin": is_admin,
+            "is_owner": False,
+            "deleted": False,
+            "is_bot": False,
+            "profile": {"real_name": name, "display_name": name.split()[0], "email": email},
+        }
+
+    def inject(self, method: str, *, times: int = 1, **fault: Any) -> None:
+        """Answer the next `times` calls of `method` with this fault (status/error/retry_after/delay)."""
+        for _ in range(times):
+            self.state.faults[method].append(Fault(**fault))
+
+    def rate_limit(self, method: str, per_second: int) -> None:
+        self.state.rate_limits[method] = per_second
+
+    def new_response_url(self, user_id: str) -> str:
+        response_id = f"R{next(self._ids):08d}"
+        self.state.response_users[response_id] = user_id
+        return f"{self.url}/response/{response_id}"
+
+    # ---- inspection ---------------------------------------------------------------------------
+    def calls(self, method: str | None = None) -> list[Call]:
+        return [c for c in self.state.calls if method is None or c.method == method]
+
+    def responses(self, user_id: str | None = None) -> list[JsonDict]:
+        """What the bot sent to response URLs (ephemeral replies), oldest first."""
+        return [
+            body
+            for response_id, bodies in self.state.responses.items()
+            if user_id is None or self.state.response_users.get(response_id) == user_id
+            for body in bodies
+        ]
+
+    def last_view(self, user_id: str) -> JsonDict:
+        stack = self.state.open_views.get(user_id) or []
+        if not stack:
+            raise LookupError(f"no modal is open for {user_id}")
+        return self.state.views[stack[-1]]
+
+    def dm_channel(self, user_id: str) -> str:
+        return "D" + user_id
+
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+        """Wait until `predicate()` is truthy (checked after every recorded call)."""
+        async with self._changed:
+            result = predicate()
+            deadline = time.monotonic() + timeout
+            while not result:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError("the stand-in did not see what the test waited for")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), remaining)
+                result = predicate()
+            return result
+
+    # ---- HTTP -------------------------------------------------------------------------------
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await _read_args(request)
+        self.state.calls.append(Call(method, args, time.time()))
+        try:
+            limited = self._limited(method) or await self._fault(method)
+            if limited is not None:
+                return limited
+            if request.headers.get("Authorization", "") != f"Bearer {self.token}":
+                return web.json_response({"ok": False, "error": "invalid_auth"})
+            handler = self._handlers.get(method)
+            if handler is None:
+                return web.json_response({"ok": False, "error": "unknown_method"})
+            return web.json_response(handler(args))
+        finally:
+            await self._notify()
+
+    async def _response(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.state.responses[request.match_info["response_id"]].append(body)
+        self.state.calls.append(Call("response_url", body, time.time()))
+        await self._notify()
+        return web.Response(text="ok")
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    def _limited(self, method: str) -> web.Response | None:
+        per_second = self.state.rate_limits.get(method)
+        if per_second is None:
+            return None
+        now = self._clock()
+        window = self.state.windows[method]
+        while window and window[0] <= now - 1.0:
+            window.popleft()
+        if len(window) >= per_second:
+            retry_after = max(1, int(window[0] + 1.0 - now + 0.999))
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(retry_after)}
+            )
+        window.append(now)
+        return None
+
+    async def _fault(self, method: str) -> web.Response | None:
+        queue = self.state.faults.get(method)
+        if not queue:
+            return None
+        fault = queue.popleft()
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
+        headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
+        if fault.status == 200 and fault.error is None:
+            return None
+        body = {"ok": False, "error": fault.error or f"http_{fault.status}"}
+        return web.json_response(body, status=fault.status, headers=headers)
+
+    # ---- Web API methods ----------------------------------------------------------------------
+    def _next_ts(self) -> str:
+        return f"{1_700_000_000 + next(self._ts)}.000100"
+
+    def _channel(self, channel: str | None) -> str | None:
+        if not channel:
+            return None
+        if channel[0] in "UW":
+            return self.dm_channel(channel) if channel in self.state.users else None
+        return channel
+
+    def _auth_test(self, _args: JsonDict) -> JsonDict:
+        return {"ok": True, "team_id": TEAM_ID, "team": "Sandbox", "user_id": BOT_USER_ID, "bot_id": "B0PACE"}
+
+    def _post_message(self, args: JsonDict) -> JsonDict:
+        channel = self._channel(args.get("channel"))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        problem = _message_problem(args)
+        if problem:
+            return {"ok": False, "error": problem}
+        message = Message(channel, self._next_ts(), args.get("text", ""), _blocks(args), args.get("thread_ts"))
+        self.state.messages[channel].append(message)
+        return {"ok": True, "channel": channel, "ts": message.ts, "message": {"text": message.text}}
+
+    def _post_ephemeral(self, args: JsonDict) -> JsonDict:
+        channel = self._channel(args.get("channel"))
+        if channel is None or not args.get("user"):
+            return {"ok": False, "error": "channel_not_found" if channel is None else "user_not_found"}
+        message = Message(channel, self._next_ts(), args.get("text", ""), _blocks(args), None, args["user"])
+        self.state.messages[channel].append(message)
+        return {"ok": True, "message_ts": message.ts}
+
+    def _find(self, args: JsonDict) -> Message | None:
+        for message in self.state.messages.get(args.get("channel", ""), []):
+            if message.ts == args.get("ts"):
+                return message
+        return None
+
+    def _update_message(self, args: JsonDict) -> JsonDict:
+        message = self._find(args)
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        problem = _message_problem(args)
+        if problem:
+            return {"ok": False, "error": problem}
+        message.text, message.blocks = args.get("text", message.text), _blocks(args)
+        message.updated += 1
+        return {"ok": True, "channel": message.channel, "ts": message.ts}
+
+    def _delete_message(self, args: JsonDict) -> JsonDict:
+        message = self._find(args)
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        self.state.messages[message.channel].remove(message)
+        return {"ok": True}
+
+    def _views_open(self, args: JsonDict) -> JsonDict:
+        view = _json_arg(args.get("view"))
+        if not args.get("trigger_id") or not isinstance(view, dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        if len(view.get("blocks", [])) > 100:
+            return {"ok": False, "error": "invalid_arguments"}
+        user_id = str(args["trigger_id"]).split(".")[-1]
+        view_id = f"V{next(self._ids):08d}"
+        stored = {**view, "id": view_id, "hash": f"h{view_id}", "user_id": user_id}
+        self.state.views[view_id] = stored
+        self.state.open_views[user_id].append(view_id)
+        return {"ok": True, "view": stored}
+
+    def _views_update(self, args: JsonDict) -> JsonDict:
+        view = _json_arg(args.get("view"))
+        old = self.state.views.get(args.get("view_id", ""))
+        if old is None or not isinstance(view, dict):
+            return {"ok": False, "error": "not_found"}
+        self.state.views[old["id"]] = {
+            **view,
+            "id": old["id"],
+            "hash": old["hash"],
+            "user_id": old["user_id"],
+        }
+        return {"ok": True, "view": self.state.views[old["id"]]}
+
+    def _views_publish(self, args: JsonDict) -> JsonDict:
+        view = _json_arg(args.get("view"))
+        user_id = args.get("user_id")
+        if user_id not in self.state.users or not isinstance(view, dict):
+            return {
+                "ok": False,
+                "error": "invalid_arguments" if user_id in self.state.users else "user_not_found",
+            }
+        if len(view.get("blocks", [])) > 100:
+            return {"ok": False, "error": "invalid_arguments"}
+        self.state.home[user_id] = view
+        return {"ok": True, "view": view}
+
+    def _users_info(self, args: JsonDict) -> JsonDict:
+        user = self.state.users.get(args.get("user", ""))
+        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+
+    def _lookup_by_email(self, args: JsonDict) -> JsonDict:
+        email = str(args.get("email", "")).lower()
+        for user in self.state.users.values():
+            if (user["profile"].get("email") or "").lower() == email:
+                return {"ok": True, "user": user}
+        return {"ok": False, "error": "users_not_found"}
+
+    def close_view(self, user_id: str) -> None:
+        stack = self.state.open_views.get(user_id)
+        if stack:
+            stack.pop()
+
+
+def _message_problem(args: JsonDict) -> str | None:
+    blocks = _blocks(args)
+    if not args.get("text") and not blocks:
+        return "no_text"
+    if len(blocks) > 50:
+        return "invalid_blocks"
+    return None
+
+
+def _blocks(args: JsonDict) -> list[JsonDict]:
+    blocks = _json_arg(args.get("blocks"))
+    return blocks if isinstance(blocks, list) else []
+
+
+def _json_arg(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+async def _read_args(request: web.Request) -> JsonDict:
+    args: JsonDict = dict(request.query)
+    if request.can_read_body:
+        if request.content_type == "application/json":
+            body = await request.json()
+            if isinstance(body, dict):
+                args.update(body)
+        else:
+            args.update(dict(await request.post()))
+    return args

@@ -1,0 +1,39 @@
+"""Telling one person something: ephemeral through the response URL when there is one, else a DM."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import Block
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.context import Deps
+
+log = logging.getLogger(__name__)
+
+
+def response_url_of(body: dict[str, Any]) -> str | None:
+    if body.get("response_url"):
+        return str(body["response_url"])
+    urls = body.get("response_urls") or []
+    return str(urls[0]["response_url"]) if urls else None
+
+
+async def tell(
+    deps: Deps, *, body: dict[str, Any], user_id: str, text: str, blocks: Sequence[Block] | None = None
+) -> None:
+    """One Slack call: an ephemeral reply where the request came with a response URL, else a DM."""
+    block_dicts = [b.to_dict() for b in blocks] if blocks else None
+    url = response_url_of(body)
+    if url:
+        await AsyncWebhookClient(url).send(
+            text=text, blocks=block_dicts, response_type="ephemeral", replace_original=False
+        )
+        return
+    try:
+        await deps.client.chat_postMessage(channel=user_id, text=text, blocks=block_dicts)
+    except SlackApiError as error:
+        log.warning("could not DM %s: %s", user_id, error.response.get("error"))

@@ -1,0 +1,246 @@
+"""`python -m bot import FILE.csv`: create or update units and measures from a spreadsheet export.
+
+Every row is validated (and every person resolved) before anything is written; one bad row means
+nothing is written and every bad row is reported with its line number. The import runs in one
+transaction, so re-importing the same file changes nothing and writes no audit records.
+
+Empty cells: for a new measure they mean "not set" (cadence: weekly, Monday 09:00; stage: DI0);
+for an existing measure they leave the stored value as it is.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel import Session
+
+from bot.people import store_user
+from commands.parsing import InputError, Schedule, parse_amount, parse_date, parse_key, parse_schedule
+from storage.enums import Level, Stage
+from storage.measures import MeasureDraft, create_measure, draft_from_measure, update_measure
+from storage.models import Measure, Unit
+from storage.queries import find_measure_by_title, get_child_unit, get_measure, record_audit
+
+COLUMNS = (
+    "organization", "portfolio", "program", "project", "package", "key", "title", "owner", "sponsor",
+    "controller", "business_unit", "function", "baseline", "target", "due", "stage", "cadence",
+)  # fmt: skip
+REQUIRED = ("organization", "portfolio", "program", "project", "package", "title")
+UNIT_COLUMNS = ("organization", "portfolio", "program", "project", "package")
+PEOPLE = ("owner", "sponsor", "controller")
+ACTOR = "import"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+@dataclass
+class ImportRow:
+    line: int
+    units: tuple[str, ...]
+    title: str
+    key: str | None = None
+    people: dict[str, str] = field(default_factory=dict)  # role -> the cell (id or e-mail)
+    business_unit: str | None = None
+    function: str | None = None
+    baseline: int | None = None
+    target: int | None = None
+    due: date | None = None
+    stage: Stage | None = None
+    schedule: Schedule | None = None
+
+
+@dataclass
+class ImportReport:
+    errors: list[str] = field(default_factory=list)
+    units_created: int = 0
+    measures_created: int = 0
+    measures_updated: int = 0
+    measures_unchanged: int = 0
+
+    def summary(self) -> str:
+        if self.errors:
+            return "Nothing was imported; fix these rows and run it again:\n" + "\n".join(self.errors)
+        return (
+            f"Imported: {self.units_created} units created, {self.measures_created} measures created, "
+            f"{self.measures_updated} updated, {self.measures_unchanged} unchanged."
+        )
+
+
+def read_rows(text: str) -> tuple[list[ImportRow], list[str]]:
+    """Parse the whole file; return the rows, or the errors of every bad row."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip().lower() for h in reader.fieldnames or []]
+    unknown = [h for h in header if h not in COLUMNS]
+    missing = [c for c in REQUIRED if c not in header]
+    if not header or unknown or missing:
+        problems = []
+        if unknown:
+            problems.append(f"unknown columns: {', '.join(unknown)}")
+        if missing:
+            problems.append(f"missing columns: {', '.join(missing)}")
+        return [], [
+            f"line 1: {'; '.join(problems) or 'the file has no header row'} (columns are: {', '.join(COLUMNS)})"
+        ]
+    reader.fieldnames = header
+    rows, errors = [], []
+    for line, raw in enumerate(reader, start=2):
+        if None in raw:
+            errors.append(f"line {line}: more cells than columns")
+            continue
+        cells = {k: (v or "").strip() for k, v in raw.items()}
+        if not any(cells.values()):
+            continue
+        row, row_errors = _parse_row(line, cells)
+        errors += row_errors
+        if row is not None:
+            rows.append(row)
+    errors += _duplicates(rows)
+    return rows, errors
+
+
+def _parse_row(line: int, cells: dict[str, str]) -> tuple[ImportRow | None, list[str]]:
+    errors = [f"line {line}: {column} is empty" for column in REQUIRED if not cells.get(column)]
+    row = ImportRow(
+        line=line,
+        units=tuple(cells.get(c, "")[:200] for c in UNIT_COLUMNS),
+        title=cells.get("title", "")[:200],
+    )
+    parsers: dict[str, Any] = {
+        "key": parse_key, "baseline": parse_amount, "target": parse_amount, "due": parse_date,
+        "stage": _parse_stage, "cadence": parse_schedule,
+    }  # fmt: skip
+    for column, parse in parsers.items():
+        if cells.get(column):
+            try:
+                value = parse(cells[column])
+            except InputError as error:
+                errors.append(f"line {line}: {column}: {error}")
+                continue
+            setattr(row, "schedule" if column == "cadence" else column, value)
+    for role in PEOPLE:
+        cell = cells.get(role, "")
+        if cell and not (_EMAIL.match(cell) or _USER_ID.match(cell)):
+            errors.append(f"line {line}: {role}: “{cell}” is neither a Slack user id (U…) nor an e-mail address")
+        elif cell:
+            row.people[role] = cell
+    for column in ("business_unit", "function"):
+        if cells.get(column):
+            setattr(row, column, cells[column][:100])
+    return (None, errors) if errors else (row, [])
+
+
+def _parse_stage(text: str) -> Stage:
+    raw = text.strip().lower().replace(" ", "_").replace("-", "_")
+    for stage in Stage:
+        if raw in (stage.value.lower(), stage.label.lower().replace(" ", "_")):
+            return stage
+    raise InputError(f"“{text}” is not a stage: use DI0 to DI5, on hold or cancelled")
+
+
+def _duplicates(rows: list[ImportRow]) -> list[str]:
+    errors, seen = [], {}
+    for row in rows:
+        identity = ("key", row.key) if row.key else ("title", row.units, row.title)
+        if identity in seen:
+            errors.append(f"line {row.line}: the same measure as line {seen[identity]}")
+        seen[identity] = row.line
+    return errors
+
+
+async def resolve_people(
+    client: AsyncWebClient, refs: Iterable[str]
+) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Slack user objects for each reference (id or e-mail), and the references Slack does not know."""
+    users, unknown = {}, {}
+    for ref in sorted(set(refs)):
+        try:
+            if "@" in ref:
+                response = await client.users_lookupByEmail(email=ref)
+            else:
+                response = await client.users_info(user=ref)
+        except SlackApiError as error:
+            unknown[ref] = str(error.response.get("error"))
+            continue
+        users[ref] = response["user"]
+    return users, unknown
+
+
+def people_errors(rows: list[ImportRow], unknown: dict[str, str]) -> list[str]:
+    return [
+        f"line {row.line}: {role}: Slack has no user {ref} ({unknown[ref]})"
+        for row in rows
+        for role, ref in row.people.items()
+        if ref in unknown
+    ]
+
+
+def apply_rows(*, session: Session, rows: list[ImportRow], users: dict[str, dict[str, Any]]) -> ImportReport:
+    """Write the rows (already validated) in the caller's transaction."""
+    report = ImportReport()
+    for user in {u["id"]: u for u in users.values()}.values():
+        store_user(session=session, user=user)
+    for row in rows:
+        package = _ensure_units(session=session, names=row.units, report=report)
+        people = {role: users[ref]["id"] for role, ref in row.people.items()}
+        existing = _existing(session=session, row=row, package_id=package.id or 0)
+        if existing is None:
+            _create(session=session, row=row, package_id=package.id or 0, people=people)
+            report.measures_created += 1
+            continue
+        draft = _overlay(draft_from_measure(existing), row, package.id or 0, people)
+        if update_measure(session=session, measure=existing, draft=draft, actor=ACTOR):
+            report.measures_updated += 1
+        else:
+            report.measures_unchanged += 1
+    return report
+
+
+def _existing(*, session: Session, row: ImportRow, package_id: int) -> Measure | None:
+    if row.key:
+        return get_measure(session=session, key=row.key)
+    return find_measure_by_title(session=session, package_id=package_id, title=row.title)
+
+
+def _create(*, session: Session, row: ImportRow, package_id: int, people: dict[str, str]) -> None:
+    draft = _overlay(MeasureDraft(title=row.title, package_id=package_id), row, package_id, people)
+    create_measure(session=session, draft=replace(draft, stage=row.stage or Stage.DI0), actor=ACTOR, key=row.key)
+
+
+def _overlay(draft: MeasureDraft, row: ImportRow, package_id: int, people: dict[str, str]) -> MeasureDraft:
+    changes: dict[str, Any] = {"title": row.title, "package_id": package_id, "stage": row.stage}
+    changes.update({f"{role}_id": slack_id for role, slack_id in people.items()})
+    for name in ("business_unit", "function", "baseline", "target", "due"):
+        if getattr(row, name) is not None:
+            changes[name] = getattr(row, name)
+    if row.schedule is not None:
+        changes.update(cadence=row.schedule.cadence, checkin_weekday=row.schedule.weekday, checkin_time=row.schedule.at)
+    return replace(draft, **changes)
+
+
+def _ensure_units(*, session: Session, names: tuple[str, ...], report: ImportReport) -> Unit:
+    parent: Unit | None = None
+    for level, name in zip(Level, names, strict=True):
+        parent_id = parent.id if parent else None
+        unit = get_child_unit(session=session, parent_id=parent_id, name=name)
+        if unit is None:
+            unit = Unit(level=level, name=name, parent_id=parent_id)
+            session.add(unit)
+            session.flush()
+            record_audit(
+                session=session, actor=ACTOR, entity="unit", entity_key=str(unit.id), action="created",
+                detail={"level": level, "name": name, "parent_id": parent_id},
+            )  # fmt: skip
+            report.units_created += 1
+        elif unit.level != level:
+            raise InputError(f"“{name}” exists as a {unit.level}, not a {level}")
+        parent = unit
+    assert parent is not None
+    return parent

@@ -1,0 +1,274 @@
+"""`/measure new | list | show | edit`, the measure modal's submissions and the card's Edit button."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.models.blocks import SectionBlock
+from slack_sdk.models.views import View
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from bot.app import PacekeeperApp
+from bot.context import Deps
+from bot.ids import Action, Callback, Field
+from bot.payloads import MeasureFormMeta, MeasureRef
+from bot.people import can_edit, is_admin, refresh_person
+from bot.surfaces import tell
+from commands.measure_data import form_values, measure_card, package_choices
+from commands.measure_form import FormValues, measure_modal, parse_measure_form, read_state
+from commands.parsing import InputError, parse_key, parse_user_mention
+from commands.render import card_blocks, card_fallback, escape, list_blocks
+from commands.router import Invocation, subcommand
+from storage.enums import Stage
+from storage.measures import MeasureDraft, create_measure, reference_errors, update_measure
+from storage.models import Measure
+from storage.queries import (
+    count_measures_for_person,
+    count_measures_in_packages,
+    descendant_package_ids,
+    find_units_by_name,
+    get_measure,
+    measures_for_person,
+    measures_in_packages,
+    unit_path,
+)
+
+log = logging.getLogger(__name__)
+LIST_LIMIT = 200
+
+
+class FormRejected(Exception):
+    """Raised inside a transaction to roll it back and show these inline errors instead."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def register(app: PacekeeperApp) -> None:
+    deps = app.deps
+
+    @subcommand(app, "new")
+    async def new(call: Invocation) -> None:
+        packages = await deps.transaction(lambda s: package_choices(session=s))
+        if not packages:
+            await call.reply(
+                "There are no measure packages yet. An admin adds them with `/measure structure` or an import."
+            )
+            return
+        view = measure_modal(packages=packages, values=FormValues(), meta=MeasureFormMeta())
+        await deps.client.views_open(trigger_id=call.trigger_id, view=view)
+
+    @subcommand(app, "show")
+    async def show(call: Invocation) -> None:
+        key = await _key_or_reply(call)
+        if key is None:
+            return
+        admin = await _is_admin(deps, call.user_id)
+        card = await deps.transaction(lambda s: _card(s, deps, key, call.user_id, admin))
+        if card is None:
+            await call.reply(f"There is no measure {key}. `/measure list` shows the ones you are part of.")
+            return
+        await call.reply(card_fallback(card), card_blocks(card))
+
+    @subcommand(app, "edit")
+    async def edit(call: Invocation) -> None:
+        key = await _key_or_reply(call)
+        if key is not None:
+            await _open_edit(deps, body=call.body, user_id=call.user_id, key=key, trigger_id=call.trigger_id)
+
+    @subcommand(app, "list")
+    async def list_(call: Invocation) -> None:
+        listing = await _list(deps, call)
+        if isinstance(listing, str):
+            await call.reply(listing)
+            return
+        title, measures, total = listing
+        await call.reply(f"{title}: {total} measures", list_blocks(title, measures, total))
+
+    @app.action(Action.EDIT_MEASURE)
+    async def edit_button(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        user_id = body["user"]["id"]
+        ref = MeasureRef.load(body["actions"][0].get("value"))
+        if ref is None:
+            await tell(
+                deps,
+                body=body,
+                user_id=user_id,
+                text="That button is out of date. Use `/measure edit <key>`.",
+            )
+            return
+        await _open_edit(deps, body=body, user_id=user_id, key=ref.key, trigger_id=body["trigger_id"])
+
+    @app.view(Callback.NEW_MEASURE)
+    async def submit_new(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user_id = body["user"]["id"]
+        draft, errors = parse_measure_form(read_state(view["state"]["values"]))
+        if draft is None:
+            await ack(response_action="errors", errors=errors)
+            return
+        try:
+            measure = await _create_with_retry(deps, draft, user_id)
+        except FormRejected as rejected:
+            await ack(response_action="errors", errors=rejected.errors)
+            return
+        await ack(response_action="update", view=_saved_view(measure, created=True))
+        await _refresh_people(deps, [draft.owner_id, draft.sponsor_id, draft.controller_id, user_id])
+
+    @app.view(Callback.EDIT_MEASURE)
+    async def submit_edit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user_id = body["user"]["id"]
+        meta = MeasureFormMeta.load(view.get("private_metadata"))
+        draft, errors = parse_measure_form(read_state(view["state"]["values"]))
+        if meta is None or meta.key is None:
+            await ack(
+                response_action="errors",
+                errors={Field.TITLE: "This form is out of date: close it and reopen it."},
+            )
+            return
+        if draft is None:
+            await ack(response_action="errors", errors=errors)
+            return
+        admin = await _is_admin(deps, user_id)
+        try:
+            measure, changes = await deps.transaction(lambda s: _apply_edit(s, meta, draft, user_id, admin))
+        except FormRejected as rejected:
+            await ack(response_action="errors", errors=rejected.errors)
+            return
+        await ack(response_action="update", view=_saved_view(measure, created=False, changed=sorted(changes)))
+        await _refresh_people(deps, [draft.owner_id, draft.sponsor_id, draft.controller_id])
+
+
+async def _key_or_reply(call: Invocation) -> str | None:
+    if not call.args:
+        await call.reply("Which measure? For example `/measure show M-12`.")
+        return None
+    try:
+        return parse_key(call.args[0])
+    except InputError as error:
+        await call.reply(escape(str(error)))
+        return None
+
+
+async def _is_admin(deps: Deps, user_id: str) -> bool:
+    person = await refresh_person(deps, user_id)
+    return is_admin(deps, person, user_id)
+
+
+def _card(session: Session, deps: Deps, key: str, user_id: str, admin: bool) -> Any:
+    measure = get_measure(session=session, key=key)
+    if measure is None:
+        return None
+    allowed = can_edit(measure, user_id, admin=admin)
+    return measure_card(session=session, measure=measure, year=deps.clock().year, can_edit=allowed)
+
+
+async def _open_edit(deps: Deps, *, body: dict[str, Any], user_id: str, key: str, trigger_id: str) -> None:
+    admin = await _is_admin(deps, user_id)
+
+    def load(session: Session) -> tuple[str, Any]:
+        measure = get_measure(session=session, key=key)
+        if measure is None:
+            return "missing", None
+        if not can_edit(measure, user_id, admin=admin):
+            return "forbidden", None
+        meta = MeasureFormMeta(key=measure.key, version=measure.version)
+        values = form_values(session=session, measure=measure)
+        return "ok", measure_modal(packages=package_choices(session=session), values=values, meta=meta)
+
+    outcome, view = await deps.transaction(load)
+    if outcome == "missing":
+        await tell(deps, body=body, user_id=user_id, text=f"There is no measure {key}.")
+    elif outcome == "forbidden":
+        await tell(
+            deps, body=body, user_id=user_id,
+            text=f"Only the owner, sponsor or controller of {key}, or an admin, can edit it.",
+        )  # fmt: skip
+    else:
+        await deps.client.views_open(trigger_id=trigger_id, view=view)
+
+
+async def _create_with_retry(deps: Deps, draft: MeasureDraft, user_id: str) -> Measure:
+    def create(session: Session) -> Measure:
+        errors = reference_errors(session=session, draft=draft)
+        if errors:
+            raise FormRejected(errors)
+        return create_measure(session=session, draft=draft, actor=user_id)
+
+    for attempt in range(3):
+        try:
+            return await deps.transaction(create)
+        except IntegrityError:  # two people took the same next key at once: take the next one
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _apply_edit(
+    session: Session, meta: MeasureFormMeta, draft: MeasureDraft, user_id: str, admin: bool
+) -> tuple[Measure, dict[str, Any]]:
+    measure = get_measure(session=session, key=meta.key or "")
+    if measure is None:
+        raise FormRejected({Field.TITLE: f"{meta.key} no longer exists."})
+    if not can_edit(measure, user_id, admin=admin):
+        raise FormRejected({Field.TITLE: "Only the owner, sponsor or controller, or an admin, can edit this measure."})
+    if measure.version != meta.version:
+        raise FormRejected(
+            {Field.TITLE: "Someone changed this measure after you opened the form: close it and reopen it."}
+        )
+    errors = reference_errors(session=session, draft=draft, key=measure.key)
+    if errors:
+        raise FormRejected(errors)
+    return measure, update_measure(session=session, measure=measure, draft=draft, actor=user_id)
+
+
+def _saved_view(measure: Measure, *, created: bool, changed: list[str] | None = None) -> View:
+    if created:
+        text = (
+            f":white_check_mark: Created *{measure.key}* “{escape(measure.title)}” at *{Stage(measure.stage).label}*.\n"
+            f"See it with `/measure show {measure.key}`."
+        )
+    elif changed:
+        text = f":white_check_mark: Saved *{measure.key}*: changed {', '.join(c.replace('_', ' ') for c in changed)}."
+    else:
+        text = f"Nothing changed on *{measure.key}*."
+    return View(type="modal", title="Pacekeeper", close="Done", blocks=[SectionBlock(text=text)])
+
+
+async def _refresh_people(deps: Deps, slack_ids: list[str | None]) -> None:
+    """After the ack: fill in names, e-mails and timezones of the people just referenced."""
+    await asyncio.gather(*(refresh_person(deps, i) for i in {i for i in slack_ids if i}), return_exceptions=True)
+
+
+async def _list(deps: Deps, call: Invocation) -> tuple[str, list[Measure], int] | str:
+    """The listing asked for, or a sentence saying why there is none."""
+    argument = " ".join(call.args).strip()
+    person = call.user_id if argument.lower() in ("", "mine", "me") else parse_user_mention(argument)
+    if person is not None:
+
+        def for_person(session: Session) -> tuple[list[Measure], int]:
+            found = list(measures_for_person(session=session, slack_id=person, limit=LIST_LIMIT))
+            return found, count_measures_for_person(session=session, slack_id=person)
+
+        measures, total = await deps.transaction(for_person)
+        who = "Your measures" if person == call.user_id else f"Measures of <@{person}>"
+        return f"*{who}* (owner, sponsor or controller)", measures, total
+
+    def for_unit(session: Session) -> tuple[str, list[Measure], int] | str:
+        units = find_units_by_name(session=session, name=argument)
+        if len(units) != 1:
+            paths = [" › ".join(u.name for u in unit_path(session=session, unit=unit)) for unit in units[:10]]
+            if paths:
+                return f"More than one unit is called “{escape(argument)}”: " + "; ".join(map(escape, paths))
+            return f"There is no unit or person “{escape(argument[:80])}”. Try `mine`, `@someone` or a unit's name."
+        packages = descendant_package_ids(session=session, unit=units[0])
+        measures = list(measures_in_packages(session=session, package_ids=packages, limit=LIST_LIMIT))
+        total = count_measures_in_packages(session=session, package_ids=packages)
+        return f"*{escape(units[0].name)}* ({units[0].level})", measures, total
+
+    return await deps.transaction(for_unit)

@@ -1,0 +1,132 @@
+"""Loading what the measure listeners render (sync; each runs inside one short transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from bot.gates import MeasureFacts, missing_for, next_stage
+from commands.measure_form import FormValues, PackageChoice
+from commands.parsing import RiskLine
+from commands.render import MeasureCard, Totals
+from storage.enums import Level, Severity, Stage
+from storage.models import Measure, Unit
+from storage.queries import (
+    all_units,
+    dependency_keys_of,
+    evidence_of,
+    months_of,
+    risks_of,
+    unit_path,
+)
+
+
+def package_choices(*, session: Session) -> list[PackageChoice]:
+    units = {u.id: u for u in all_units(session=session)}
+    choices = []
+    for unit in units.values():
+        if unit.level != Level.PACKAGE or unit.id is None:
+            continue
+        path = _path(units, unit)
+        choices.append(
+            PackageChoice(unit.id, " › ".join(u.name for u in path[:2]), " › ".join(u.name for u in path[2:]))
+        )
+    return sorted(choices, key=lambda c: (c.group, c.label))
+
+
+def _path(units: dict[int | None, Unit], unit: Unit) -> list[Unit]:
+    path = [unit]
+    while path[0].parent_id in units:
+        path.insert(0, units[path[0].parent_id])
+    return path
+
+
+def form_values(*, session: Session, measure: Measure) -> FormValues:
+    assert measure.id is not None
+    months = months_of(session=session, measure_id=measure.id)
+    return FormValues(
+        title=measure.title,
+        description=measure.description,
+        package_id=measure.package_id,
+        owner_id=measure.owner_id,
+        sponsor_id=measure.sponsor_id,
+        controller_id=measure.controller_id,
+        business_unit=measure.business_unit,
+        function=measure.function,
+        baseline=measure.baseline,
+        target=measure.target,
+        one_time_cost=measure.one_time_cost,
+        due=measure.due,
+        cadence=measure.cadence,
+        checkin_weekday=measure.checkin_weekday,
+        checkin_time=measure.checkin_time,
+        monthly_plan={m.month: m.plan for m in months if m.plan is not None},
+        risks=[
+            RiskLine(Severity(r.severity), r.text, r.mitigation)
+            for r in risks_of(session=session, measure_id=measure.id)
+        ],
+        no_known_risks=measure.no_known_risks,
+        dependency_keys=dependency_keys_of(session=session, measure_id=measure.id),
+        dependencies_stated=measure.dependencies_stated,
+        evidence_urls=[e.url for e in evidence_of(session=session, measure_id=measure.id)],
+    )
+
+
+def facts_of(*, session: Session, measure: Measure) -> MeasureFacts:
+    assert measure.id is not None
+    plan = [m.plan for m in months_of(session=session, measure_id=measure.id) if m.plan is not None]
+    return MeasureFacts(
+        title=measure.title,
+        package_id=measure.package_id,
+        owner_id=measure.owner_id,
+        sponsor_id=measure.sponsor_id,
+        controller_id=measure.controller_id,
+        baseline=measure.baseline,
+        target=measure.target,
+        business_unit=measure.business_unit,
+        function=measure.function,
+        due=measure.due,
+        plan_total=sum(plan) if plan else None,
+        risk_count=len(risks_of(session=session, measure_id=measure.id)),
+        no_known_risks=measure.no_known_risks,
+        dependencies_stated=measure.dependencies_stated,
+    )
+
+
+def measure_card(*, session: Session, measure: Measure, year: int, can_edit: bool) -> MeasureCard:
+    assert measure.id is not None
+    package = session.get(Unit, measure.package_id)
+    path = unit_path(session=session, unit=package) if package else []
+    months = [m for m in months_of(session=session, measure_id=measure.id) if m.month.year == year]
+    stage = Stage(measure.stage)
+    upcoming = next_stage(stage)
+    missing = missing_for(upcoming, facts_of(session=session, measure=measure)) if upcoming else []
+    return MeasureCard(
+        measure=measure,
+        package_path=" › ".join(u.name for u in path),
+        year=year,
+        totals=Totals(
+            _total([m.plan for m in months]),
+            _total([m.forecast for m in months]),
+            _total([m.actual for m in months]),
+        ),
+        risks=[(r.severity, r.text, r.mitigation) for r in risks_of(session=session, measure_id=measure.id)],
+        dependency_keys=dependency_keys_of(session=session, measure_id=measure.id),
+        evidence_urls=[e.url for e in evidence_of(session=session, measure_id=measure.id)],
+        missing_for_next=missing,
+        next_stage=upcoming,
+        can_edit=can_edit,
+    )
+
+
+def _total(values: Sequence[int | None]) -> int | None:
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
+
+
+@dataclass(frozen=True)
+class UnitMatch:
+    unit: Unit | None
+    candidates: Sequence[str]

@@ -1,0 +1,224 @@
+"""Pure rendering: data in, Block Kit out (slack_sdk models). No database, no Slack calls."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.ids import Action
+from bot.payloads import MeasureRef
+from storage.enums import ImplStatus, PotentialStatus, Stage
+from storage.models import Measure
+
+MAX_TEXT = 3000
+MAX_MESSAGE_BLOCKS = 50
+STATUS_EMOJI = {
+    "on_track": ":large_green_circle:",
+    "at_risk": ":large_yellow_circle:",
+    "off_track": ":red_circle:",
+}
+
+
+def slack_date(day: date) -> str:
+    """A `<!date^…>` token: each reader sees the date in their own locale and timezone."""
+    stamp = int(datetime.combine(day, time(12, 0), tzinfo=UTC).timestamp())
+    return f"<!date^{stamp}^{{date_short}}|{day.isoformat()}>"
+
+
+def slack_time(instant: datetime) -> str:
+    return f"<!date^{int(instant.timestamp())}^{{date_short}} {{time}}|{instant.astimezone(UTC):%Y-%m-%d %H:%M} UTC>"
+
+
+def money(value: int | None) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+def status_text(value: str, *, potential: bool = False) -> str:
+    label = PotentialStatus(value).label if potential else ImplStatus(value).label
+    return f"{STATUS_EMOJI.get(value, ':white_circle:')} {label}"
+
+
+def truncate(text: str, limit: int = MAX_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@dataclass(frozen=True)
+class Totals:
+    plan: int | None
+    forecast: int | None
+    actual: int | None
+
+    @property
+    def variance(self) -> int | None:
+        if self.plan is None or self.forecast is None:
+            return None
+        return self.forecast - self.plan
+
+
+@dataclass(frozen=True)
+class MeasureCard:
+    measure: Measure
+    package_path: str
+    year: int
+    totals: Totals
+    risks: Sequence[tuple[str, str, str]]
+    dependency_keys: Sequence[str]
+    evidence_urls: Sequence[str]
+    missing_for_next: Sequence[str]
+    next_stage: Stage | None
+    can_edit: bool
+
+
+def _person(slack_id: str | None) -> str:
+    return f"<@{slack_id}>" if slack_id else "_not set_"
+
+
+def card_blocks(card: MeasureCard) -> list[Block]:
+    m = card.measure
+    blocks: list[Block] = [
+        HeaderBlock(text=truncate(f"{m.key} · {m.title}", 150)),
+        ContextBlock(elements=[MarkdownTextObject(text=truncate(escape(card.package_path), 2000))]),
+    ]
+    if m.description:
+        blocks.append(SectionBlock(text=truncate(escape(m.description), 1500)))
+    blocks.append(
+        SectionBlock(
+            fields=[
+                MarkdownTextObject(text=f"*Stage*\n{Stage(m.stage).label}"),
+                MarkdownTextObject(text=f"*Due*\n{slack_date(m.due) if m.due else '_not set_'}"),
+                MarkdownTextObject(text=f"*Implementation*\n{status_text(m.impl_status)}"),
+                MarkdownTextObject(text=f"*Potential*\n{status_text(m.potential_status, potential=True)}"),
+                MarkdownTextObject(text=f"*Owner*\n{_person(m.owner_id)}"),
+                MarkdownTextObject(text=f"*Sponsor*\n{_person(m.sponsor_id)}"),
+                MarkdownTextObject(text=f"*Controller*\n{_person(m.controller_id)}"),
+                MarkdownTextObject(
+                    text=f"*Business unit · function*\n{escape(m.business_unit or '—')} · {escape(m.function or '—')}"
+                ),
+            ]
+        )
+    )
+    t = card.totals
+    variance = "—" if t.variance is None else f"{t.variance:+,}"
+    blocks.append(
+        SectionBlock(
+            text=(
+                f"*Value {card.year}* — plan {money(t.plan)} · forecast {money(t.forecast)} · actual {money(t.actual)}"
+                f" · variance {variance}\nBaseline {money(m.baseline)} · target {money(m.target)} · "
+                f"one-time cost {money(m.one_time_cost)}"
+            )
+        )
+    )
+    details = _details(card)
+    if details:
+        blocks.append(SectionBlock(text=truncate(details)))
+    if card.next_stage is not None:
+        if card.missing_for_next:
+            text = f"To reach *{card.next_stage.label}* it still needs: {', '.join(card.missing_for_next)}."
+        else:
+            text = f"Ready to request *{card.next_stage.label}*."
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=truncate(text, 2000))]))
+    if card.can_edit:
+        ref = MeasureRef(key=m.key).dump()
+        blocks.append(
+            ActionsBlock(
+                block_id="measure_actions",
+                elements=[ButtonElement(text="Edit", action_id=Action.EDIT_MEASURE, value=ref)],
+            )
+        )
+    return blocks
+
+
+def _details(card: MeasureCard) -> str:
+    lines = []
+    if card.risks:
+        lines.append("*Risks*")
+        lines += [
+            f"• _{sev}_ {escape(text)}" + (f" — {escape(mit)}" if mit else "") for sev, text, mit in card.risks[:10]
+        ]
+    elif card.measure.no_known_risks:
+        lines.append("*Risks* none known")
+    if card.dependency_keys:
+        lines.append(f"*Depends on* {', '.join(card.dependency_keys)}")
+    if card.evidence_urls:
+        lines.append(
+            "*Evidence* " + " · ".join(f"<{url}|link {i}>" for i, url in enumerate(card.evidence_urls[:10], 1))
+        )
+    return "\n".join(lines)
+
+
+def card_fallback(card: MeasureCard) -> str:
+    m = card.measure
+    return (
+        f"{m.key} {m.title}: {Stage(m.stage).label}, implementation {ImplStatus(m.impl_status).label}, "
+        f"potential {PotentialStatus(m.potential_status).label}"
+    )
+
+
+def measure_line(measure: Measure) -> str:
+    owner = f"<@{measure.owner_id}>" if measure.owner_id else "no owner"
+    return (
+        f"*{measure.key}* {escape(truncate(measure.title, 120))} · {Stage(measure.stage).label} · "
+        f"{STATUS_EMOJI.get(measure.impl_status, ':white_circle:')}/"
+        f"{STATUS_EMOJI.get(measure.potential_status, ':white_circle:')} · {owner}"
+    )
+
+
+def list_blocks(title: str, measures: Sequence[Measure], total: int) -> list[Block]:
+    """A heading and the measures, packed into sections within Slack's text and block limits."""
+    blocks: list[Block] = [SectionBlock(text=truncate(title, 2000))]
+    if not measures:
+        blocks.append(SectionBlock(text="_No measures here yet._ Create one with `/measure new`."))
+        return blocks
+    chunk: list[str] = []
+    for line in (measure_line(m) for m in measures):
+        if sum(len(x) + 1 for x in chunk) + len(line) > MAX_TEXT - 10:
+            blocks.append(SectionBlock(text="\n".join(chunk)))
+            chunk = []
+        if len(blocks) >= MAX_MESSAGE_BLOCKS - 2:
+            break
+        chunk.append(line)
+    if chunk and len(blocks) < MAX_MESSAGE_BLOCKS - 1:
+        blocks.append(SectionBlock(text="\n".join(chunk)))
+    shown = sum(b.text.text.count("\n") + 1 for b in blocks[1:] if isinstance(b, SectionBlock) and b.text)
+    if total > shown:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(text=f"Showing {shown} of {total}. Narrow it down with a unit or a person.")
+                ]
+            )
+        )
+    return blocks
+
+
+def notice_blocks(text: str) -> list[Block]:
+    return [SectionBlock(text=truncate(text))]
+
+
+HELP = """*Pacekeeper* keeps every measure tied to an owner, a sponsor, a controller and its value.
+• `/measure new` — create a measure (starts at DI0, or DI1 when it is complete)
+• `/measure list [mine | @person | unit]` — list measures
+• `/measure show M-12` — a measure's card
+• `/measure edit M-12` — change a measure (owner, sponsor, controller or admin)
+• `/measure structure` — add a unit under a parent (admins)
+• `/measure help` — this help"""
+
+
+def help_blocks() -> list[Block]:
+    return [SectionBlock(text=HELP), DividerBlock()]

@@ -1,0 +1,128 @@
+"""`/measure structure`: admins add a unit under a parent (or a new organization)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.models.blocks import (
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+from sqlmodel import Session
+
+from bot.app import PacekeeperApp
+from bot.context import Deps
+from bot.ids import INPUT, Callback, Field
+from bot.people import is_admin, refresh_person
+from commands.measure_form import read_state
+from commands.render import escape
+from commands.router import Invocation, subcommand
+from storage.enums import Level
+from storage.models import Unit
+from storage.queries import all_units, get_child_unit, record_audit
+
+NEW_ORGANIZATION = "root"
+
+
+def register(app: PacekeeperApp) -> None:
+    deps = app.deps
+
+    @subcommand(app, "structure")
+    async def structure(call: Invocation) -> None:
+        if not await _admin(deps, call.user_id):
+            await call.reply("Only admins (the programme office) can change the structure.")
+            return
+        units = await deps.transaction(lambda s: list(all_units(session=s)))
+        await deps.client.views_open(trigger_id=call.trigger_id, view=structure_modal(units))
+
+    @app.view(Callback.NEW_UNIT)
+    async def submit_unit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user_id = body["user"]["id"]
+        values = read_state(view["state"]["values"])
+        name = (values.get(Field.UNIT_NAME) or "").strip()
+        parent = values.get(Field.PARENT) or ""
+        if not name:
+            await ack(response_action="errors", errors={Field.UNIT_NAME: "Give the unit a name."})
+            return
+        if not await _admin(deps, user_id):
+            await ack(response_action="errors", errors={Field.UNIT_NAME: "Only admins can change the structure."})
+            return
+        outcome = await deps.transaction(lambda s: add_unit(s, parent=parent, name=name, actor=user_id))
+        if isinstance(outcome, tuple):
+            block_id, message = outcome
+            await ack(response_action="errors", errors={block_id: message})
+            return
+        text = f":white_check_mark: Added the {Level(outcome.level).label} *{escape(outcome.name)}*."
+        await ack(
+            response_action="update",
+            view=View(type="modal", title="Pacekeeper", close="Done", blocks=[SectionBlock(text=text)]),
+        )
+
+
+async def _admin(deps: Deps, user_id: str) -> bool:
+    return is_admin(deps, await refresh_person(deps, user_id), user_id)
+
+
+def structure_modal(units: list[Unit]) -> View:
+    by_id = {u.id: u for u in units}
+
+    def path(unit: Unit) -> str:
+        names = [unit.name]
+        while unit.parent_id in by_id:
+            unit = by_id[unit.parent_id]
+            names.insert(0, unit.name)
+        return " › ".join(names)
+
+    parents = sorted((u for u in units if u.level != Level.PACKAGE), key=path)
+    options = [Option(value=NEW_ORGANIZATION, label="(a new organization)")]
+    options += [Option(value=str(u.id), label=f"{path(u)[:60]} ({u.level})"[:75]) for u in parents[:99]]
+    return View(
+        type="modal",
+        callback_id=Callback.NEW_UNIT,
+        title="Add a unit",
+        submit="Add",
+        close="Cancel",
+        blocks=[
+            InputBlock(
+                block_id=Field.PARENT,
+                label="Under",
+                element=StaticSelectElement(action_id=INPUT, options=options, initial_option=options[0]),
+                hint="The new unit is one level below its parent: portfolio, program, project, then measure package.",
+            ),
+            InputBlock(
+                block_id=Field.UNIT_NAME,
+                label="Name",
+                element=PlainTextInputElement(action_id=INPUT, max_length=200),
+            ),
+        ],
+    )
+
+
+def add_unit(session: Session, *, parent: str, name: str, actor: str) -> Unit | tuple[str, str]:
+    """The new unit, or (block id, why) it cannot be added: nothing is written then."""
+    if parent == NEW_ORGANIZATION:
+        parent_unit, level = None, Level.ORGANIZATION
+    else:
+        parent_unit = session.get(Unit, int(parent)) if parent.isdigit() else None
+        if parent_unit is None:
+            return Field.PARENT, "That parent no longer exists: choose another parent."
+        child = Level(parent_unit.level).child
+        if child is None:
+            return Field.PARENT, "A measure package holds measures, not units: choose another parent."
+        level = child
+    parent_id = parent_unit.id if parent_unit else None
+    if get_child_unit(session=session, parent_id=parent_id, name=name) is not None:
+        return Field.UNIT_NAME, f"There is already a unit called “{name}” there."
+    unit = Unit(level=level, name=name[:200], parent_id=parent_id)
+    session.add(unit)
+    session.flush()
+    record_audit(
+        session=session, actor=actor, entity="unit", entity_key=str(unit.id), action="created",
+        detail={"level": level, "name": unit.name, "parent_id": parent_id},
+    )  # fmt: skip
+    return unit

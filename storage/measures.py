@@ -1,0 +1,234 @@
+"""Creating and changing measures: one transaction per change, each with its audit record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, time
+from typing import Any
+
+from sqlmodel import Session, col, delete, select
+
+from bot.gates import MeasureFacts, stage_for_new
+from commands.parsing import RiskLine
+from storage.enums import Cadence, Level, Stage
+from storage.models import Dependency, Evidence, Measure, MeasureMonth, Risk, Unit
+from storage.queries import (
+    dependency_keys_of,
+    ensure_person_rows,
+    evidence_of,
+    get_measures_by_keys,
+    months_of,
+    next_measure_number,
+    record_audit,
+    risks_of,
+)
+from storage.types import utcnow
+
+# The scalar columns a draft sets; compared field by field to describe a change in the audit log.
+SCALARS = (
+    "title", "description", "package_id", "owner_id", "sponsor_id", "controller_id", "business_unit",
+    "function", "baseline", "target", "one_time_cost", "due", "cadence", "checkin_weekday", "checkin_time",
+    "no_known_risks", "dependencies_stated",
+)  # fmt: skip
+
+
+@dataclass
+class MeasureDraft:
+    """Everything a person can set on a measure through the modal or an import row."""
+
+    title: str
+    package_id: int
+    description: str = ""
+    owner_id: str | None = None
+    sponsor_id: str | None = None
+    controller_id: str | None = None
+    business_unit: str = ""
+    function: str = ""
+    baseline: int | None = None
+    target: int | None = None
+    one_time_cost: int | None = None
+    due: date | None = None
+    cadence: str = Cadence.WEEKLY
+    checkin_weekday: int = 0
+    checkin_time: time = time(9, 0)
+    no_known_risks: bool = False
+    dependencies_stated: bool = False
+    # None: leave as they are (an import row has no such columns); a value replaces them.
+    monthly_plan: dict[date, int] | None = None
+    risks: list[RiskLine] | None = None
+    dependency_keys: list[str] | None = None
+    evidence_urls: list[str] | None = None
+    stage: Stage | None = None  # import only: the stage the spreadsheet says
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def facts(self) -> MeasureFacts:
+        plan_total = sum(self.monthly_plan.values()) if self.monthly_plan else None
+        return MeasureFacts(
+            title=self.title, package_id=self.package_id, owner_id=self.owner_id, sponsor_id=self.sponsor_id,
+            controller_id=self.controller_id, baseline=self.baseline, target=self.target,
+            business_unit=self.business_unit, function=self.function, due=self.due, plan_total=plan_total,
+            risk_count=len(self.risks or []), no_known_risks=self.no_known_risks,
+            dependencies_stated=self.dependencies_stated,
+        )  # fmt: skip
+
+
+def reference_errors(*, session: Session, draft: MeasureDraft, key: str | None = None) -> dict[str, str]:
+    """Problems that need the database: the package, the dependency keys. Keyed by field name."""
+    errors: dict[str, str] = {}
+    package = session.get(Unit, draft.package_id)
+    if package is None or package.level != Level.PACKAGE:
+        errors["package"] = "Choose a measure package (the lowest level of the structure)."
+    if draft.dependency_keys:
+        found = get_measures_by_keys(session=session, keys=draft.dependency_keys)
+        unknown = [k for k in draft.dependency_keys if k not in found]
+        if unknown:
+            errors["dependencies"] = f"No measure {', '.join(unknown)}: list existing keys like M-3."
+        elif key is not None and key.upper() in found:
+            errors["dependencies"] = "A measure cannot depend on itself."
+    return errors
+
+
+def draft_from_measure(measure: Measure) -> MeasureDraft:
+    """A draft that sets every scalar to what `measure` has now and leaves its children alone."""
+    return MeasureDraft(**{name: getattr(measure, name) for name in SCALARS})
+
+
+def create_measure(*, session: Session, draft: MeasureDraft, actor: str, key: str | None = None) -> Measure:
+    """A new measure: the next free key, or `key` (an import that carries its own keys)."""
+    ensure_person_rows(session=session, slack_ids=[draft.owner_id, draft.sponsor_id, draft.controller_id])
+    number = int(key.removeprefix("M-")) if key else next_measure_number(session=session)
+    stage = draft.stage or stage_for_new(draft.facts())
+    measure = Measure(number=number, key=f"M-{number}", stage=stage, **_scalars(draft))
+    session.add(measure)
+    session.flush()
+    _replace_children(session=session, measure=measure, draft=draft, actor=actor)
+    record_audit(
+        session=session, actor=actor, entity="measure", entity_key=measure.key, action="created",
+        detail={"stage": stage, **_scalars(draft), **_children_detail(draft)},
+    )  # fmt: skip
+    return measure
+
+
+def update_measure(*, session: Session, measure: Measure, draft: MeasureDraft, actor: str) -> dict[str, Any]:
+    """Apply `draft`; returns {field: [old, new]} of what changed (empty: nothing written)."""
+    ensure_person_rows(session=session, slack_ids=[draft.owner_id, draft.sponsor_id, draft.controller_id])
+    changes = {
+        name: [getattr(measure, name), value]
+        for name, value in _scalars(draft).items()
+        if getattr(measure, name) != value
+    }
+    changes.update(_children_changes(session=session, measure=measure, draft=draft))
+    if draft.stage is not None and draft.stage != measure.stage:
+        changes["stage"] = [measure.stage, draft.stage]
+    if not changes:
+        return {}
+    for name, value in _scalars(draft).items():
+        setattr(measure, name, value)
+    if draft.stage is not None:
+        measure.stage = draft.stage
+    measure.version += 1
+    measure.updated_at = utcnow()
+    session.add(measure)
+    _replace_children(session=session, measure=measure, draft=draft, actor=actor)
+    record_audit(
+        session=session,
+        actor=actor,
+        entity="measure",
+        entity_key=measure.key,
+        action="edited",
+        detail=changes,
+    )
+    return changes
+
+
+def _scalars(draft: MeasureDraft) -> dict[str, Any]:
+    return {name: getattr(draft, name) for name in SCALARS}
+
+
+def _children_detail(draft: MeasureDraft) -> dict[str, Any]:
+    detail: dict[str, Any] = {}
+    if draft.monthly_plan:
+        detail["monthly_plan"] = {f"{m:%Y-%m}": v for m, v in sorted(draft.monthly_plan.items())}
+    if draft.risks:
+        detail["risks"] = [f"{r.severity}: {r.text} | {r.mitigation}" for r in draft.risks]
+    if draft.dependency_keys:
+        detail["dependencies"] = draft.dependency_keys
+    if draft.evidence_urls:
+        detail["evidence"] = draft.evidence_urls
+    return detail
+
+
+def _children_changes(*, session: Session, measure: Measure, draft: MeasureDraft) -> dict[str, Any]:
+    assert measure.id is not None
+    changes: dict[str, Any] = {}
+    if draft.monthly_plan is not None:
+        old = {m.month: m.plan for m in months_of(session=session, measure_id=measure.id) if m.plan is not None}
+        if old != draft.monthly_plan:
+            changes["monthly_plan"] = [_months(old), _months(draft.monthly_plan)]
+    if draft.risks is not None:
+        old_risks = [
+            RiskLine(r.severity, r.text, r.mitigation) for r in risks_of(session=session, measure_id=measure.id)
+        ]  # type: ignore[arg-type]
+        if old_risks != draft.risks:
+            changes["risks"] = [[r.text for r in old_risks], [r.text for r in draft.risks]]
+    if draft.dependency_keys is not None:
+        old_keys = dependency_keys_of(session=session, measure_id=measure.id)
+        if old_keys != draft.dependency_keys:
+            changes["dependencies"] = [old_keys, draft.dependency_keys]
+    if draft.evidence_urls is not None:
+        old_urls = [e.url for e in evidence_of(session=session, measure_id=measure.id)]
+        if old_urls != draft.evidence_urls:
+            changes["evidence"] = [old_urls, draft.evidence_urls]
+    return changes
+
+
+def _months(plan: dict[date, int]) -> dict[str, int]:
+    return {f"{m:%Y-%m}": v for m, v in sorted(plan.items())}
+
+
+def _replace_children(*, session: Session, measure: Measure, draft: MeasureDraft, actor: str) -> None:
+    measure_id = measure.id
+    assert measure_id is not None
+    if draft.monthly_plan is not None:
+        _replace_plan(session=session, measure_id=measure_id, plan=draft.monthly_plan)
+    if draft.risks is not None:
+        session.exec(delete(Risk).where(col(Risk.measure_id) == measure_id))
+        for risk in draft.risks:
+            session.add(Risk(measure_id=measure_id, text=risk.text, severity=risk.severity, mitigation=risk.mitigation))
+    if draft.dependency_keys is not None:
+        session.exec(delete(Dependency).where(col(Dependency.measure_id) == measure_id))
+        found = get_measures_by_keys(session=session, keys=draft.dependency_keys)
+        for key in draft.dependency_keys:
+            session.add(Dependency(measure_id=measure_id, depends_on_id=found[key].id))
+    if draft.evidence_urls is not None:
+        kept = {e.url: e for e in evidence_of(session=session, measure_id=measure_id)}
+        for url, evidence in kept.items():
+            if url not in draft.evidence_urls:
+                session.delete(evidence)
+        for url in draft.evidence_urls:
+            if url not in kept:
+                session.add(Evidence(measure_id=measure_id, url=url, added_by=actor))
+    session.flush()
+
+
+def _replace_plan(*, session: Session, measure_id: int, plan: dict[date, int]) -> None:
+    """Set the plan of each month in `plan`; months no longer planned keep forecast/actual."""
+    rows = {m.month: m for m in session.exec(select(MeasureMonth).where(MeasureMonth.measure_id == measure_id))}
+    for month, row in rows.items():
+        if month not in plan and row.plan is not None:
+            row.plan = None
+            session.add(row)
+    for month, value in plan.items():
+        row = rows.get(month) or MeasureMonth(measure_id=measure_id, month=month)
+        row.plan = value
+        session.add(row)
+    # Months left with nothing in them are removed.
+    session.flush()
+    session.exec(
+        delete(MeasureMonth).where(
+            col(MeasureMonth.measure_id) == measure_id,
+            col(MeasureMonth.plan).is_(None),
+            col(MeasureMonth.forecast).is_(None),
+            col(MeasureMonth.actual).is_(None),
+        )
+    )

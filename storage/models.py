@@ -1,0 +1,127 @@
+"""SQLModel tables for the whole spec: the unit tree, people, measures and everything they carry.
+
+Money is stored as whole currency units (BigInteger): exact sums in rollups on every backend.
+Timestamps are timezone-aware UTC (`UTCDateTime`); calendar dates are plain `date`s.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from storage.enums import Cadence, ImplStatus, PotentialStatus, Stage
+from storage.types import UTCDateTime, utcnow
+
+
+def _created() -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Unit(SQLModel, table=True):
+    """A node of Organization > Portfolio > Program > Project > Measure Package."""
+
+    __table_args__ = (sa.UniqueConstraint("parent_id", "name", name="uq_unit_parent_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    level: str = Field(max_length=16, index=True)
+    name: str = Field(max_length=200)
+    parent_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    # Organization: timezone for digests. Portfolio: potential tolerance and steering channel.
+    timezone: str | None = Field(default=None, max_length=64)
+    tolerance_pct: int | None = None
+    steering_channel: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _created()
+
+
+class Person(SQLModel, table=True):
+    """A Slack user the bot knows, refreshed from users.info."""
+
+    slack_id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(default="", max_length=200)
+    email: str | None = Field(default=None, max_length=254, index=True)
+    tz: str = Field(default="UTC", max_length=64)
+    is_workspace_admin: bool = False
+    away_until: date | None = None
+    refreshed_at: datetime = _created()
+
+
+class Measure(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(unique=True)
+    key: str = Field(max_length=16, unique=True)
+    title: str = Field(max_length=200)
+    description: str = Field(default="", max_length=3000)
+    package_id: int = Field(foreign_key="unit.id", index=True)
+    owner_id: str | None = Field(default=None, foreign_key="person.slack_id", index=True)
+    sponsor_id: str | None = Field(default=None, foreign_key="person.slack_id", index=True)
+    controller_id: str | None = Field(default=None, foreign_key="person.slack_id", index=True)
+    business_unit: str = Field(default="", max_length=100)
+    function: str = Field(default="", max_length=100)
+    stage: str = Field(default=Stage.DI0, max_length=16, index=True)
+    held_from_stage: str | None = Field(default=None, max_length=16)
+    impl_status: str = Field(default=ImplStatus.NOT_STARTED, max_length=16)
+    potential_status: str = Field(default=PotentialStatus.UNKNOWN, max_length=16)
+    baseline: int | None = Field(default=None, sa_type=sa.BigInteger)
+    target: int | None = Field(default=None, sa_type=sa.BigInteger)
+    one_time_cost: int | None = Field(default=None, sa_type=sa.BigInteger)
+    due: date | None = None
+    no_known_risks: bool = False
+    dependencies_stated: bool = False
+    cadence: str = Field(default=Cadence.WEEKLY, max_length=16)
+    checkin_weekday: int = 0  # Monday
+    checkin_time: time = Field(default=time(9, 0))
+    version: int = 1
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class MeasureMonth(SQLModel, table=True):
+    """The financial plan of one measure for one calendar month (month = its first day)."""
+
+    __tablename__ = "measure_month"
+
+    measure_id: int = Field(foreign_key="measure.id", primary_key=True)
+    month: date = Field(primary_key=True)
+    plan: int | None = Field(default=None, sa_type=sa.BigInteger)
+    forecast: int | None = Field(default=None, sa_type=sa.BigInteger)
+    actual: int | None = Field(default=None, sa_type=sa.BigInteger)
+
+
+class Risk(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    measure_id: int = Field(foreign_key="measure.id", index=True)
+    text: str = Field(max_length=500)
+    severity: str = Field(max_length=8)
+    mitigation: str = Field(default="", max_length=500)
+
+
+class Dependency(SQLModel, table=True):
+    """`measure_id` depends on `depends_on_id`."""
+
+    measure_id: int = Field(foreign_key="measure.id", primary_key=True)
+    depends_on_id: int = Field(foreign_key="measure.id", primary_key=True, index=True)
+
+
+class Evidence(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    measure_id: int = Field(foreign_key="measure.id", index=True)
+    url: str = Field(max_length=1000)
+    added_by: str = Field(max_length=32)
+    added_at: datetime = _created()
+
+
+class AuditLog(SQLModel, table=True):
+    """Who changed what, when: one row per state change, written in the same transaction."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _created()
+    actor: str = Field(max_length=32)  # a Slack user id, or "import" / "system"
+    entity: str = Field(max_length=16)  # "measure" | "unit" | "person"
+    entity_key: str = Field(max_length=64, index=True)
+    action: str = Field(max_length=32)
+    detail: str = Field(default="{}", sa_type=sa.Text)

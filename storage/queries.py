@@ -1,0 +1,196 @@
+"""Keyword-only query functions over the tables. No Slack here; callers own the session."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from storage.enums import Level
+from storage.models import AuditLog, Dependency, Evidence, Measure, MeasureMonth, Person, Risk, Unit
+from storage.types import utcnow
+
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+# ---- audit ------------------------------------------------------------------------------------
+def record_audit(
+    *,
+    session: Session,
+    actor: str,
+    entity: str,
+    entity_key: str,
+    action: str,
+    detail: dict[str, Any] | None = None,
+) -> AuditLog:
+    entry = AuditLog(
+        actor=actor,
+        entity=entity,
+        entity_key=entity_key,
+        action=action,
+        detail=json.dumps(detail or {}, default=_jsonable, sort_keys=True),
+    )
+    session.add(entry)
+    return entry
+
+
+def audit_trail(*, session: Session, entity: str, entity_key: str) -> Sequence[AuditLog]:
+    query = select(AuditLog).where(AuditLog.entity == entity, AuditLog.entity_key == entity_key)
+    return session.exec(query.order_by(col(AuditLog.id))).all()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return sorted(value)
+    return str(value)
+
+
+# ---- people -----------------------------------------------------------------------------------
+def get_person(*, session: Session, slack_id: str) -> Person | None:
+    return session.get(Person, slack_id)
+
+
+def get_person_by_email(*, session: Session, email: str) -> Person | None:
+    return session.exec(select(Person).where(sa.func.lower(Person.email) == email.lower())).first()
+
+
+def upsert_person(
+    *, session: Session, slack_id: str, name: str, email: str | None, tz: str, is_workspace_admin: bool
+) -> Person:
+    person = session.get(Person, slack_id) or Person(slack_id=slack_id)
+    person.name, person.email, person.tz = name, email, tz
+    person.is_workspace_admin = is_workspace_admin
+    person.refreshed_at = utcnow()
+    session.add(person)
+    return person
+
+
+def ensure_person_rows(*, session: Session, slack_ids: Iterable[str]) -> None:
+    """Make sure a row exists for each id (details are refreshed from users.info later)."""
+    wanted = {i for i in slack_ids if i}
+    if not wanted:
+        return
+    known = set(session.exec(select(Person.slack_id).where(col(Person.slack_id).in_(wanted))).all())
+    for slack_id in sorted(wanted - known):
+        session.add(Person(slack_id=slack_id, refreshed_at=NEVER))
+    session.flush()
+
+
+# ---- units ------------------------------------------------------------------------------------
+def get_unit(*, session: Session, unit_id: int) -> Unit | None:
+    return session.get(Unit, unit_id)
+
+
+def find_units_by_name(*, session: Session, name: str) -> Sequence[Unit]:
+    return session.exec(select(Unit).where(sa.func.lower(Unit.name) == name.strip().lower())).all()
+
+
+def get_child_unit(*, session: Session, parent_id: int | None, name: str) -> Unit | None:
+    query = select(Unit).where(Unit.name == name)
+    query = query.where(col(Unit.parent_id).is_(None) if parent_id is None else Unit.parent_id == parent_id)
+    return session.exec(query).first()
+
+
+def all_units(*, session: Session) -> Sequence[Unit]:
+    return session.exec(select(Unit).order_by(col(Unit.id))).all()
+
+
+def unit_path(*, session: Session, unit: Unit) -> list[Unit]:
+    """The unit and its ancestors, organization first."""
+    path = [unit]
+    while path[0].parent_id is not None:
+        parent = session.get(Unit, path[0].parent_id)
+        if parent is None:
+            break
+        path.insert(0, parent)
+    return path
+
+
+def descendant_package_ids(*, session: Session, unit: Unit) -> list[int]:
+    """Ids of the measure packages at or below `unit` (one query per level, at most five)."""
+    frontier, packages = [unit], []
+    while frontier:
+        packages += [u.id for u in frontier if u.level == Level.PACKAGE and u.id is not None]
+        parent_ids = [u.id for u in frontier if u.level != Level.PACKAGE]
+        frontier = (
+            list(session.exec(select(Unit).where(col(Unit.parent_id).in_(parent_ids))).all()) if parent_ids else []
+        )
+    return packages
+
+
+# ---- measures ---------------------------------------------------------------------------------
+def get_measure(*, session: Session, key: str) -> Measure | None:
+    return session.exec(select(Measure).where(sa.func.upper(Measure.key) == key.strip().upper())).first()
+
+
+def get_measures_by_keys(*, session: Session, keys: Iterable[str]) -> dict[str, Measure]:
+    wanted = {k.strip().upper() for k in keys}
+    if not wanted:
+        return {}
+    found = session.exec(select(Measure).where(col(Measure.key).in_(wanted))).all()
+    return {m.key: m for m in found}
+
+
+def find_measure_by_title(*, session: Session, package_id: int, title: str) -> Measure | None:
+    return session.exec(select(Measure).where(Measure.package_id == package_id, Measure.title == title)).first()
+
+
+def next_measure_number(*, session: Session) -> int:
+    return (session.exec(select(sa.func.max(Measure.number))).one() or 0) + 1
+
+
+def _in_a_role(slack_id: str) -> sa.ColumnElement[bool]:
+    return sa.or_(Measure.owner_id == slack_id, Measure.sponsor_id == slack_id, Measure.controller_id == slack_id)
+
+
+def measures_for_person(*, session: Session, slack_id: str, limit: int = 200) -> Sequence[Measure]:
+    """Measures where the person is owner, sponsor or controller."""
+    query = select(Measure).where(_in_a_role(slack_id)).order_by(col(Measure.number))
+    return session.exec(query.limit(limit)).all()
+
+
+def count_measures_for_person(*, session: Session, slack_id: str) -> int:
+    return session.exec(select(sa.func.count()).select_from(Measure).where(_in_a_role(slack_id))).one()
+
+
+def measures_in_packages(*, session: Session, package_ids: Sequence[int], limit: int = 200) -> Sequence[Measure]:
+    if not package_ids:
+        return []
+    query = select(Measure).where(col(Measure.package_id).in_(package_ids)).order_by(col(Measure.number))
+    return session.exec(query.limit(limit)).all()
+
+
+def count_measures_in_packages(*, session: Session, package_ids: Sequence[int]) -> int:
+    if not package_ids:
+        return 0
+    query = select(sa.func.count()).select_from(Measure).where(col(Measure.package_id).in_(package_ids))
+    return session.exec(query).one()
+
+
+def months_of(*, session: Session, measure_id: int) -> Sequence[MeasureMonth]:
+    query = select(MeasureMonth).where(MeasureMonth.measure_id == measure_id).order_by(col(MeasureMonth.month))
+    return session.exec(query).all()
+
+
+def risks_of(*, session: Session, measure_id: int) -> Sequence[Risk]:
+    return session.exec(select(Risk).where(Risk.measure_id == measure_id).order_by(col(Risk.id))).all()
+
+
+def evidence_of(*, session: Session, measure_id: int) -> Sequence[Evidence]:
+    return session.exec(select(Evidence).where(Evidence.measure_id == measure_id).order_by(col(Evidence.id))).all()
+
+
+def dependency_keys_of(*, session: Session, measure_id: int) -> list[str]:
+    query = (
+        select(Measure.key)
+        .join(Dependency, col(Dependency.depends_on_id) == col(Measure.id))
+        .where(Dependency.measure_id == measure_id)
+        .order_by(col(Measure.number))
+    )
+    return list(session.exec(query).all())

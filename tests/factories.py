@@ -1,0 +1,54 @@
+"""Factories for test data, written through the same storage functions the bot uses."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session
+
+from commands.parsing import RiskLine
+from storage.enums import Level, Severity
+from storage.measures import MeasureDraft, create_measure
+from storage.models import Measure, Unit
+from tests.conftest import CONTROLLER, OWNER, SPONSOR
+
+
+def make_tree(session: Session, *, names: tuple[str, ...] = ("Acme", "Ops", "Procurement", "Suppliers", "Packaging")) -> Unit:
+    """Organization > … > package, created as needed; returns the package."""
+    parent: Unit | None = None
+    for level, name in zip(Level, names, strict=True):
+        unit = Unit(level=level, name=name, parent_id=parent.id if parent else None)
+        session.add(unit)
+        session.flush()
+        parent = unit
+    assert parent is not None
+    return parent
+
+
+def complete_draft(package_id: int, **overrides: Any) -> MeasureDraft:
+    """A draft that meets DI1 and DI2 entry criteria."""
+    draft = MeasureDraft(
+        title="Consolidate suppliers",
+        package_id=package_id,
+        owner_id=OWNER,
+        sponsor_id=SPONSOR,
+        controller_id=CONTROLLER,
+        business_unit="Consumer",
+        function="Procurement",
+        baseline=1_000_000,
+        target=120_000,
+        due=date(2027, 6, 30),
+        monthly_plan={date(2027, m, 1): 10_000 for m in range(1, 13)},
+        risks=[RiskLine(Severity.HIGH, "supplier delay", "second supplier")],
+        dependency_keys=[],
+        dependencies_stated=True,
+    )
+    return replace(draft, **overrides)
+
+
+def make_measure(session: Session, *, package: Unit | None = None, actor: str = OWNER, **overrides: Any) -> Measure:
+    package = package or make_tree(session)
+    assert package.id is not None
+    return create_measure(session=session, draft=complete_draft(package.id, **overrides), actor=actor)
