@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
@@ -30,16 +31,19 @@ async def refresh_person(deps: Deps, slack_id: str, *, force: bool = False) -> P
     return await deps.transaction(lambda s: store_user(session=s, user=response["user"]))
 
 
-def store_user(*, session: Session, user: dict) -> Person:
+def store_user(*, session: Session, user: dict[str, Any], touch: bool = True) -> Person:
+    """Store a users.info user; with touch=False an unchanged person is not written at all."""
     profile = user.get("profile") or {}
-    return upsert_person(
-        session=session,
-        slack_id=user["id"],
-        name=profile.get("real_name") or user.get("real_name") or user.get("name") or user["id"],
-        email=profile.get("email"),
-        tz=user.get("tz") or "UTC",
-        is_workspace_admin=bool(user.get("is_admin") or user.get("is_owner")),
-    )
+    fields = {
+        "name": profile.get("real_name") or user.get("real_name") or user.get("name") or user["id"],
+        "email": profile.get("email"),
+        "tz": user.get("tz") or "UTC",
+        "is_workspace_admin": bool(user.get("is_admin") or user.get("is_owner")),
+    }
+    known = get_person(session=session, slack_id=user["id"])
+    if known is not None and not touch and all(getattr(known, k) == v for k, v in fields.items()):
+        return known
+    return upsert_person(session=session, slack_id=user["id"], **fields)
 
 
 def is_admin(deps: Deps, person: Person | None, slack_id: str) -> bool:

@@ -186,7 +186,7 @@ def apply_rows(*, session: Session, rows: list[ImportRow], users: dict[str, dict
     """Write the rows (already validated) in the caller's transaction."""
     report = ImportReport()
     for user in {u["id"]: u for u in users.values()}.values():
-        store_user(session=session, user=user)
+        store_user(session=session, user=user, touch=False)
     for row in rows:
         package = _ensure_units(session=session, names=row.units, report=report)
         people = {role: users[ref]["id"] for role, ref in row.people.items()}

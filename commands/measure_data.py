@@ -99,7 +99,11 @@ def measure_card(*, session: Session, measure: Measure, year: int, can_edit: boo
     assert measure.id is not None
     package = session.get(Unit, measure.package_id)
     path = unit_path(session=session, unit=package) if package else []
-    months = [m for m in months_of(session=session, measure_id=measure.id) if m.month.year == year]
+    all_months = months_of(session=session, measure_id=measure.id)
+    years = sorted({m.month.year for m in all_months})
+    if years and year not in years:  # show the plan's first year until the current year has figures
+        year = next((y for y in years if y > year), years[-1])
+    months = [m for m in all_months if m.month.year == year]
     stage = Stage(measure.stage)
     upcoming = next_stage(stage)
     missing = missing_for(upcoming, facts_of(session=session, measure=measure)) if upcoming else []

@@ -32,7 +32,14 @@ SIGNING_SECRET = "test-signing-secret"
 TOKEN = "xoxb-test-token"
 
 # The people of the test workspace: (id, name, e-mail, timezone, workspace admin)
-OWNER, SPONSOR, CONTROLLER, ADMIN, STRANGER, WS_ADMIN = "U0OWNER", "U0SPONSOR", "U0CTRL", "U0ADMIN", "U0STRANGER", "U0WSADMIN"
+OWNER, SPONSOR, CONTROLLER, ADMIN, STRANGER, WS_ADMIN = (
+    "U0OWNER",
+    "U0SPONSOR",
+    "U0CTRL",
+    "U0ADMIN",
+    "U0STRANGER",
+    "U0WSADMIN",
+)
 PEOPLE = [
     (OWNER, "Olivia Owner", "olivia@example.com", "America/New_York", False),
     (SPONSOR, "Sam Sponsor", "sam@example.com", "Asia/Tokyo", False),
@@ -54,7 +61,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     admin_url = os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG
-    admin_url = admin_url.replace("postgresql://", "postgresql+psycopg://", 1) if "+psycopg" not in admin_url else admin_url
+    admin_url = (
+        admin_url.replace("postgresql://", "postgresql+psycopg://", 1) if "+psycopg" not in admin_url else admin_url
+    )
     try:
         admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
         with admin.connect() as connection:

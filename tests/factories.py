@@ -15,7 +15,9 @@ from storage.models import Measure, Unit
 from tests.conftest import CONTROLLER, OWNER, SPONSOR
 
 
-def make_tree(session: Session, *, names: tuple[str, ...] = ("Acme", "Ops", "Procurement", "Suppliers", "Packaging")) -> Unit:
+def make_tree(
+    session: Session, *, names: tuple[str, ...] = ("Acme", "Ops", "Procurement", "Suppliers", "Packaging")
+) -> Unit:
     """Organization > … > package, created as needed; returns the package."""
     parent: Unit | None = None
     for level, name in zip(Level, names, strict=True):

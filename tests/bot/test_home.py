@@ -1,0 +1,46 @@
+"""The App Home tab is published on app_home_opened with the user's measures."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import OWNER, STRANGER, Bot
+from tests.factories import make_measure, make_tree
+
+
+async def test_app_home_is_published_with_my_measures(bot: Bot) -> None:
+    with bot.session() as session:
+        package = make_tree(session)
+        make_measure(session, package=package, title="Mine as owner")
+        make_measure(session, package=package, title="Someone else's", owner_id=STRANGER)
+    reply = await bot.client.open_home(OWNER)
+    assert reply.status == 200
+    await bot.settle()
+    publish = bot.slack.calls("views.publish")
+    assert len(publish) == 1 and publish[0].args["user_id"] == OWNER
+    home = bot.slack.state.home[OWNER]
+    text = json.dumps(home)
+    assert home["type"] == "home" and len(home["blocks"]) <= 100
+    assert "Mine as owner" in text and "Your measures* (1)" in text
+    assert "Someone else's" not in text
+    for placeholder in ("Waiting for your approval", "Your open check-ins", "Escalations"):
+        assert placeholder in text
+
+
+async def test_the_messages_tab_does_not_republish_home(bot: Bot) -> None:
+    await bot.client.event({"type": "app_home_opened", "user": OWNER, "channel": "D1", "tab": "messages"})
+    await bot.settle()
+    assert bot.slack.calls("views.publish") == []
+
+
+async def test_home_stays_inside_the_block_limit_with_many_measures(bot: Bot) -> None:
+    with bot.session() as session:
+        package = make_tree(session)
+        for number in range(90):
+            make_measure(session, package=package, title=f"Measure {number} " + "x" * 150)
+    await bot.client.open_home(OWNER)
+    await bot.settle()
+    home = bot.slack.state.home[OWNER]
+    assert len(home["blocks"]) <= 100
+    assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in home["blocks"])
+    assert "Showing 60 of 90" in json.dumps(home)

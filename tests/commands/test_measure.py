@@ -1,0 +1,302 @@
+"""/measure new, list, show and edit through signed requests to the running bot."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from bot.ids import Action, Callback, Field
+from bot.payloads import MeasureRef
+from storage.enums import Stage
+from storage.models import AuditLog, Measure, MeasureMonth, Risk
+from storage.queries import get_measure
+from tests.conftest import ADMIN, CONTROLLER, OWNER, SPONSOR, STRANGER, WS_ADMIN, Bot
+from tests.factories import make_measure, make_tree
+
+FULL_FORM = {
+    Field.TITLE: "Consolidate corrugated suppliers",
+    Field.OWNER: OWNER,
+    Field.SPONSOR: SPONSOR,
+    Field.CONTROLLER: CONTROLLER,
+    Field.BUSINESS_UNIT: "Consumer",
+    Field.FUNCTION: "Procurement",
+    Field.BASELINE: "1.2m",
+    Field.TARGET: "180k",
+    Field.DUE: "2027-06-30",
+    Field.MONTHLY_PLAN: "2027-01: 90k\n2027-02: 90k",
+    Field.RISKS: "high: supplier delay | second supplier",
+}
+
+
+def count(bot: Bot, model: Any) -> int:
+    with bot.session() as session:
+        return session.exec(select(sa.func.count()).select_from(model)).one()
+
+
+async def open_modal(bot: Bot, user: str, text: str) -> dict[str, Any]:
+    reply = await bot.client.command(user, text)
+    assert reply.status == 200 and reply.text == ""
+    await bot.settle()
+    return bot.slack.last_view(user)
+
+
+def last_reply(bot: Bot, user: str) -> dict[str, Any]:
+    replies = bot.slack.responses(user)
+    assert replies, f"no reply to {user}"
+    return replies[-1]
+
+
+def reply_text(reply: dict[str, Any]) -> str:
+    return reply["text"] + json.dumps(reply.get("blocks", []))
+
+
+async def test_new_opens_a_modal_whose_submission_creates_a_measure_that_list_and_show_display(bot: Bot) -> None:
+    with bot.session() as session:
+        package = make_tree(session)
+    view = await open_modal(bot, OWNER, "new")
+    assert view["callback_id"] == Callback.NEW_MEASURE
+    assert len(view["blocks"]) <= 100
+
+    reply = await bot.client.submit(OWNER, view, {**FULL_FORM, Field.PACKAGE: str(package.id)})
+    assert reply.status == 200
+    body = reply.json()
+    assert body["response_action"] == "update"
+    assert "M-1" in json.dumps(body["view"])
+    await bot.settle()
+
+    with bot.session() as session:
+        measure = get_measure(session=session, key="M-1")
+        assert measure is not None
+        assert (measure.title, measure.baseline, measure.target) == (
+            "Consolidate corrugated suppliers",
+            1_200_000,
+            180_000,
+        )
+        assert measure.stage == Stage.DI1  # complete enough for DI1 straight away
+        assert session.exec(select(sa.func.count()).select_from(MeasureMonth)).one() == 2
+        assert session.exec(select(Risk.text)).all() == ["supplier delay"]
+        audit = session.exec(select(AuditLog).where(AuditLog.entity_key == "M-1")).all()
+        assert [(a.actor, a.action) for a in audit] == [(OWNER, "created")]
+    # People referenced in the form were looked up in Slack after the ack, for names and timezones.
+    assert {c.args["user"] for c in bot.slack.calls("users.info")} >= {OWNER, SPONSOR, CONTROLLER}
+
+    await bot.client.command(OWNER, "list")
+    await bot.settle()
+    listing = last_reply(bot, OWNER)
+    assert listing["response_type"] == "ephemeral"
+    assert "M-1" in reply_text(listing) and "Consolidate corrugated suppliers" in reply_text(listing)
+
+    await bot.client.command(SPONSOR, "show m-1")
+    await bot.settle()
+    card = reply_text(last_reply(bot, SPONSOR))
+    assert "DI1 Identified" in card
+    assert "plan 180,000" in card and "baseline 1,200,000" in card.lower()
+    assert "<!date^" in card  # the due date is a date token
+    assert Action.EDIT_MEASURE in card  # the sponsor may edit
+
+
+async def test_new_measure_without_owner_starts_as_an_idea(bot: Bot) -> None:
+    with bot.session() as session:
+        package = make_tree(session)
+    view = await open_modal(bot, STRANGER, "new")
+    reply = await bot.client.submit(STRANGER, view, {Field.TITLE: "Reuse pallets", Field.PACKAGE: str(package.id)})
+    assert reply.json()["response_action"] == "update"
+    with bot.session() as session:
+        measure = get_measure(session=session, key="M-1")
+        assert measure is not None and measure.stage == Stage.DI0
+
+
+async def test_invalid_modal_input_comes_back_inline_and_stores_nothing(bot: Bot) -> None:
+    with bot.session() as session:
+        package = make_tree(session)
+    view = await open_modal(bot, OWNER, "new")
+    bad = {
+        **FULL_FORM,
+        Field.TITLE: "   ",
+        Field.PACKAGE: str(package.id),
+        Field.BASELINE: "lots",
+        Field.MONTHLY_PLAN: "January: 5",
+        Field.RISKS: "scary: everything",
+        Field.DEPENDENCIES: "X-1",
+        Field.EVIDENCE: "not a link",
+    }
+    reply = await bot.client.submit(OWNER, view, bad)
+    body = reply.json()
+    assert body["response_action"] == "errors"
+    assert set(body["errors"]) == {
+        Field.TITLE, Field.BASELINE, Field.MONTHLY_PLAN, Field.RISKS, Field.DEPENDENCIES, Field.EVIDENCE,
+    }  # fmt: skip
+    assert "not an amount" in body["errors"][Field.BASELINE]
+    assert all(len(message) < 2000 for message in body["errors"].values())
+    await bot.settle()
+    assert count(bot, Measure) == 0 and count(bot, AuditLog) == 0
+
+
+async def test_unknown_dependency_and_non_package_are_refused_inline(bot: Bot) -> None:
+    with bot.session() as session:
+        package = make_tree(session)
+        project_id = package.parent_id
+    view = await open_modal(bot, OWNER, "new")
+    reply = await bot.client.submit(
+        OWNER, view, {Field.TITLE: "x", Field.PACKAGE: str(project_id), Field.DEPENDENCIES: "M-41"}
+    )
+    body = reply.json()
+    assert body["response_action"] == "errors"
+    assert set(body["errors"]) == {Field.PACKAGE, Field.DEPENDENCIES}
+    assert count(bot, Measure) == 0 and count(bot, AuditLog) == 0
+
+
+async def test_new_without_packages_says_how_to_add_them(bot: Bot) -> None:
+    await bot.client.command(OWNER, "new")
+    await bot.settle()
+    assert "/measure structure" in last_reply(bot, OWNER)["text"]
+    assert bot.slack.calls("views.open") == []
+
+
+async def test_edit_by_the_owner_changes_the_measure_and_audits_the_change(bot: Bot) -> None:
+    with bot.session() as session:
+        make_measure(session)
+    view = await open_modal(bot, OWNER, "edit M-1")
+    assert view["callback_id"] == Callback.EDIT_MEASURE
+    values = {block["block_id"]: _initial(block["element"]) for block in view["blocks"] if block["type"] == "input"}
+    values[Field.TARGET] = "150k"
+    values[Field.MONTHLY_PLAN] = "\n".join(f"2027-{m:02d}: 12500" for m in range(1, 13))
+    reply = await bot.client.submit(OWNER, view, values)
+    body = reply.json()
+    assert body["response_action"] == "update", body
+    assert "target" in json.dumps(body["view"])
+    with bot.session() as session:
+        measure = get_measure(session=session, key="M-1")
+        assert measure is not None and measure.target == 150_000 and measure.version == 2
+        edits = session.exec(select(AuditLog).where(AuditLog.action == "edited")).all()
+        assert len(edits) == 1
+        assert json.loads(edits[0].detail)["target"] == [120_000, 150_000]
+
+
+async def test_a_stale_edit_form_is_refused_inline(bot: Bot) -> None:
+    with bot.session() as session:
+        make_measure(session)
+    first = await open_modal(bot, OWNER, "edit M-1")
+    second = await open_modal(bot, SPONSOR, "edit M-1")
+    values = {b["block_id"]: _initial(b["element"]) for b in first["blocks"] if b["type"] == "input"}
+    assert (await bot.client.submit(OWNER, first, {**values, Field.TITLE: "First"})).json()[
+        "response_action"
+    ] == "update"
+    body = (await bot.client.submit(SPONSOR, second, {**values, Field.TITLE: "Second"})).json()
+    assert body["response_action"] == "errors" and "changed this measure" in body["errors"][Field.TITLE]
+    with bot.session() as session:
+        assert get_measure(session=session, key="M-1").title == "First"  # type: ignore[union-attr]
+
+
+async def test_a_user_without_rights_cannot_edit(bot: Bot) -> None:
+    with bot.session() as session:
+        make_measure(session)
+    await bot.client.command(STRANGER, "edit M-1")
+    await bot.settle()
+    assert "Only the owner, sponsor or controller" in last_reply(bot, STRANGER)["text"]
+    assert bot.slack.calls("views.open") == []
+
+    # The Edit button forwarded to a stranger does nothing but say why.
+    await bot.client.click(
+        STRANGER, Action.EDIT_MEASURE, MeasureRef(key="M-1").dump(), message={"channel": "C0GENERAL", "ts": "1.1"}
+    )
+    await bot.settle()
+    assert "Only the owner, sponsor or controller" in last_reply(bot, STRANGER)["text"]
+    assert bot.slack.calls("views.open") == []
+
+    # A submission forged from the owner's form is checked on the server too.
+    view = await open_modal(bot, OWNER, "edit M-1")
+    values = {b["block_id"]: _initial(b["element"]) for b in view["blocks"] if b["type"] == "input"}
+    body = (await bot.client.submit(STRANGER, view, {**values, Field.TITLE: "Hijacked"})).json()
+    assert body["response_action"] == "errors"
+    with bot.session() as session:
+        measure = get_measure(session=session, key="M-1")
+        assert measure is not None and measure.title == "Consolidate suppliers" and measure.version == 1
+        assert session.exec(select(sa.func.count()).select_from(AuditLog).where(AuditLog.action == "edited")).one() == 0
+
+
+async def test_admins_may_edit_any_measure(bot: Bot) -> None:
+    with bot.session() as session:
+        make_measure(session)
+    for admin in (ADMIN, WS_ADMIN):  # configured, and a Slack workspace admin
+        view = await open_modal(bot, admin, "edit M-1")
+        assert view["callback_id"] == Callback.EDIT_MEASURE
+
+
+async def test_the_card_edit_button_opens_the_modal(bot: Bot) -> None:
+    with bot.session() as session:
+        make_measure(session)
+    await bot.client.click(
+        CONTROLLER, Action.EDIT_MEASURE, MeasureRef(key="M-1").dump(), message={"channel": "C1", "ts": "1.1"}
+    )
+    await bot.settle()
+    assert bot.slack.last_view(CONTROLLER)["callback_id"] == Callback.EDIT_MEASURE
+
+
+async def test_a_forged_button_value_gets_an_explanation(bot: Bot) -> None:
+    await bot.client.click(OWNER, Action.EDIT_MEASURE, "M-1|edit", message={"channel": "C1", "ts": "1.1"})
+    await bot.settle()
+    assert "out of date" in last_reply(bot, OWNER)["text"]
+
+
+async def test_unknown_subcommands_keys_and_bad_arguments_get_clear_answers(bot: Bot) -> None:
+    cases = {
+        "frobnicate": "I don't know `/measure frobnicate`",
+        "show": "Which measure?",
+        "show 12": "is not a measure key",
+        "show M-404": "There is no measure M-404",
+        "edit M-404": "There is no measure M-404",
+        "list Nowhere": "There is no unit or person",
+        "<!channel>": "&lt;!channel&gt;",
+    }
+    for text, expected in cases.items():
+        await bot.client.command(OWNER, text)
+        await bot.settle()
+        assert expected in last_reply(bot, OWNER)["text"], text
+    assert count(bot, AuditLog) == 0 and bot.slack.calls("views.open") == []
+
+
+async def test_list_by_unit_and_by_person(bot: Bot) -> None:
+    with bot.session() as session:
+        package = make_tree(session)
+        other = make_tree(session, names=("Beta", "Growth", "Pricing", "Lists", "Prices"))
+        make_measure(session, package=package, title="In packaging")
+        make_measure(session, package=other, title="In prices", owner_id=CONTROLLER, sponsor_id=ADMIN)
+    await bot.client.command(STRANGER, "list procurement")
+    await bot.settle()
+    text = reply_text(last_reply(bot, STRANGER))
+    assert "In packaging" in text and "In prices" not in text
+    await bot.client.command(STRANGER, f"list <@{SPONSOR}|sam>")
+    await bot.settle()
+    text = reply_text(last_reply(bot, STRANGER))
+    assert "In packaging" in text and "In prices" not in text
+    await bot.client.command(STRANGER, "list mine")
+    await bot.settle()
+    assert "No measures here yet" in reply_text(last_reply(bot, STRANGER))
+
+
+def _initial(element: dict[str, Any]) -> Any:
+    kind = element["type"]
+    if kind == "plain_text_input":
+        return element.get("initial_value")
+    if kind == "static_select":
+        return (element.get("initial_option") or {}).get("value")
+    if kind == "users_select":
+        return element.get("initial_user")
+    if kind == "datepicker":
+        return element.get("initial_date")
+    if kind == "timepicker":
+        return element.get("initial_time")
+    if kind == "checkboxes":
+        return [o["value"] for o in element.get("initial_options") or []]
+    raise AssertionError(kind)
+
+
+async def test_the_audit_trail_names_who_created_the_measure(bot: Bot) -> None:
+    with bot.session() as session:
+        make_measure(session, actor=OWNER)
+        rows = session.exec(select(AuditLog.actor, AuditLog.action)).all()
+    assert rows == [(OWNER, "created")]

@@ -1,0 +1,67 @@
+"""The manifest and the code agree: every command and event handled is declared, and the reverse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.app import create_app
+from bot.settings import Settings
+from tests.conftest import OWNER, Bot
+
+MANIFEST = Path(__file__).parents[2] / "manifest" / "manifest.yml"
+
+
+@pytest.fixture
+def manifest() -> dict[str, Any]:
+    return yaml.safe_load(MANIFEST.read_text())
+
+
+def registered(db_url: str) -> dict[str, set[str]]:
+    from storage.db import create_db_engine
+
+    settings = Settings(bot_token="xoxb-x", signing_secret="s", database_url=db_url)
+    return create_app(settings, engine=create_db_engine(db_url)).registered
+
+
+@pytest.mark.parametrize("db_url", ["sqlite:///:memory:"], indirect=False)
+def test_commands_and_events_match_the_manifest(manifest: dict[str, Any], db_url: str) -> None:
+    code = registered(db_url)
+    declared_commands = {c["command"] for c in manifest["features"]["slash_commands"]}
+    declared_events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert code["command"] == declared_commands
+    assert code["event"] == declared_events
+    assert bool(code["action"] or code["view"]) == manifest["settings"]["interactivity"]["is_enabled"]
+    assert manifest["features"]["app_home"]["home_tab_enabled"] == ("app_home_opened" in code["event"])
+
+
+def test_request_urls_point_at_the_events_endpoint(manifest: dict[str, Any]) -> None:
+    urls = [c["url"] for c in manifest["features"]["slash_commands"]]
+    urls += [
+        manifest["settings"]["event_subscriptions"]["request_url"],
+        manifest["settings"]["interactivity"]["request_url"],
+    ]
+    assert all(url.endswith("/slack/events") for url in urls)
+
+
+def test_scopes_cover_the_web_api_methods_the_bot_calls(manifest: dict[str, Any]) -> None:
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    needed = {"commands", "chat:write", "users:read", "users:read.email"}
+    assert needed <= scopes
+
+
+async def test_every_declared_command_and_event_is_answered_by_the_running_bot(
+    bot: Bot, manifest: dict[str, Any]
+) -> None:
+    for command in manifest["features"]["slash_commands"]:
+        reply = await bot.client.command(OWNER, "help", command=command["command"])
+        assert reply.status == 200, command
+    for event in manifest["settings"]["event_subscriptions"]["bot_events"]:
+        reply = await bot.client.event({"type": event, "user": OWNER, "tab": "home", "channel": "D1"})
+        assert reply.status == 200, event
+    await bot.settle()
+    # An undeclared command is not handled at all (Bolt answers 404): the check above can fail.
+    assert (await bot.client.command(OWNER, "help", command="/undeclared")).status == 404
