@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
 
     load_dotenv()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     try:
         settings = Settings.from_env()
     except SettingsError as error:
