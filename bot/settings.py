@@ -49,8 +49,16 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         token = _get(env, "SLACK_BOT_TOKEN")
+        app_token = _get(env, "SLACK_APP_TOKEN")
         sandbox = token is None
+        if app_token is not None and not app_token.startswith("xapp-"):
+            raise SettingsError(
+                "SLACK_APP_TOKEN must be an app-level token starting with 'xapp-' (Basic Information > "
+                "App-Level Tokens, scope connections:write); unset it to receive requests over HTTP"
+            )
         if sandbox:
+            if app_token is not None:
+                raise SettingsError("SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not: set both, or neither")
             token, secret = SANDBOX_TOKEN, SANDBOX_SIGNING_SECRET
         else:
             if not token.startswith("xoxb-"):
@@ -58,20 +66,13 @@ class Settings:
                     "SLACK_BOT_TOKEN must be a bot token starting with 'xoxb-' "
                     "(Slack app settings > OAuth & Permissions); unset it to run the local sandbox"
                 )
-            secret = _get(env, "SLACK_SIGNING_SECRET")
+            # Socket Mode requests are not signed; over HTTP every request must be.
+            secret = _get(env, "SLACK_SIGNING_SECRET") or ("" if app_token else None)
             if secret is None:
                 raise SettingsError(
                     "SLACK_SIGNING_SECRET is missing: copy it from Slack app settings > Basic Information "
                     "into the environment or .env"
                 )
-        app_token = _get(env, "SLACK_APP_TOKEN")
-        if app_token is not None and not app_token.startswith("xapp-"):
-            raise SettingsError(
-                "SLACK_APP_TOKEN must be an app-level token starting with 'xapp-' (Basic Information > "
-                "App-Level Tokens, scope connections:write); unset it to receive requests over HTTP"
-            )
-        if sandbox and app_token is not None:
-            raise SettingsError("SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not: set both, or neither")
         return cls(
             bot_token=token,
             signing_secret=secret,

@@ -22,6 +22,8 @@ def create_web_app(app: PacekeeperApp) -> web.Application:
         return web.json_response({"ok": False, "error": "database unreachable"}, status=503)
 
     web_app = web.Application()
-    web_app.router.add_post("/slack/events", slack_events)
+    # Socket Mode without a signing secret: HTTP requests could not be verified, so none are taken.
+    if app.deps.settings.signing_secret:
+        web_app.router.add_post("/slack/events", slack_events)
     web_app.router.add_get("/healthz", healthz)
     return web_app

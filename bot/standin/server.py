@@ -68,8 +68,13 @@ class StandInState:
 class SlackStandIn:
     """The Web API at `{url}/api/<method>` and response URLs at `{url}/response/<id>`."""
 
-    def __init__(self, *, token: str, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, *, token: str, app_token: str | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.token = token
+        self.app_token = app_token
+        self.socket_acks: dict[str, JsonDict] = {}
+        self._sockets: list[web.WebSocketResponse] = []
         self.state = StandInState()
         self._clock = clock
         self._ts = itertools.count(1)
@@ -80,6 +85,7 @@ class SlackStandIn:
         self.app.router.add_post("/api/{method}", self._api)
         self.app.router.add_get("/api/{method}", self._api)
         self.app.router.add_post("/response/{response_id}", self._response)
+        self.app.router.add_get("/socket", self._socket)
         self._handlers: dict[str, Callable[[JsonDict], JsonDict]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
@@ -92,6 +98,7 @@ class SlackStandIn:
             "views.publish": self._views_publish,
             "users.info": self._users_info,
             "users.lookupByEmail": self._lookup_by_email,
+            "apps.connections.open": self._connections_open,
         }
 
     # ---- set-up, used by tests and the sandbox ----------------------------------------------
@@ -169,7 +176,8 @@ class SlackStandIn:
             limited = self._limited(method) or await self._fault(method)
             if limited is not None:
                 return limited
-            if request.headers.get("Authorization", "") != f"Bearer {self.token}":
+            expected = self.app_token if method == "apps.connections.open" else self.token
+            if request.headers.get("Authorization", "") != f"Bearer {expected}":
                 return web.json_response({"ok": False, "error": "invalid_auth"})
             handler = self._handlers.get(method)
             if handler is None:
@@ -184,6 +192,33 @@ class SlackStandIn:
         self.state.calls.append(Call("response_url", body, time.time()))
         await self._notify()
         return web.Response(text="ok")
+
+    # ---- Socket Mode ----------------------------------------------------------------------------
+    def _connections_open(self, _args: JsonDict) -> JsonDict:
+        return {"ok": True, "url": self.url.replace("http://", "ws://") + "/socket"}
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse(autoping=True)
+        await socket.prepare(request)
+        self._sockets.append(socket)
+        await socket.send_json({"type": "hello", "num_connections": 1, "debug_info": {"host": "standin"}})
+        await self._notify()
+        async for message in socket:
+            if message.type == web.WSMsgType.TEXT:
+                ack = json.loads(message.data)
+                self.socket_acks[ack["envelope_id"]] = ack
+                await self._notify()
+        self._sockets.remove(socket)
+        return socket
+
+    async def send_envelope(self, kind: str, payload: JsonDict) -> str:
+        """Deliver a request over Socket Mode (kind: slash_commands, interactive, events_api)."""
+        await self.wait_for(lambda: self._sockets)
+        envelope_id = f"env-{next(self._ids)}"
+        await self._sockets[-1].send_json(
+            {"envelope_id": envelope_id, "type": kind, "payload": payload, "accepts_response_payload": True}
+        )
+        return envelope_id
 
     async def _notify(self) -> None:
         async with self._changed:

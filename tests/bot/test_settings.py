@@ -37,3 +37,9 @@ def test_secrets_are_not_in_error_messages() -> None:
     with pytest.raises(SettingsError) as error:
         Settings.from_env({"SLACK_BOT_TOKEN": "xoxp-very-secret"})
     assert "very-secret" not in str(error.value)
+
+
+def test_socket_mode_needs_no_signing_secret_but_http_does() -> None:
+    assert Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}).socket_mode
+    with pytest.raises(SettingsError, match="SLACK_SIGNING_SECRET"):
+        Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-1"})
