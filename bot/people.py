@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from bot.context import Deps
+from storage.measures import reschedule_owner
 from storage.models import Measure, Person
 from storage.queries import get_person, upsert_person
+from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 MAX_AGE = timedelta(hours=12)
@@ -28,11 +30,14 @@ async def refresh_person(deps: Deps, slack_id: str, *, force: bool = False) -> P
     except SlackApiError as error:
         log.warning("users.info %s failed: %s", slack_id, error.response.get("error"))
         return known
-    return await deps.transaction(lambda s: store_user(session=s, user=response["user"]))
+    return await deps.transaction(lambda s: store_user(session=s, user=response["user"], now=now))
 
 
-def store_user(*, session: Session, user: dict[str, Any], touch: bool = True) -> Person:
-    """Store a users.info user; with touch=False an unchanged person is not written at all."""
+def store_user(
+    *, session: Session, user: dict[str, Any], touch: bool = True, now: datetime | None = None
+) -> Person:
+    """Store a users.info user; with touch=False an unchanged person is not written at all.
+    A changed timezone moves the person's next check-ins to their new local time."""
     profile = user.get("profile") or {}
     fields = {
         "name": profile.get("real_name") or user.get("real_name") or user.get("name") or user["id"],
@@ -41,9 +46,14 @@ def store_user(*, session: Session, user: dict[str, Any], touch: bool = True) ->
         "is_workspace_admin": bool(user.get("is_admin") or user.get("is_owner")),
     }
     known = get_person(session=session, slack_id=user["id"])
+    old_tz = known.tz if known is not None else None
     if known is not None and not touch and all(getattr(known, k) == v for k, v in fields.items()):
         return known
-    return upsert_person(session=session, slack_id=user["id"], **fields)
+    person = upsert_person(session=session, slack_id=user["id"], **fields)
+    if old_tz is not None and old_tz != person.tz:
+        session.flush()
+        reschedule_owner(session=session, owner_id=person.slack_id, now=now or utcnow())
+    return person
 
 
 def is_admin(deps: Deps, person: Person | None, slack_id: str) -> bool:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
 from bot.gates import MeasureFacts, stage_for_new
 from commands.parsing import RiskLine
+from reminders.schedule import next_checkin_for
 from storage.enums import Cadence, Level, Stage
-from storage.models import Dependency, Evidence, Measure, MeasureMonth, Risk, Unit
+from storage.models import Dependency, Evidence, Measure, MeasureMonth, Person, Risk, Unit
 from storage.queries import (
     dependency_keys_of,
     ensure_person_rows,
@@ -93,12 +94,15 @@ def draft_from_measure(measure: Measure) -> MeasureDraft:
     return MeasureDraft(**{name: getattr(measure, name) for name in SCALARS})
 
 
-def create_measure(*, session: Session, draft: MeasureDraft, actor: str, key: str | None = None) -> Measure:
+def create_measure(
+    *, session: Session, draft: MeasureDraft, actor: str, key: str | None = None, now: datetime | None = None
+) -> Measure:
     """A new measure: the next free key, or `key` (an import that carries its own keys)."""
     ensure_person_rows(session=session, slack_ids=[draft.owner_id, draft.sponsor_id, draft.controller_id])
     number = int(key.removeprefix("M-")) if key else next_measure_number(session=session)
     stage = draft.stage or stage_for_new(draft.facts())
     measure = Measure(number=number, key=f"M-{number}", stage=stage, **_scalars(draft))
+    _reschedule(session=session, measure=measure, now=now or utcnow())
     session.add(measure)
     session.flush()
     _replace_children(session=session, measure=measure, draft=draft, actor=actor)
@@ -109,7 +113,9 @@ def create_measure(*, session: Session, draft: MeasureDraft, actor: str, key: st
     return measure
 
 
-def update_measure(*, session: Session, measure: Measure, draft: MeasureDraft, actor: str) -> dict[str, Any]:
+def update_measure(
+    *, session: Session, measure: Measure, draft: MeasureDraft, actor: str, now: datetime | None = None
+) -> dict[str, Any]:
     """Apply `draft`; returns {field: [old, new]} of what changed (empty: nothing written)."""
     ensure_person_rows(session=session, slack_ids=[draft.owner_id, draft.sponsor_id, draft.controller_id])
     changes = {
@@ -126,6 +132,8 @@ def update_measure(*, session: Session, measure: Measure, draft: MeasureDraft, a
         setattr(measure, name, value)
     if draft.stage is not None:
         measure.stage = draft.stage
+    if SCHEDULE_FIELDS & changes.keys():
+        _reschedule(session=session, measure=measure, now=now or utcnow())
     measure.version += 1
     measure.updated_at = utcnow()
     session.add(measure)
@@ -139,6 +147,23 @@ def update_measure(*, session: Session, measure: Measure, draft: MeasureDraft, a
         detail=changes,
     )
     return changes
+
+
+SCHEDULE_FIELDS = {"owner_id", "cadence", "checkin_weekday", "checkin_time", "stage"}
+
+
+def _reschedule(*, session: Session, measure: Measure, now: datetime) -> None:
+    owner = session.get(Person, measure.owner_id) if measure.owner_id else None
+    measure.next_checkin_at = next_checkin_for(measure, owner.tz if owner else None, now)
+
+
+def reschedule_owner(*, session: Session, owner_id: str, now: datetime) -> int:
+    """After an owner's timezone changed: move their measures' next check-in to their new 09:00."""
+    measures = session.exec(select(Measure).where(Measure.owner_id == owner_id)).all()
+    for measure in measures:
+        _reschedule(session=session, measure=measure, now=now)
+        session.add(measure)
+    return len(measures)
 
 
 def _scalars(draft: MeasureDraft) -> dict[str, Any]:

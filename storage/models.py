@@ -73,6 +73,9 @@ class Measure(SQLModel, table=True):
     cadence: str = Field(default=Cadence.WEEKLY, max_length=16)
     checkin_weekday: int = 0  # Monday
     checkin_time: time = Field(default=time(9, 0))
+    # When the next check-in cycle starts (UTC); None while the measure takes no check-ins.
+    next_checkin_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    forecast_year: int | None = Field(default=None, sa_type=sa.BigInteger)
     version: int = 1
     created_at: datetime = _created()
     updated_at: datetime = _created()
@@ -125,3 +128,52 @@ class AuditLog(SQLModel, table=True):
     entity_key: str = Field(max_length=64, index=True)
     action: str = Field(max_length=32)
     detail: str = Field(default="{}", sa_type=sa.Text)
+
+
+class CheckIn(SQLModel, table=True):
+    """One measure's check-in for one cycle: prompted, reminded, answered (or skipped, missed)."""
+
+    __tablename__ = "checkin"
+    __table_args__ = (sa.UniqueConstraint("measure_id", "cycle_start", name="uq_checkin_cycle"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    measure_id: int = Field(foreign_key="measure.id", index=True)
+    owner_id: str = Field(max_length=32, index=True)
+    cycle_start: datetime = Field(sa_type=UTCDateTime)
+    cycle_end: datetime = Field(sa_type=UTCDateTime)
+    status: str = Field(default="pending", max_length=16, index=True)  # pending|answered|skipped
+    skip_reason: str | None = Field(default=None, max_length=32)
+    prompt_id: int | None = Field(default=None, foreign_key="outbox.id", index=True)
+    prompted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    overdue_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    answered_by: str | None = Field(default=None, max_length=32)
+    impl_status: str | None = Field(default=None, max_length=16)
+    potential_status: str | None = Field(default=None, max_length=16)
+    forecast_month: int | None = Field(default=None, sa_type=sa.BigInteger)
+    forecast_year: int | None = Field(default=None, sa_type=sa.BigInteger)
+    actual_last_month: int | None = Field(default=None, sa_type=sa.BigInteger)
+    blockers: str = Field(default="", max_length=2000)
+    evidence_url: str | None = Field(default=None, max_length=1000)
+    comment: str = Field(default="", max_length=2000)
+    created_at: datetime = _created()
+
+
+class Outbox(SQLModel, table=True):
+    """A message the bot owes someone. Written in the transaction that decides it is owed, with a
+    unique key, then delivered by the sweep: so it is sent once, and retried when Slack fails."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    dedupe_key: str = Field(max_length=200, unique=True)
+    recipient: str = Field(max_length=32)
+    payload: str = Field(default="{}", sa_type=sa.Text)
+    state: str = Field(default="pending", max_length=16, index=True)  # pending|sending|sent|failed
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=200)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    channel: str | None = Field(default=None, max_length=32)
+    ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _created()
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
