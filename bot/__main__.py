@@ -19,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("serve", help="run the bot (the local sandbox when SLACK_BOT_TOKEN is not set)")
     importing = commands.add_parser("import", help="create or update units and measures from a CSV file")
     importing.add_argument("file", type=Path)
+    tick = commands.add_parser("tick", help="do, once, all the scheduled work due at an instant, then exit")
+    tick.add_argument("--now", required=True, help="an ISO-8601 instant, e.g. 2027-03-08T14:00:00Z")
     db = commands.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
     args = parser.parse_args(argv)
@@ -38,6 +40,18 @@ def main(argv: list[str] | None = None) -> int:
         upgrade(settings.database_url)
         print("database is up to date")
         return 0
+    if args.command == "tick":
+        from bot.cli import parse_instant, run_tick
+
+        try:
+            now = parse_instant(args.now)
+        except ValueError:
+            print(
+                f"pacekeeper: --now must be an ISO-8601 instant like 2027-03-08T14:00:00Z, got {args.now!r}",
+                file=sys.stderr,
+            )
+            return 2
+        return asyncio.run(run_tick(settings, now))
     if args.command == "import":
         from bot.cli import run_import
 

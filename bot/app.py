@@ -14,9 +14,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import Engine
 
-from bot.context import Deps
+from bot.context import Deps, make_deps
+from bot.pacing import Pacer
 from bot.settings import Settings
-from bot.slack_client import make_web_client
 from storage.types import utcnow
 
 Listener = Callable[..., Awaitable[Any]]
@@ -91,19 +91,20 @@ def create_app(
     engine: Engine,
     client: AsyncWebClient | None = None,
     clock: Callable[[], datetime] = utcnow,
+    pacer: Pacer | None = None,
 ) -> PacekeeperApp:
     from bot import errors, home
     from commands import measure, router, structure
+    from reminders import checkin
 
-    client = client or make_web_client(settings)
-    deps = Deps(settings=settings, engine=engine, client=client, clock=clock)
+    deps = make_deps(settings, engine=engine, client=client, clock=clock, pacer=pacer)
     app = PacekeeperApp(
         deps=deps,
-        client=client,
+        client=deps.client,
         signing_secret=settings.signing_secret,
         logger=logging.getLogger("pacekeeper.bolt"),
         process_before_response=False,
     )
-    for feature in (errors, router, measure, structure, home):
+    for feature in (errors, router, measure, structure, checkin, home):
         feature.register(app)
     return app

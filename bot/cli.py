@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.context import make_deps
 from bot.sandbox import sandbox_directory
 from bot.settings import Settings
 from bot.slack_client import make_web_client
 from commands.importer import ImportRow, apply_rows, people_errors, read_rows, resolve_people
 from commands.parsing import InputError
+from reminders.sweep import sweep
 from storage.db import create_db_engine, session_scope, upgrade
 
 
@@ -45,6 +49,26 @@ async def _import(settings: Settings, rows: list[ImportRow], client: AsyncWebCli
         engine.dispose()
     print(report.summary())
     return 0
+
+
+async def run_tick(settings: Settings, now: datetime) -> int:
+    """Do, once, all the scheduled work due at `now`, and return when every Slack call is done."""
+    await asyncio.to_thread(upgrade, settings.database_url)
+    engine = create_db_engine(settings.database_url)
+    try:
+        report = await sweep(make_deps(settings, engine=engine, clock=lambda: now), now=now)
+    finally:
+        engine.dispose()
+    print(f"tick {now.isoformat()}: {report.summary()}")
+    for failure in report.delivery.failed:
+        print(f"  not delivered: {failure}")
+    return 0
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO-8601 instant; one without an offset is taken as UTC."""
+    instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
 def _fail(message: str) -> int:

@@ -16,12 +16,18 @@ class EventType(StrEnum):
 class Action(StrEnum):
     SHOW_MEASURE = "measure.show"
     EDIT_MEASURE = "measure.edit"
+    CHECKIN_ON_TRACK = "checkin.on_track"
+    CHECKIN_AT_RISK = "checkin.at_risk"
+    CHECKIN_OFF_TRACK = "checkin.off_track"
+    CHECKIN_UPDATE = "checkin.update"
+    CHECKIN_SKIP = "checkin.skip"
 
 
 class Callback(StrEnum):
     NEW_MEASURE = "measure.new"
     EDIT_MEASURE = "measure.edit"
     NEW_UNIT = "unit.new"
+    CHECKIN = "checkin.answer"
 
 
 class Field(StrEnum):
@@ -49,6 +55,13 @@ class Field(StrEnum):
     EVIDENCE = "evidence"
     PARENT = "parent"
     UNIT_NAME = "unit_name"
+    STATUS = "status"
+    FORECAST_MONTH = "forecast_month"
+    FORECAST_YEAR = "forecast_year"
+    ACTUAL_LAST_MONTH = "actual_last_month"
+    BLOCKERS = "blockers"
+    EVIDENCE_LINK = "evidence_link"
+    COMMENT = "comment"
 
 
 INPUT = "value"

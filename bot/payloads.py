@@ -6,6 +6,8 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from storage.enums import ImplStatus
+
 
 class Payload(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -33,3 +35,14 @@ class MeasureFormMeta(Payload):
 
     key: str | None = None
     version: int | None = None
+
+
+class CheckinRef(Payload):
+    checkin_id: int
+
+
+class CheckinAnswer(Payload):
+    """A one-click status button on a check-in prompt."""
+
+    checkin_id: int
+    status: ImplStatus

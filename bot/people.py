@@ -33,9 +33,7 @@ async def refresh_person(deps: Deps, slack_id: str, *, force: bool = False) -> P
     return await deps.transaction(lambda s: store_user(session=s, user=response["user"], now=now))
 
 
-def store_user(
-    *, session: Session, user: dict[str, Any], touch: bool = True, now: datetime | None = None
-) -> Person:
+def store_user(*, session: Session, user: dict[str, Any], touch: bool = True, now: datetime | None = None) -> Person:
     """Store a users.info user; with touch=False an unchanged person is not written at all.
     A changed timezone moves the person's next check-ins to their new local time."""
     profile = user.get("profile") or {}

@@ -13,6 +13,7 @@ from bot.app import create_app
 from bot.sandbox import attach_page, demo_standin, seed_demo
 from bot.settings import Settings
 from bot.web import create_web_app
+from reminders.sweep import start_scheduler
 from storage.db import create_db_engine, upgrade
 
 log = logging.getLogger("pacekeeper")
@@ -25,10 +26,8 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     engine = create_db_engine(settings.database_url)
     runners: list[web.AppRunner] = []
     if settings.sandbox:
-        standin_url = f"http://{settings.host}:{settings.sandbox_port}"
-        settings = settings.with_overrides(api_url=f"{standin_url}/api/")
         standin = demo_standin(settings)
-        standin.url = standin_url
+        standin.url = settings.api_url.removesuffix("/api/")
         attach_page(standin, bot_url=f"http://{settings.host}:{settings.port}", signing_secret=settings.signing_secret)
         runners.append(await _start(standin.app, settings.host, settings.sandbox_port))
     app = create_app(settings, engine=engine)
@@ -37,6 +36,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     if settings.socket_mode:
         socket_handler = AsyncSocketModeHandler(app, settings.app_token)
         await socket_handler.connect_async()
+    scheduler = start_scheduler(app.deps)
     if settings.sandbox:
         report = await seed_demo(engine=engine, standin_client=app.client)
         if report is not None:
@@ -51,6 +51,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
         )
     await stop.wait()
     log.info("shutting down: finishing work in flight")
+    scheduler.shutdown(wait=False)
     if socket_handler is not None:
         await socket_handler.close_async()
     await runners[-1].cleanup()  # stop taking requests first

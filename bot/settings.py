@@ -37,6 +37,7 @@ class Settings:
     reminder_after: timedelta = timedelta(hours=24)
     overdue_after: timedelta = timedelta(hours=48)
     send_concurrency: int = 8
+    send_rate: float = 20.0  # chat.postMessage per second in fan-outs (prompts, digests)
 
     @property
     def socket_mode(self) -> bool:
@@ -73,19 +74,23 @@ class Settings:
                     "SLACK_SIGNING_SECRET is missing: copy it from Slack app settings > Basic Information "
                     "into the environment or .env"
                 )
+        host = _get(env, "HOST") or "127.0.0.1"
+        sandbox_port = _port(env, "SANDBOX_PORT", 3001)
+        sandbox_api = f"http://{host}:{sandbox_port}/api/"  # the sandbox's Slack stand-in
         return cls(
             bot_token=token,
             signing_secret=secret,
             app_token=app_token,
-            api_url=_url(env, "SLACK_API_URL", DEFAULT_SLACK_API_URL),
+            api_url=_url(env, "SLACK_API_URL", sandbox_api if sandbox else DEFAULT_SLACK_API_URL),
             database_url=_database_url(env),
-            host=_get(env, "HOST") or "127.0.0.1",
+            host=host,
             port=_port(env, "PORT", 3000),
             admin_user_ids=_user_ids(env, "PACEKEEPER_ADMINS"),
             sandbox=sandbox,
-            sandbox_port=_port(env, "SANDBOX_PORT", 3001),
+            sandbox_port=sandbox_port,
             reminder_after=_hours(env, "CHECKIN_REMINDER_HOURS", 24),
             overdue_after=_hours(env, "CHECKIN_OVERDUE_HOURS", 48),
+            send_rate=_positive(env, "SLACK_SEND_RATE", 20.0),
         )
 
 
@@ -124,17 +129,21 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
-def _hours(env: Mapping[str, str], name: str, default: int) -> timedelta:
+def _positive(env: Mapping[str, str], name: str, default: float, unit: str = "") -> float:
     raw = _get(env, name)
     if raw is None:
-        return timedelta(hours=default)
+        return default
     try:
-        hours = float(raw)
+        value = float(raw)
     except ValueError:
-        hours = -1.0
-    if hours <= 0:
-        raise SettingsError(f"{name} must be a positive number of hours, got {raw!r}")
-    return timedelta(hours=hours)
+        value = -1.0
+    if value <= 0:
+        raise SettingsError(f"{name} must be a positive number{unit}, got {raw!r}")
+    return value
+
+
+def _hours(env: Mapping[str, str], name: str, default: int) -> timedelta:
+    return timedelta(hours=_positive(env, name, default, " of hours"))
 
 
 def _user_ids(env: Mapping[str, str], name: str) -> frozenset[str]:

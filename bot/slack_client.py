@@ -9,17 +9,20 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.pacing import Pacer, PausingRateLimitHandler
 from bot.settings import Settings
 
 
-def make_web_client(settings: Settings) -> AsyncWebClient:
+def make_web_client(settings: Settings, pacer: Pacer | None = None) -> AsyncWebClient:
+    """With a pacer, a 429 on any call also pauses the paced fan-out (see bot.pacing)."""
+    rate_limit = PausingRateLimitHandler(pacer) if pacer else AsyncRateLimitErrorRetryHandler(max_retry_count=5)
     return AsyncWebClient(
         token=settings.bot_token,
         base_url=settings.api_url,
         timeout=30,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+            rate_limit,
             AsyncServerErrorRetryHandler(max_retry_count=2),
         ],
     )

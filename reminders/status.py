@@ -8,7 +8,9 @@ DEFAULT_TOLERANCE = 0.10
 _RANK = {"on_track": 0, "done": 0, "not_started": 0, "unknown": 0, "at_risk": 1, "off_track": 2}
 
 
-def potential_status(*, forecast: int | None, plan: int | None, tolerance: float = DEFAULT_TOLERANCE) -> PotentialStatus:
+def potential_status(
+    *, forecast: int | None, plan: int | None, tolerance: float = DEFAULT_TOLERANCE
+) -> PotentialStatus:
     """On track when the forecast falls short of plan by at most the tolerance, at risk within twice
     the tolerance, off track beyond. Beating the plan is on track. No forecast or plan: unknown."""
     if forecast is None or plan is None or plan <= 0:

@@ -23,16 +23,24 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # transactions are begun by _sqlite_begin_immediate
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin_immediate(connection: sa.Connection) -> None:
+    """Take SQLite's write lock at the start of every transaction: two processes on one file (serve
+    and a tick, say) then wait for each other instead of failing on a stale read snapshot."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @contextmanager

@@ -12,6 +12,7 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,6 @@ from sqlalchemy.engine import Engine
 
 from bot.app import PacekeeperApp, create_app
 from bot.settings import Settings
-from bot.slack_client import make_web_client
 from bot.standin.client import SignedClient
 from bot.standin.server import SlackStandIn
 from bot.web import create_web_app
@@ -133,6 +133,28 @@ def settings(standin: SlackStandIn, db_url: str) -> Settings:
     )
 
 
+class Clock:
+    """The injected clock: tests set and advance it; the bot and `tick` read it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, now: datetime) -> None:
+        self.now = now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2027, 3, 1, 12, 0, tzinfo=UTC))
+
+
 @dataclass
 class Bot:
     app: PacekeeperApp
@@ -140,6 +162,7 @@ class Bot:
     slack: SlackStandIn
     client: SignedClient
     engine: Engine
+    clock: Clock
 
     async def settle(self) -> None:
         """Wait until every listener run has finished its work after the ack."""
@@ -150,11 +173,11 @@ class Bot:
 
 
 @pytest.fixture
-async def bot(settings: Settings, engine: Engine, standin: SlackStandIn) -> AsyncIterator[Bot]:
-    app = create_app(settings, engine=engine, client=make_web_client(settings))
+async def bot(settings: Settings, engine: Engine, standin: SlackStandIn, clock: Clock) -> AsyncIterator[Bot]:
+    app = create_app(settings, engine=engine, clock=clock)
     runner, url = await start_site(create_web_app(app))
     client = SignedClient(bot_url=url, signing_secret=SIGNING_SECRET, standin=standin)
-    harness = Bot(app=app, url=url, slack=standin, client=client, engine=engine)
+    harness = Bot(app=app, url=url, slack=standin, client=client, engine=engine, clock=clock)
     yield harness
     await harness.settle()
     await runner.cleanup()

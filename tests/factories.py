@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session
 
 from commands.parsing import RiskLine
+from bot.people import store_user
+from bot.standin.server import SlackStandIn
 from storage.enums import Level, Severity
 from storage.measures import MeasureDraft, create_measure
 from storage.models import Measure, Unit
@@ -50,7 +52,15 @@ def complete_draft(package_id: int, **overrides: Any) -> MeasureDraft:
     return replace(draft, **overrides)
 
 
-def make_measure(session: Session, *, package: Unit | None = None, actor: str = OWNER, **overrides: Any) -> Measure:
+def make_measure(
+    session: Session, *, package: Unit | None = None, actor: str = OWNER, now: datetime | None = None, **overrides: Any
+) -> Measure:
     package = package or make_tree(session)
     assert package.id is not None
-    return create_measure(session=session, draft=complete_draft(package.id, **overrides), actor=actor)
+    return create_measure(session=session, draft=complete_draft(package.id, **overrides), actor=actor, now=now)
+
+
+def add_people(session: Session, standin: SlackStandIn) -> None:
+    """Store the stand-in's users as the bot would after users.info (names, timezones)."""
+    for user in standin.state.users.values():
+        store_user(session=session, user=user)

@@ -118,6 +118,13 @@ class SlackStandIn:
             "profile": {"real_name": name, "display_name": name.split()[0], "email": email},
         }
 
+    def deactivate(self, user_id: str) -> None:
+        """The user leaves the workspace: DMs to them fail with account_inactive, as in Slack."""
+        self.state.users[user_id]["deleted"] = True
+
+    def dms(self, user_id: str) -> list[Message]:
+        return [m for m in self.state.messages.get(self.dm_channel(user_id), []) if m.ephemeral_to is None]
+
     def inject(self, method: str, *, times: int = 1, **fault: Any) -> None:
         """Answer the next `times` calls of `method` with this fault (status/error/retry_after/delay)."""
         for _ in range(times):
@@ -264,10 +271,16 @@ class SlackStandIn:
             return self.dm_channel(channel) if channel in self.state.users else None
         return channel
 
+    def _inactive(self, channel: str | None) -> bool:
+        user = self.state.users.get(channel or "")
+        return bool(user and user["deleted"])
+
     def _auth_test(self, _args: JsonDict) -> JsonDict:
         return {"ok": True, "team_id": TEAM_ID, "team": "Sandbox", "user_id": BOT_USER_ID, "bot_id": "B0PACE"}
 
     def _post_message(self, args: JsonDict) -> JsonDict:
+        if self._inactive(args.get("channel")):
+            return {"ok": False, "error": "account_inactive"}
         channel = self._channel(args.get("channel"))
         if channel is None:
             return {"ok": False, "error": "channel_not_found"}

@@ -1,0 +1,169 @@
+"""What is due at `now`? The sweep's decisions, as plain database work (no Slack here).
+
+Each step claims the rows it acts on (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite transactions
+take the write lock up front), changes them and records the messages owed as outbox rows with
+unique keys, all in one transaction. Two processes sweeping the same database therefore split the
+work between them and never owe the same message twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlmodel import Session, col, select
+
+from reminders.schedule import ACTIVE_STAGES, cycle_at, schedule_of, zone
+from storage.models import CheckIn, Measure, Outbox, Person
+from storage.queries import record_audit
+
+BATCH = 1000
+T = TypeVar("T")
+
+
+class Kind:
+    PROMPT = "checkin_prompt"
+    REMINDER = "checkin_reminder"
+    OVERDUE = "checkin_overdue"
+    DELIVERY_FAILURE = "delivery_failure"
+
+
+def owe(*, session: Session, kind: str, key: str, recipient: str, payload: dict[str, object]) -> Outbox:
+    message = Outbox(kind=kind, dedupe_key=f"{kind}:{key}", recipient=recipient, payload=json.dumps(payload))
+    session.add(message)
+    session.flush()
+    return message
+
+
+def away_on(person_away_until: date | None, tz: str | None, instant: datetime) -> bool:
+    return person_away_until is not None and person_away_until >= instant.astimezone(zone(tz)).date()
+
+
+def open_cycles(*, session: Session, now: datetime) -> int:
+    """Create this cycle's check-in for up to BATCH measures whose next cycle has begun."""
+    query = (
+        select(Measure, Person.tz, Person.away_until)
+        .outerjoin(Person, col(Person.slack_id) == col(Measure.owner_id))
+        .where(col(Measure.next_checkin_at) <= now)
+        .order_by(col(Measure.next_checkin_at))
+        .limit(BATCH)
+        .with_for_update(skip_locked=True, of=Measure)  # type: ignore[arg-type]
+    )
+    rows = session.exec(query).all()
+    cycles = {}
+    for measure, tz, _away in rows:
+        if measure.owner_id is not None and measure.stage in ACTIVE_STAGES:
+            cycles[measure.id] = cycle_at(schedule_of(measure), zone(tz), now)
+    existing = _existing_cycles(session=session, starts={(mid, c.start) for mid, c in cycles.items()})
+    for measure, tz, away_until in rows:
+        cycle = cycles.get(measure.id)
+        measure.next_checkin_at = cycle.end if cycle else None
+        session.add(measure)
+        if cycle is None or (measure.id, cycle.start) in existing:
+            continue
+        away = away_on(away_until, tz, cycle.start)
+        session.add(
+            CheckIn(
+                measure_id=measure.id or 0, owner_id=measure.owner_id or "", cycle_start=cycle.start,
+                cycle_end=cycle.end, status="skipped" if away else "pending", skip_reason="away" if away else None,
+            )
+        )  # fmt: skip
+    return len(rows)
+
+
+def _existing_cycles(*, session: Session, starts: set[tuple[int | None, datetime]]) -> set[tuple[int, datetime]]:
+    if not starts:
+        return set()
+    ids = {mid for mid, _ in starts}
+    query = select(CheckIn.measure_id, CheckIn.cycle_start).where(col(CheckIn.measure_id).in_(ids))
+    query = query.where(col(CheckIn.cycle_start) >= min(s for _, s in starts))
+    return {(mid, start) for mid, start in session.exec(query).all()}
+
+
+def plan_prompts(*, session: Session, now: datetime) -> int:
+    """One prompt per owner for all of their check-ins not yet prompted (open cycles only)."""
+    query = (
+        select(CheckIn, Person.tz, Person.away_until)
+        .outerjoin(Person, col(Person.slack_id) == col(CheckIn.owner_id))
+        .where(CheckIn.status == "pending", col(CheckIn.prompt_id).is_(None), col(CheckIn.cycle_end) > now)
+        .order_by(col(CheckIn.id))
+        .limit(BATCH * 5)
+        .with_for_update(skip_locked=True, of=CheckIn)  # type: ignore[arg-type]
+    )
+    due = [c for c, tz, away in session.exec(query).all() if not away_on(away, tz, now)]  # away: prompted on return
+    by_owner = _group(due, key=lambda c: c.owner_id)
+    for owner, checkins in by_owner.items():
+        prompt = owe(
+            session=session, kind=Kind.PROMPT, key=f"{owner}:{checkins[0].id}", recipient=owner,
+            payload={"checkin_ids": [c.id for c in checkins]},
+        )  # fmt: skip
+        for checkin in checkins:
+            checkin.prompt_id = prompt.id
+            session.add(checkin)
+    return len(by_owner)
+
+
+def plan_reminders(*, session: Session, now: datetime, after: timedelta) -> int:
+    """One reminder per owner for check-ins prompted `after` ago and still unanswered."""
+    due = _unanswered(session=session, now=now, prompted_before=now - after, column=CheckIn.reminded_at)
+    by_owner = _group(due, key=lambda row: row[0].owner_id)
+    for owner, rows in by_owner.items():
+        checkins = [checkin for checkin, _measure in rows]
+        owe(
+            session=session, kind=Kind.REMINDER, key=f"{owner}:{checkins[0].id}", recipient=owner,
+            payload={"checkin_ids": [c.id for c in checkins], "prompt_id": checkins[0].prompt_id},
+        )  # fmt: skip
+        for checkin in checkins:
+            checkin.reminded_at = now
+            session.add(checkin)
+    return len(by_owner)
+
+
+def plan_overdue(*, session: Session, now: datetime, after: timedelta) -> int:
+    """Check-ins unanswered `after` the prompt are overdue: their sponsors are told, once."""
+    due = _unanswered(session=session, now=now, prompted_before=now - after, column=CheckIn.overdue_at)
+    for checkin, measure in due:
+        checkin.overdue_at = now
+        session.add(checkin)
+        record_audit(
+            session=session, actor="system", entity="measure", entity_key=measure.key, action="checkin_overdue",
+            detail={"checkin_id": checkin.id, "cycle_start": checkin.cycle_start},
+        )  # fmt: skip
+    by_sponsor = _group([row for row in due if row[1].sponsor_id], key=lambda row: row[1].sponsor_id or "")
+    for sponsor, rows in by_sponsor.items():
+        owe(
+            session=session, kind=Kind.OVERDUE, key=f"{sponsor}:{rows[0][0].id}", recipient=sponsor,
+            payload={"checkin_ids": [checkin.id for checkin, _ in rows]},
+        )  # fmt: skip
+    return len(due)
+
+
+def _unanswered(
+    *, session: Session, now: datetime, prompted_before: datetime, column: Any
+) -> list[tuple[CheckIn, Measure]]:
+    """Pending check-ins prompted before the instant, not yet marked in `column`, owner not away."""
+    query = (
+        select(CheckIn, Measure, Person.tz, Person.away_until)
+        .join(Measure, col(Measure.id) == col(CheckIn.measure_id))
+        .outerjoin(Person, col(Person.slack_id) == col(CheckIn.owner_id))
+        .where(
+            CheckIn.status == "pending",
+            col(CheckIn.prompted_at) <= prompted_before,
+            col(column).is_(None),
+            col(CheckIn.cycle_end) > now,
+        )
+        .order_by(col(CheckIn.id))
+        .limit(BATCH * 5)
+        .with_for_update(skip_locked=True, of=CheckIn)  # type: ignore[arg-type]
+    )
+    return [(c, m) for c, m, tz, away in session.exec(query).all() if not away_on(away, tz, now)]
+
+
+def _group(items: Iterable[T], *, key: Callable[[T], str]) -> dict[str, list[T]]:
+    groups: dict[str, list[T]] = defaultdict(list)
+    for item in items:
+        groups[key(item)].append(item)
+    return dict(groups)

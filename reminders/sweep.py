@@ -1,0 +1,68 @@
+"""The sweep: everything scheduled that is due at `now`, done once. `tick` and the live scheduler
+both call `sweep`, so what `python -m bot tick --now …` does is what production does."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.context import Deps
+from reminders.outbox import DeliveryReport, deliver
+from reminders.planning import BATCH, open_cycles, plan_overdue, plan_prompts, plan_reminders
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepReport:
+    cycles_opened: int = 0
+    prompts: int = 0
+    reminders: int = 0
+    overdue: int = 0
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+
+    def summary(self) -> str:
+        d = self.delivery
+        return (
+            f"cycles opened {self.cycles_opened}, prompts {self.prompts}, reminders {self.reminders}, "
+            f"overdue {self.overdue}; sent {d.sent}, failed {len(d.failed)}, to retry {d.retry}"
+        )
+
+
+async def sweep(deps: Deps, *, now: datetime) -> SweepReport:
+    report = SweepReport()
+    while True:
+        opened = await deps.transaction(lambda s: open_cycles(session=s, now=now))
+        report.cycles_opened += opened
+        if opened < BATCH:
+            break
+    settings = deps.settings
+    report.prompts = await deps.transaction(lambda s: plan_prompts(session=s, now=now))
+    report.reminders = await deps.transaction(
+        lambda s: plan_reminders(session=s, now=now, after=settings.reminder_after)
+    )
+    report.overdue = await deps.transaction(lambda s: plan_overdue(session=s, now=now, after=settings.overdue_after))
+    report.delivery = await deliver(deps, now=now)
+    return report
+
+
+def start_scheduler(deps: Deps) -> AsyncIOScheduler:
+    """Run the sweep every minute (one at a time; a missed minute is not run twice)."""
+
+    async def run() -> None:
+        try:
+            report = await sweep(deps, now=deps.clock())
+        except Exception:
+            log.exception("the sweep failed; it runs again in a minute")
+            return
+        if report.cycles_opened or report.delivery.sent or report.delivery.failed:
+            log.info("sweep: %s", report.summary())
+
+    scheduler = AsyncIOScheduler()
+    scheduler.add_job(run, IntervalTrigger(minutes=1), max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
+    scheduler.start()
+    return scheduler
