@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -19,14 +20,16 @@ from slack_sdk.models.views import View
 from bot.app import PacekeeperApp
 from bot.ids import EventType
 from bot.people import refresh_person
-from commands.render import MAX_TEXT, measure_line
+from commands.render import MAX_TEXT, escape, measure_line, slack_time, truncate
 from storage.models import Measure
-from storage.queries import count_measures_for_person, measures_for_person
+from storage.queries import count_measures_for_person, measures_for_person, open_checkins_of
 
 HOME_MEASURES = 60
 
 
-def home_view(user_id: str, measures: Sequence[Measure], total: int) -> View:
+def home_view(
+    user_id: str, measures: Sequence[Measure], total: int, open_checkins: Sequence[tuple[str, str, datetime]] = ()
+) -> View:
     blocks: list[Block] = [HeaderBlock(text="Pacekeeper"), SectionBlock(text=f"*Your measures* ({total})")]
     lines = [measure_line(m) for m in measures]
     chunk: list[str] = []
@@ -45,7 +48,15 @@ def home_view(user_id: str, measures: Sequence[Measure], total: int) -> View:
                 elements=[MarkdownTextObject(text=f"Showing {len(measures)} of {total}: `/measure list mine`")]
             )
         )
-    for title in ("Waiting for your approval", "Your open check-ins", "Escalations"):
+    checkin_lines = [
+        f"• *{key}* {escape(truncate(title, 100))} — open until {slack_time(end)}"
+        for key, title, end in open_checkins[:20]
+    ]
+    blocks += [
+        DividerBlock(),
+        SectionBlock(text=truncate("*Your open check-ins*\n" + ("\n".join(checkin_lines) or "_None right now._"))),
+    ]
+    for title in ("Waiting for your approval", "Escalations"):
         blocks += [DividerBlock(), SectionBlock(text=f"*{title}*\n_Nothing right now._")]
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text="`/measure help` lists everything you can do.")]))
     return View(type="home", blocks=blocks[:100])
@@ -62,9 +73,11 @@ def register(app: PacekeeperApp) -> None:
         user_id = event["user"]
         await refresh_person(deps, user_id)
 
-        def load(session: Any) -> tuple[list[Measure], int]:
-            found = list(measures_for_person(session=session, slack_id=user_id, limit=HOME_MEASURES))
-            return found, count_measures_for_person(session=session, slack_id=user_id)
+        now = deps.clock()
 
-        measures, total = await deps.transaction(load)
-        await deps.client.views_publish(user_id=user_id, view=home_view(user_id, measures, total))
+        def load(session: Any) -> View:
+            found = list(measures_for_person(session=session, slack_id=user_id, limit=HOME_MEASURES))
+            total = count_measures_for_person(session=session, slack_id=user_id)
+            return home_view(user_id, found, total, open_checkins_of(session=session, owner_id=user_id, now=now))
+
+        await deps.client.views_publish(user_id=user_id, view=await deps.transaction(load))

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from storage.enums import Level
-from storage.models import AuditLog, Dependency, Evidence, Measure, MeasureMonth, Person, Risk, Unit
+from storage.models import AuditLog, CheckIn, Dependency, Evidence, Measure, MeasureMonth, Person, Risk, Unit
 from storage.types import utcnow
 
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
@@ -194,3 +194,15 @@ def dependency_keys_of(*, session: Session, measure_id: int) -> list[str]:
         .order_by(col(Measure.number))
     )
     return list(session.exec(query).all())
+
+
+def open_checkins_of(*, session: Session, owner_id: str, now: datetime) -> list[tuple[str, str, datetime]]:
+    """(key, title, closes at) of the owner's unanswered check-ins in open cycles."""
+    query = (
+        select(Measure.key, Measure.title, CheckIn.cycle_end)
+        .join(Measure, col(Measure.id) == col(CheckIn.measure_id))
+        .where(CheckIn.owner_id == owner_id, CheckIn.status == "pending", col(CheckIn.cycle_end) > now)
+        .where(col(CheckIn.prompted_at).is_not(None))
+        .order_by(col(CheckIn.cycle_end), col(Measure.number))
+    )
+    return [tuple(row) for row in session.exec(query).all()]  # type: ignore[misc]

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from commands.parsing import RiskLine
 from bot.people import store_user
 from bot.standin.server import SlackStandIn
+from commands.parsing import RiskLine
 from storage.enums import Level, Severity
 from storage.measures import MeasureDraft, create_measure
 from storage.models import Measure, Unit

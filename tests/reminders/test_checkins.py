@@ -13,8 +13,8 @@ from bot.ids import Action, Callback, Field
 from bot.payloads import CheckinAnswer, CheckinRef
 from reminders.sweep import SweepReport, sweep
 from storage.enums import ImplStatus, PotentialStatus, Stage
-from storage.models import AuditLog, CheckIn, Measure, MeasureMonth, Outbox
 from storage.measures import draft_from_measure, update_measure
+from storage.models import AuditLog, CheckIn, Measure, MeasureMonth, Outbox
 from storage.queries import get_measure
 from tests.conftest import ADMIN, CONTROLLER, OWNER, SPONSOR, Bot
 from tests.factories import add_people, make_measure, make_tree
@@ -331,3 +331,13 @@ async def test_the_away_command_validates_its_date(bot: Bot) -> None:
         assert session.exec(select(AuditLog)).all() == []
     ref = CheckinRef(checkin_id=1).dump()
     assert ref == '{"checkin_id":1}'
+
+
+async def test_open_check_ins_show_in_the_app_home(bot: Bot) -> None:
+    setup_measures(bot, (OWNER, "Shown at home"))
+    await tick(bot, NY_MON_9)
+    bot.clock.set(NY_MON_9 + timedelta(hours=2))
+    await bot.client.open_home(OWNER)
+    await bot.settle()
+    home = json.dumps(bot.slack.state.home[OWNER], ensure_ascii=False)
+    assert "Your open check-ins" in home and "*M-1* Shown at home — open until <!date^" in home
