@@ -55,9 +55,11 @@ async def run_tick(settings: Settings, now: datetime) -> int:
     """Do, once, all the scheduled work due at `now`, and return when every Slack call is done."""
     await asyncio.to_thread(upgrade, settings.database_url)
     engine = create_db_engine(settings.database_url)
+    deps = make_deps(settings, engine=engine, clock=lambda: now)
     try:
-        report = await sweep(make_deps(settings, engine=engine, clock=lambda: now), now=now)
+        report = await sweep(deps, now=now)
     finally:
+        await deps.aclose()
         engine.dispose()
     print(f"tick {now.isoformat()}: {report.summary()}")
     for failure in report.delivery.failed:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
+import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -17,6 +19,7 @@ from bot.settings import Settings
 from storage.db import session_scope
 
 T = TypeVar("T")
+_SQLITE_WRITER = threading.Lock()
 
 
 @dataclass
@@ -26,13 +29,24 @@ class Deps:
     client: AsyncWebClient
     clock: Callable[[], datetime]
     pacer: Pacer
+    http: aiohttp.ClientSession | None = None
+
+    async def aclose(self) -> None:
+        """Close the Web API client's connections (at shutdown)."""
+        if self.http is not None and not self.http.closed:
+            await self.http.close()
 
     async def transaction(self, work: Callable[[Session], T]) -> T:
         """Run `work` in one short transaction on a worker thread (the event loop stays free)."""
         return await asyncio.to_thread(self._run, work)
 
     def _run(self, work: Callable[[Session], T]) -> T:
-        with session_scope(self.engine) as session:
+        if self.engine.dialect.name != "sqlite":
+            with session_scope(self.engine) as session:
+                return work(session)
+        # SQLite has one writer at a time: queue this process's transactions here rather than in
+        # SQLite's busy handler, which sleeps and retries (other processes still wait there).
+        with _SQLITE_WRITER, session_scope(self.engine) as session:
             return work(session)
 
 
@@ -48,5 +62,17 @@ def make_deps(
     from storage.types import utcnow
 
     pacer = pacer or Pacer(settings.send_rate)
-    client = client or make_web_client(settings, pacer)
-    return Deps(settings=settings, engine=engine, client=client, clock=clock or utcnow, pacer=pacer)
+    http = None
+    if client is None:
+        http = _shared_session()
+        client = make_web_client(settings, pacer, http)
+    return Deps(settings=settings, engine=engine, client=client, clock=clock or utcnow, pacer=pacer, http=http)
+
+
+def _shared_session() -> aiohttp.ClientSession | None:
+    """A connection pool for the Web API client, when there is an event loop to own it."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))

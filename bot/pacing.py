@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 
 from slack_sdk.http_retry.async_handler import RetryState
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
@@ -12,23 +13,33 @@ from slack_sdk.http_retry.response import HttpResponse
 
 
 class Pacer:
-    """Releases at most `rate` sends per second (evenly spaced); `pause` holds every sender."""
+    """At most `rate` sends in any one-second window (a sliding window, as Slack counts), spaced at
+    least half an interval apart: smooth, yet a late sender's slot is caught up rather than lost.
+    Set `rate` a few per cent under Slack's limit. `pause` holds every sender (after a 429)."""
 
     def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / rate
-        self._next = 0.0
+        self.rate = max(1, int(rate))
+        self.min_gap = 0.5 / self.rate
+        self._sent: deque[float] = deque()
+        self._paused_until = 0.0
         self._lock = asyncio.Lock()
 
     async def wait(self) -> None:
-        async with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
+        async with self._lock:  # senders are released one at a time, in arrival order
+            while True:
+                now = time.monotonic()
+                while self._sent and self._sent[0] <= now - 1.0:
+                    self._sent.popleft()
+                window_ready = self._sent[0] + 1.0 if len(self._sent) >= self.rate else now
+                spaced = self._sent[-1] + self.min_gap if self._sent else now
+                ready = max(self._paused_until, window_ready, spaced)
+                if ready <= now:
+                    self._sent.append(now)
+                    return
+                await asyncio.sleep(ready - now)
 
     def pause(self, seconds: float) -> None:
-        self._next = max(self._next, time.monotonic() + seconds)
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
 
 class PausingRateLimitHandler(AsyncRateLimitErrorRetryHandler):

@@ -59,6 +59,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
         log.warning("%d listener runs were still going after %.0fs", app.inflight.count, DRAIN_SECONDS)
     for runner in runners[:-1]:
         await runner.cleanup()
+    await app.deps.aclose()
     engine.dispose()
     print("Pacekeeper stopped.", flush=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -13,13 +14,17 @@ from bot.pacing import Pacer, PausingRateLimitHandler
 from bot.settings import Settings
 
 
-def make_web_client(settings: Settings, pacer: Pacer | None = None) -> AsyncWebClient:
-    """With a pacer, a 429 on any call also pauses the paced fan-out (see bot.pacing)."""
+def make_web_client(
+    settings: Settings, pacer: Pacer | None = None, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
+    """With a pacer, a 429 on any call also pauses the paced fan-out (see bot.pacing). With a
+    session, every call reuses its connections (slack-sdk otherwise opens one per call)."""
     rate_limit = PausingRateLimitHandler(pacer) if pacer else AsyncRateLimitErrorRetryHandler(max_retry_count=5)
     return AsyncWebClient(
         token=settings.bot_token,
         base_url=settings.api_url,
         timeout=30,
+        session=session,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
             rate_limit,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
+from functools import partial
 
 from sqlmodel import Session, col, select
 
@@ -19,16 +21,19 @@ from reminders.render import (
 )
 from storage.models import CheckIn, Measure, Outbox
 
-Renderer = Callable[[Session, Outbox, object], Rendered | None]
+Render = Callable[[], Rendered]
 
 
-def render(session: Session, message: Outbox, now: object) -> Rendered | None:
-    """The message, or None when it is no longer worth sending (everything in it was answered)."""
+def snapshot(session: Session, message: Outbox, now: datetime) -> Render | None:
+    """Load what the message shows, as it is now, and return how to render it (pure, to be run
+    outside the transaction); None when it is no longer worth sending (everything was answered)."""
     payload = json.loads(message.payload)
     if message.kind == Kind.PROMPT:
-        return prompt_message(prompt_items(session=session, prompt=message), now=now)  # type: ignore[arg-type]
+        return partial(prompt_message, prompt_items(session=session, prompt=message), now=now)
     if message.kind == Kind.DELIVERY_FAILURE:
-        return delivery_failure_message(recipient=payload["recipient"], kind=payload["kind"], error=payload["error"])
+        return partial(
+            delivery_failure_message, recipient=payload["recipient"], kind=payload["kind"], error=payload["error"]
+        )
     rows = session.exec(
         select(CheckIn, Measure)
         .join(Measure, col(Measure.id) == col(CheckIn.measure_id))
@@ -38,9 +43,9 @@ def render(session: Session, message: Outbox, now: object) -> Rendered | None:
     if not rows:
         return None
     if message.kind == Kind.REMINDER:
-        return reminder_message([m.key for _, m in rows])
+        return partial(reminder_message, [m.key for _, m in rows])
     if message.kind == Kind.OVERDUE:
-        return overdue_message(
-            [OverdueItem(m.key, m.title, c.owner_id, c.prompted_at or c.cycle_start) for c, m in rows]
+        return partial(
+            overdue_message, [OverdueItem(m.key, m.title, c.owner_id, c.prompted_at or c.cycle_start) for c, m in rows]
         )
     raise ValueError(f"no renderer for outbox kind {message.kind!r}")

@@ -19,14 +19,14 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.context import Deps
-from reminders.messages import render
+from reminders.messages import Render, snapshot
 from reminders.planning import Kind, owe
-from reminders.render import Rendered
 from storage.models import CheckIn, Outbox
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
+CHUNK = 100
 MAX_ATTEMPTS = 20
 PERMANENT = frozenset(
     {
@@ -52,36 +52,94 @@ def deliverable_ids(*, session: Session, limit: int = 10_000) -> list[int]:
     return [i for i in session.exec(query.order_by(col(Outbox.id)).limit(limit)).all() if i is not None]
 
 
-def claim(*, session: Session, outbox_id: int, now: datetime) -> tuple[Outbox, Rendered | None] | None:
-    """Take the row for this process (None when another has it) and render it."""
-    taken = session.exec(  # type: ignore[call-overload]
-        update(Outbox)
-        .where(col(Outbox.id) == outbox_id)
-        .where(
-            (col(Outbox.state) == "pending") | ((col(Outbox.state) == "sending") & (col(Outbox.lease_until) < utcnow()))
-        )
-        .values(state="sending", lease_until=utcnow() + LEASE, attempts=Outbox.attempts + 1)
+@dataclass(frozen=True)
+class Claimed:
+    outbox_id: int
+    kind: str
+    recipient: str
+    text: str
+    blocks: list[dict[str, object]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    claimed: Claimed
+    channel: str | None = None
+    ts: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Taken:
+    outbox_id: int
+    kind: str
+    recipient: str
+    render: Render
+
+
+def claim_chunk(*, session: Session, outbox_ids: list[int], now: datetime) -> tuple[list[Taken], int]:
+    """Take the rows no other process holds (with a lease) and load what they show; returns them
+    and how many had nothing left to say (everything in them was answered meanwhile)."""
+    claimable = (col(Outbox.state) == "pending") | (
+        (col(Outbox.state) == "sending") & (col(Outbox.lease_until) < utcnow())
     )
-    if taken.rowcount != 1:
-        return None
-    message = session.get(Outbox, outbox_id)
-    assert message is not None
-    rendered = render(session, message, now)
-    if rendered is None:
-        message.state = "sent"  # nothing left to say: everything in it was answered meanwhile
+    rows = session.exec(
+        select(Outbox).where(col(Outbox.id).in_(outbox_ids)).where(claimable).with_for_update(skip_locked=True)
+    ).all()
+    taken, empty = [], 0
+    lease = utcnow() + LEASE
+    for message in rows:
+        message.attempts += 1
+        render = snapshot(session, message, now)
+        if render is None:
+            message.state = "sent"
+            empty += 1
+        else:
+            message.state, message.lease_until = "sending", lease
+            taken.append(Taken(message.id or 0, message.kind, message.recipient, render))
         session.add(message)
-    return message, rendered
+    return taken, empty
 
 
-def record_sent(*, session: Session, outbox_id: int, channel: str, ts: str, now: datetime) -> None:
-    message = session.get(Outbox, outbox_id)
-    assert message is not None
-    message.state, message.channel, message.ts, message.sent_at, message.lease_until = "sent", channel, ts, now, None
-    session.add(message)
-    if message.kind == Kind.PROMPT:
-        session.exec(  # type: ignore[call-overload]
-            update(CheckIn).where(col(CheckIn.prompt_id) == outbox_id).values(prompted_at=now)
+def render_all(taken: list[Taken]) -> list[Claimed]:
+    """Render and serialise the taken messages (outside any transaction: it is the CPU-heavy part)."""
+    claimed = []
+    for item in taken:
+        rendered = item.render()
+        claimed.append(
+            Claimed(item.outbox_id, item.kind, item.recipient, rendered.text, [b.to_dict() for b in rendered.blocks])
         )
+    return claimed
+
+
+def record_chunk(*, session: Session, outcomes: list[Outcome], now: datetime, admins: frozenset[str]) -> list[str]:
+    """Mark what was sent, with its channel and ts; returns "recipient: error" of permanent failures."""
+    sent = [o for o in outcomes if o.error is None]
+    if sent:
+        session.execute(
+            update(Outbox),
+            [
+                {
+                    "id": o.claimed.outbox_id,
+                    "state": "sent",
+                    "channel": o.channel,
+                    "ts": o.ts,
+                    "sent_at": now,
+                    "lease_until": None,
+                }
+                for o in sent
+            ],
+        )
+        prompt_ids = [o.claimed.outbox_id for o in sent if o.claimed.kind == Kind.PROMPT]
+        if prompt_ids:
+            session.exec(update(CheckIn).where(col(CheckIn.prompt_id).in_(prompt_ids)).values(prompted_at=now))  # type: ignore[call-overload]
+    failed = []
+    for outcome in outcomes:
+        if outcome.error is not None and record_failure(
+            session=session, outbox_id=outcome.claimed.outbox_id, error=outcome.error, admins=admins
+        ):
+            failed.append(f"{outcome.claimed.recipient}: {outcome.error}")
+    return failed
 
 
 def record_failure(*, session: Session, outbox_id: int, error: str, admins: frozenset[str]) -> bool:
@@ -102,53 +160,79 @@ def record_failure(*, session: Session, outbox_id: int, error: str, admins: froz
 
 
 async def deliver(deps: Deps, *, now: datetime) -> DeliveryReport:
-    """Send everything deliverable, `send_concurrency` at a time and paced to `send_rate`."""
+    """Send everything deliverable as a stream: a claimer takes and renders chunks ahead into a
+    bounded queue, `send_concurrency` senders post them paced to `send_rate`, and a recorder
+    marks the outcomes a chunk per transaction. A transient failure waits for the next sweep."""
     report = DeliveryReport()
     attempted: set[int] = set()
     for _pass in range(2):  # the second pass sends what the first one owed (failure reports)
         ids = [i for i in await deps.transaction(lambda s: deliverable_ids(session=s)) if i not in attempted]
         if not ids:
             break
-        attempted.update(ids)  # a transient failure waits for the next sweep
-        gate = asyncio.Semaphore(deps.settings.send_concurrency)
-        await asyncio.gather(*(_deliver_one(deps, i, gate, now, report) for i in ids))
+        attempted.update(ids)
+        await _stream(deps, ids, now, report)
     return report
 
 
-async def _deliver_one(
-    deps: Deps, outbox_id: int, gate: asyncio.Semaphore, now: datetime, report: DeliveryReport
-) -> None:
-    async with gate:
-        claimed = await deps.transaction(lambda s: claim(session=s, outbox_id=outbox_id, now=now))
-        if claimed is None:
-            return
-        message, rendered = claimed
-        if rendered is None:
-            report.skipped += 1
-            return
-        await deps.pacer.wait()
-        try:
-            response = await deps.client.chat_postMessage(
-                channel=message.recipient, text=rendered.text, blocks=[b.to_dict() for b in rendered.blocks]
-            )
-        except SlackApiError as error:
-            code = str(error.response.get("error") or f"http_{error.response.status_code}")
-        except (aiohttp.ClientError, TimeoutError) as error:
-            code = f"transport: {type(error).__name__}"
-        else:
-            await deps.transaction(
-                lambda s: record_sent(
-                    session=s, outbox_id=outbox_id, channel=response["channel"], ts=response["ts"], now=now
-                )
-            )
-            report.sent += 1
-            return
-        admins = deps.settings.admin_user_ids
-        permanent = await deps.transaction(
-            lambda s: record_failure(session=s, outbox_id=outbox_id, error=code, admins=admins)
+async def _stream(deps: Deps, ids: list[int], now: datetime, report: DeliveryReport) -> None:
+    admins = deps.settings.admin_user_ids
+    queue: asyncio.Queue[Claimed | None] = asyncio.Queue(maxsize=2 * CHUNK)
+    outcomes: asyncio.Queue[Outcome | None] = asyncio.Queue()
+    senders = deps.settings.send_concurrency
+
+    async def claimer() -> None:
+        for start in range(0, len(ids), CHUNK):
+            claimed, empty = await _claim(deps, ids[start : start + CHUNK], now)
+            report.skipped += empty
+            for item in claimed:
+                await queue.put(item)
+        for _ in range(senders):
+            await queue.put(None)
+
+    async def sender() -> None:
+        while (item := await queue.get()) is not None:
+            await outcomes.put(await _send(deps, item))
+
+    async def recorder() -> None:
+        batch: list[Outcome] = []
+        while (outcome := await outcomes.get()) is not None:
+            batch.append(outcome)
+            if len(batch) >= CHUNK or outcomes.empty():
+                await _record(deps, batch, now, admins, report)
+                batch = []
+        if batch:
+            await _record(deps, batch, now, admins, report)
+
+    recording = asyncio.ensure_future(recorder())
+    await asyncio.gather(claimer(), *(sender() for _ in range(senders)))
+    await outcomes.put(None)
+    await recording
+
+
+async def _claim(deps: Deps, chunk: list[int], now: datetime) -> tuple[list[Claimed], int]:
+    taken, empty = await deps.transaction(lambda s: claim_chunk(session=s, outbox_ids=chunk, now=now))
+    return await asyncio.to_thread(render_all, taken), empty
+
+
+async def _send(deps: Deps, claimed: Claimed) -> Outcome:
+    await deps.pacer.wait()
+    try:
+        response = await deps.client.chat_postMessage(
+            channel=claimed.recipient, text=claimed.text, blocks=claimed.blocks
         )
-        if permanent:
-            log.warning("gave up on %s to %s: %s", message.kind, message.recipient, code)
-            report.failed.append(f"{message.recipient}: {code}")
-        else:
-            report.retry += 1
+    except SlackApiError as error:
+        return Outcome(claimed, error=str(error.response.get("error") or f"http_{error.response.status_code}"))
+    except (aiohttp.ClientError, TimeoutError) as error:
+        return Outcome(claimed, error=f"transport: {type(error).__name__}")
+    return Outcome(claimed, channel=response["channel"], ts=response["ts"])
+
+
+async def _record(
+    deps: Deps, outcomes: list[Outcome], now: datetime, admins: frozenset[str], report: DeliveryReport
+) -> None:
+    failed = await deps.transaction(lambda s: record_chunk(session=s, outcomes=outcomes, now=now, admins=admins))
+    for failure in failed:
+        log.warning("gave up on a message to %s", failure)
+    report.failed += failed
+    report.sent += sum(1 for o in outcomes if o.error is None)
+    report.retry += sum(1 for o in outcomes if o.error is not None) - len(failed)

@@ -14,11 +14,14 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
-from reminders.schedule import ACTIVE_STAGES, cycle_at, schedule_of, zone
+from reminders.schedule import ACTIVE_STAGES, CheckinSchedule, Cycle, cycle_at, zone
+from storage.enums import Cadence
 from storage.models import CheckIn, Measure, Outbox, Person
 from storage.queries import record_audit
+from storage.types import utcnow
 
 BATCH = 1000
 T = TypeVar("T")
@@ -45,36 +48,45 @@ def away_on(person_away_until: date | None, tz: str | None, instant: datetime) -
 def open_cycles(*, session: Session, now: datetime) -> int:
     """Create this cycle's check-in for up to BATCH measures whose next cycle has begun."""
     query = (
-        select(Measure, Person.tz, Person.away_until)
+        select(
+            Measure.id, Measure.owner_id, Measure.stage, Measure.cadence, Measure.checkin_weekday,
+            Measure.checkin_time, Person.tz, Person.away_until,
+        )
         .outerjoin(Person, col(Person.slack_id) == col(Measure.owner_id))
         .where(col(Measure.next_checkin_at) <= now)
         .order_by(col(Measure.next_checkin_at))
         .limit(BATCH)
         .with_for_update(skip_locked=True, of=Measure)  # type: ignore[arg-type]
-    )
+    )  # fmt: skip
     rows = session.exec(query).all()
-    cycles = {}
-    for measure, tz, _away in rows:
-        if measure.owner_id is not None and measure.stage in ACTIVE_STAGES:
-            cycles[measure.id] = cycle_at(schedule_of(measure), zone(tz), now)
+    cycles: dict[int, Cycle] = {}
+    for measure_id, owner_id, stage, cadence, weekday, at, tz, _away in rows:
+        if owner_id is not None and stage in ACTIVE_STAGES:
+            cycles[measure_id] = cycle_at(CheckinSchedule(Cadence(cadence), weekday, at), zone(tz), now)
     existing = _existing_cycles(session=session, starts={(mid, c.start) for mid, c in cycles.items()})
-    for measure, tz, away_until in rows:
-        cycle = cycles.get(measure.id)
-        measure.next_checkin_at = cycle.end if cycle else None
-        session.add(measure)
-        if cycle is None or (measure.id, cycle.start) in existing:
+    created = utcnow()
+    new_checkins = []
+    for measure_id, owner_id, _stage, _cadence, _weekday, _at, tz, away_until in rows:
+        cycle = cycles.get(measure_id)
+        if cycle is None or (measure_id, cycle.start) in existing:
             continue
         away = away_on(away_until, tz, cycle.start)
-        session.add(
-            CheckIn(
-                measure_id=measure.id or 0, owner_id=measure.owner_id or "", cycle_start=cycle.start,
-                cycle_end=cycle.end, status="skipped" if away else "pending", skip_reason="away" if away else None,
-            )
+        new_checkins.append(
+            {
+                "measure_id": measure_id, "owner_id": owner_id, "cycle_start": cycle.start, "cycle_end": cycle.end,
+                "status": "skipped" if away else "pending", "skip_reason": "away" if away else None,
+                "blockers": "", "comment": "", "created_at": created,
+            }
         )  # fmt: skip
+    if new_checkins:
+        session.execute(insert(CheckIn), new_checkins)
+    if rows:  # the next cycle's start; None when the measure takes no check-ins any more
+        moves = [{"id": row[0], "next_checkin_at": cycles[row[0]].end if row[0] in cycles else None} for row in rows]
+        session.execute(update(Measure), moves)
     return len(rows)
 
 
-def _existing_cycles(*, session: Session, starts: set[tuple[int | None, datetime]]) -> set[tuple[int, datetime]]:
+def _existing_cycles(*, session: Session, starts: set[tuple[int, datetime]]) -> set[tuple[int, datetime]]:
     if not starts:
         return set()
     ids = {mid for mid, _ in starts}
@@ -83,27 +95,40 @@ def _existing_cycles(*, session: Session, starts: set[tuple[int | None, datetime
     return {(mid, start) for mid, start in session.exec(query).all()}
 
 
-def plan_prompts(*, session: Session, now: datetime) -> int:
-    """One prompt per owner for all of their check-ins not yet prompted (open cycles only)."""
+def plan_prompts(*, session: Session, now: datetime) -> tuple[int, int]:
+    """One prompt per owner for up to BATCH of their check-ins not yet prompted (open cycles only).
+    Returns (check-ins claimed, prompts owed): the sweep calls again while a batch is full."""
     query = (
-        select(CheckIn, Person.tz, Person.away_until)
+        select(CheckIn.id, CheckIn.owner_id, Person.tz, Person.away_until)
         .outerjoin(Person, col(Person.slack_id) == col(CheckIn.owner_id))
         .where(CheckIn.status == "pending", col(CheckIn.prompt_id).is_(None), col(CheckIn.cycle_end) > now)
         .order_by(col(CheckIn.id))
-        .limit(BATCH * 5)
+        .limit(BATCH)
         .with_for_update(skip_locked=True, of=CheckIn)  # type: ignore[arg-type]
     )
-    due = [c for c, tz, away in session.exec(query).all() if not away_on(away, tz, now)]  # away: prompted on return
-    by_owner = _group(due, key=lambda c: c.owner_id)
-    for owner, checkins in by_owner.items():
-        prompt = owe(
-            session=session, kind=Kind.PROMPT, key=f"{owner}:{checkins[0].id}", recipient=owner,
-            payload={"checkin_ids": [c.id for c in checkins]},
-        )  # fmt: skip
-        for checkin in checkins:
-            checkin.prompt_id = prompt.id
-            session.add(checkin)
-    return len(by_owner)
+    rows = session.exec(query).all()
+    due = [(cid, owner) for cid, owner, tz, away in rows if not away_on(away, tz, now)]  # away: prompted on return
+    by_owner = _group(due, key=lambda row: row[1])
+    if not by_owner:
+        return len(rows), 0
+    keys = {owner: f"{Kind.PROMPT}:{owner}:{items[0][0]}" for owner, items in by_owner.items()}
+    created = utcnow()
+    session.execute(
+        insert(Outbox),
+        [
+            {
+                "kind": Kind.PROMPT, "dedupe_key": keys[owner], "recipient": owner, "state": "pending",
+                "attempts": 0, "created_at": created, "payload": json.dumps({"checkin_ids": [c for c, _ in items]}),
+            }
+            for owner, items in by_owner.items()
+        ],
+    )  # fmt: skip
+    prompt_ids = dict(
+        session.exec(select(Outbox.dedupe_key, Outbox.id).where(col(Outbox.dedupe_key).in_(keys.values()))).all()
+    )
+    links = [{"id": cid, "prompt_id": prompt_ids[keys[owner]]} for owner, items in by_owner.items() for cid, _ in items]
+    session.execute(update(CheckIn), links)
+    return len(rows), len(by_owner)
 
 
 def plan_reminders(*, session: Session, now: datetime, after: timedelta) -> int:

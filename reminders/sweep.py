@@ -41,7 +41,11 @@ async def sweep(deps: Deps, *, now: datetime) -> SweepReport:
         if opened < BATCH:
             break
     settings = deps.settings
-    report.prompts = await deps.transaction(lambda s: plan_prompts(session=s, now=now))
+    while True:
+        claimed, prompts = await deps.transaction(lambda s: plan_prompts(session=s, now=now))
+        report.prompts += prompts
+        if claimed < BATCH:
+            break
     report.reminders = await deps.transaction(
         lambda s: plan_reminders(session=s, now=now, after=settings.reminder_after)
     )

@@ -181,3 +181,4 @@ async def bot(settings: Settings, engine: Engine, standin: SlackStandIn, clock: 
     yield harness
     await harness.settle()
     await runner.cleanup()
+    await app.deps.aclose()

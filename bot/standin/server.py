@@ -29,6 +29,7 @@ class Call:
     method: str
     args: JsonDict
     at: float
+    status: int = 200  # the HTTP status the stand-in answered (429 for a rate-limited call)
 
 
 @dataclass
@@ -86,6 +87,8 @@ class SlackStandIn:
         self.app.router.add_get("/api/{method}", self._api)
         self.app.router.add_post("/response/{response_id}", self._response)
         self.app.router.add_get("/socket", self._socket)
+        self.app.router.add_get("/_calls", self._calls)
+        self.auto_users = False  # treat any U… id as a user (benchmarks with thousands of people)
         self._handlers: dict[str, Callable[[JsonDict], JsonDict]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
@@ -178,10 +181,12 @@ class SlackStandIn:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await _read_args(request)
-        self.state.calls.append(Call(method, args, time.time()))
+        call = Call(method, args, time.time())
+        self.state.calls.append(call)
         try:
             limited = self._limited(method) or await self._fault(method)
             if limited is not None:
+                call.status = limited.status
                 return limited
             expected = self.app_token if method == "apps.connections.open" else self.token
             if request.headers.get("Authorization", "") != f"Bearer {expected}":
@@ -199,6 +204,15 @@ class SlackStandIn:
         self.state.calls.append(Call("response_url", body, time.time()))
         await self._notify()
         return web.Response(text="ok")
+
+    async def _calls(self, request: web.Request) -> web.Response:
+        """What was called, for a test or benchmark in another process: method, status, time, channel."""
+        method = request.query.get("method")
+        calls = [
+            {"method": c.method, "status": c.status, "at": c.at, "channel": c.args.get("channel")}
+            for c in self.calls(method)
+        ]
+        return web.json_response(calls)
 
     # ---- Socket Mode ----------------------------------------------------------------------------
     def _connections_open(self, _args: JsonDict) -> JsonDict:
@@ -268,7 +282,8 @@ class SlackStandIn:
         if not channel:
             return None
         if channel[0] in "UW":
-            return self.dm_channel(channel) if channel in self.state.users else None
+            known = channel in self.state.users or self.auto_users
+            return self.dm_channel(channel) if known else None
         return channel
 
     def _inactive(self, channel: str | None) -> bool:
