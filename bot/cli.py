@@ -56,6 +56,7 @@ async def run_tick(settings: Settings, now: datetime) -> int:
     await asyncio.to_thread(upgrade, settings.database_url)
     engine = create_db_engine(settings.database_url)
     deps = make_deps(settings, engine=engine, clock=lambda: now)
+    deps.start_workers()
     try:
         report = await sweep(deps, now=now)
     finally:

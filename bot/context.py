@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import threading
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -30,11 +32,27 @@ class Deps:
     clock: Callable[[], datetime]
     pacer: Pacer
     http: aiohttp.ClientSession | None = None
+    workers: ProcessPoolExecutor | None = None
+
+    async def offload(self, work: Callable[..., T], *args: Any) -> T:
+        """Run pure CPU-bound work (rendering a fan-out's Block Kit) off the event loop: in the
+        worker process when one was started (no GIL shared with the senders), else on a thread."""
+        if self.workers is None:
+            return await asyncio.to_thread(work, *args)
+        return await asyncio.get_running_loop().run_in_executor(self.workers, work, *args)
+
+    def start_workers(self) -> None:
+        """Start the worker process (`serve` and `tick` do; it takes a second or two to import)."""
+        if self.workers is None:
+            self.workers = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            self.workers.submit(_warm_up)
 
     async def aclose(self) -> None:
-        """Close the Web API client's connections (at shutdown)."""
+        """Close the Web API client's connections and stop the worker process (at shutdown)."""
         if self.http is not None and not self.http.closed:
             await self.http.close()
+        if self.workers is not None:
+            self.workers.shutdown(wait=False, cancel_futures=True)
 
     async def transaction(self, work: Callable[[Session], T]) -> T:
         """Run `work` in one short transaction on a worker thread (the event loop stays free)."""
@@ -48,6 +66,10 @@ class Deps:
         # SQLite's busy handler, which sleeps and retries (other processes still wait there).
         with _SQLITE_WRITER, session_scope(self.engine) as session:
             return work(session)
+
+
+def _warm_up() -> None:
+    import reminders.render  # noqa: F401  (load the Block Kit models before the first fan-out)
 
 
 def make_deps(

@@ -14,12 +14,12 @@ from slack_sdk.http_retry.response import HttpResponse
 
 class Pacer:
     """At most `rate` sends in any one-second window (a sliding window, as Slack counts), spaced at
-    least half an interval apart: smooth, yet a late sender's slot is caught up rather than lost.
+    least 0.9 of an interval apart: smooth, yet a late sender's slot is caught up rather than lost.
     Set `rate` a few per cent under Slack's limit. `pause` holds every sender (after a 429)."""
 
     def __init__(self, rate: float) -> None:
         self.rate = max(1, int(rate))
-        self.min_gap = 0.5 / self.rate
+        self.min_gap = 0.9 / self.rate
         self._sent: deque[float] = deque()
         self._paused_until = 0.0
         self._lock = asyncio.Lock()

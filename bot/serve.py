@@ -31,6 +31,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
         attach_page(standin, bot_url=f"http://{settings.host}:{settings.port}", signing_secret=settings.signing_secret)
         runners.append(await _start(standin.app, settings.host, settings.sandbox_port))
     app = create_app(settings, engine=engine)
+    app.deps.start_workers()
     runners.append(await _start(create_web_app(app), settings.host, settings.port))
     socket_handler = None
     if settings.socket_mode:

@@ -166,17 +166,21 @@ def _month(session: Session, measure: Measure, month: date) -> MeasureMonth:
 
 def prompt_items(*, session: Session, prompt: Outbox) -> list[PromptItem]:
     """Everything the prompt message shows, as it is now."""
+    return prompt_items_of(session=session, prompt_ids=[prompt.id or 0]).get(prompt.id or 0, [])
+
+
+def prompt_items_of(*, session: Session, prompt_ids: list[int]) -> dict[int, list[PromptItem]]:
+    """The items of many prompts in one query, keyed by prompt (outbox) id."""
     rows = session.exec(
-        select(CheckIn, Measure)
-        .join(Measure, col(Measure.id) == col(CheckIn.measure_id))
-        .where(CheckIn.prompt_id == prompt.id)
-        .order_by(col(Measure.number))
-    ).all()
-    return [
-        PromptItem(
-            checkin_id=c.id or 0, key=m.key, title=m.title, impl_status=m.impl_status,
-            potential_status=m.potential_status, status=c.status, answered_status=c.impl_status,
-            answered_at=c.answered_at, cycle_end=c.cycle_end,
+        select(
+            CheckIn.prompt_id, CheckIn.id, Measure.key, Measure.title, Measure.impl_status, Measure.potential_status,
+            CheckIn.status, CheckIn.impl_status, CheckIn.answered_at, CheckIn.cycle_end,
         )
-        for c, m in rows
-    ]  # fmt: skip
+        .join(Measure, col(Measure.id) == col(CheckIn.measure_id))
+        .where(col(CheckIn.prompt_id).in_(prompt_ids))
+        .order_by(col(Measure.number))
+    ).all()  # fmt: skip
+    items: dict[int, list[PromptItem]] = {}
+    for prompt_id, *fields in rows:
+        items.setdefault(prompt_id or 0, []).append(PromptItem(*fields))
+    return items

@@ -9,7 +9,7 @@ from functools import partial
 
 from sqlmodel import Session, col, select
 
-from reminders.answers import prompt_items
+from reminders.answers import prompt_items_of
 from reminders.planning import Kind
 from reminders.render import (
     OverdueItem,
@@ -24,28 +24,44 @@ from storage.models import CheckIn, Measure, Outbox
 Render = Callable[[], Rendered]
 
 
-def snapshot(session: Session, message: Outbox, now: datetime) -> Render | None:
-    """Load what the message shows, as it is now, and return how to render it (pure, to be run
-    outside the transaction); None when it is no longer worth sending (everything was answered)."""
-    payload = json.loads(message.payload)
-    if message.kind == Kind.PROMPT:
-        return partial(prompt_message, prompt_items(session=session, prompt=message), now=now)
-    if message.kind == Kind.DELIVERY_FAILURE:
-        return partial(
-            delivery_failure_message, recipient=payload["recipient"], kind=payload["kind"], error=payload["error"]
-        )
-    rows = session.exec(
+def snapshots(session: Session, messages: list[Outbox], now: datetime) -> dict[int, Render | None]:
+    """Load what each message shows, as it is now (a query per kind, not per message), and return
+    how to render it: pure, to be run outside the transaction. None: no longer worth sending
+    (everything in it was answered meanwhile)."""
+    prompts = prompt_items_of(session=session, prompt_ids=[m.id or 0 for m in messages if m.kind == Kind.PROMPT])
+    wanted = [
+        i for m in messages if m.kind in (Kind.REMINDER, Kind.OVERDUE) for i in json.loads(m.payload)["checkin_ids"]
+    ]
+    pending = {c.id: (c, m) for c, m in _pending(session, wanted)} if wanted else {}
+    renders: dict[int, Render | None] = {}
+    for message in messages:
+        payload = json.loads(message.payload)
+        if message.kind == Kind.PROMPT:
+            items = prompts.get(message.id or 0)
+            renders[message.id or 0] = partial(prompt_message, items, now=now) if items else None
+        elif message.kind == Kind.DELIVERY_FAILURE:
+            renders[message.id or 0] = partial(
+                delivery_failure_message, recipient=payload["recipient"], kind=payload["kind"], error=payload["error"]
+            )
+        else:
+            rows = sorted((pending[i] for i in payload["checkin_ids"] if i in pending), key=lambda r: r[1].number)
+            renders[message.id or 0] = _about_checkins(message.kind, rows) if rows else None
+    return renders
+
+
+def _pending(session: Session, checkin_ids: list[int]) -> list[tuple[CheckIn, Measure]]:
+    query = (
         select(CheckIn, Measure)
         .join(Measure, col(Measure.id) == col(CheckIn.measure_id))
-        .where(col(CheckIn.id).in_(payload["checkin_ids"]), CheckIn.status == "pending")
-        .order_by(col(Measure.number))
-    ).all()
-    if not rows:
-        return None
-    if message.kind == Kind.REMINDER:
+        .where(col(CheckIn.id).in_(checkin_ids), CheckIn.status == "pending")
+    )
+    return [(c, m) for c, m in session.exec(query).all()]
+
+
+def _about_checkins(kind: str, rows: list[tuple[CheckIn, Measure]]) -> Render:
+    if kind == Kind.REMINDER:
         return partial(reminder_message, [m.key for _, m in rows])
-    if message.kind == Kind.OVERDUE:
-        return partial(
-            overdue_message, [OverdueItem(m.key, m.title, c.owner_id, c.prompted_at or c.cycle_start) for c, m in rows]
-        )
-    raise ValueError(f"no renderer for outbox kind {message.kind!r}")
+    if kind == Kind.OVERDUE:
+        items = [OverdueItem(m.key, m.title, c.owner_id, c.prompted_at or c.cycle_start) for c, m in rows]
+        return partial(overdue_message, items)
+    raise ValueError(f"no renderer for outbox kind {kind!r}")

@@ -19,7 +19,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.context import Deps
-from reminders.messages import Render, snapshot
+from reminders.messages import Render, snapshots
 from reminders.planning import Kind, owe
 from storage.models import CheckIn, Outbox
 from storage.types import utcnow
@@ -88,9 +88,10 @@ def claim_chunk(*, session: Session, outbox_ids: list[int], now: datetime) -> tu
     ).all()
     taken, empty = [], 0
     lease = utcnow() + LEASE
+    renders = snapshots(session, list(rows), now)
     for message in rows:
         message.attempts += 1
-        render = snapshot(session, message, now)
+        render = renders[message.id or 0]
         if render is None:
             message.state = "sent"
             empty += 1
@@ -159,35 +160,54 @@ def record_failure(*, session: Session, outbox_id: int, error: str, admins: froz
     return permanent
 
 
-async def deliver(deps: Deps, *, now: datetime) -> DeliveryReport:
+async def deliver(deps: Deps, *, now: datetime, planning: asyncio.Future[None] | None = None) -> DeliveryReport:
     """Send everything deliverable as a stream: a claimer takes and renders chunks ahead into a
     bounded queue, `send_concurrency` senders post them paced to `send_rate`, and a recorder
-    marks the outcomes a chunk per transaction. A transient failure waits for the next sweep."""
+    marks the outcomes a chunk per transaction. While `planning` runs, the claimer keeps taking
+    what it newly owes. A transient failure waits for the next sweep."""
     report = DeliveryReport()
     attempted: set[int] = set()
-    for _pass in range(2):  # the second pass sends what the first one owed (failure reports)
-        ids = [i for i in await deps.transaction(lambda s: deliverable_ids(session=s)) if i not in attempted]
-        if not ids:
-            break
-        attempted.update(ids)
-        await _stream(deps, ids, now, report)
+    await _stream(deps, now, report, attempted, planning)
+    await _stream(deps, now, report, attempted, None)  # what the first pass owed admins
     return report
 
 
-async def _stream(deps: Deps, ids: list[int], now: datetime, report: DeliveryReport) -> None:
+async def _stream(
+    deps: Deps,
+    now: datetime,
+    report: DeliveryReport,
+    attempted: set[int],
+    planning: asyncio.Future[None] | None,
+) -> None:
     admins = deps.settings.admin_user_ids
-    queue: asyncio.Queue[Claimed | None] = asyncio.Queue(maxsize=2 * CHUNK)
+    queue: asyncio.Queue[Claimed | None] = asyncio.Queue(maxsize=4 * CHUNK)
     outcomes: asyncio.Queue[Outcome | None] = asyncio.Queue()
     senders = deps.settings.send_concurrency
 
+    async def claim(chunk: list[int]) -> list[Claimed]:
+        taken, empty = await deps.transaction(lambda s: claim_chunk(session=s, outbox_ids=chunk, now=now))
+        report.skipped += empty
+        return await deps.offload(render_all, taken)
+
     async def claimer() -> None:
-        for start in range(0, len(ids), CHUNK):
-            claimed, empty = await _claim(deps, ids[start : start + CHUNK], now)
-            report.skipped += empty
-            for item in claimed:
-                await queue.put(item)
-        for _ in range(senders):
-            await queue.put(None)
+        try:
+            await claim_all()
+        finally:  # also when claiming fails: the senders stop, what was sent is still recorded
+            for _ in range(senders):
+                await queue.put(None)
+
+    async def claim_all() -> None:
+        while True:
+            ids = [i for i in await deps.transaction(lambda s: deliverable_ids(session=s)) if i not in attempted]
+            if not ids:
+                if planning is None or planning.done():
+                    break
+                await asyncio.wait({planning}, timeout=0.05)
+                continue
+            attempted.update(ids)
+            for start in range(0, len(ids), CHUNK):
+                for item in await claim(ids[start : start + CHUNK]):
+                    await queue.put(item)
 
     async def sender() -> None:
         while (item := await queue.get()) is not None:
@@ -204,14 +224,11 @@ async def _stream(deps: Deps, ids: list[int], now: datetime, report: DeliveryRep
             await _record(deps, batch, now, admins, report)
 
     recording = asyncio.ensure_future(recorder())
-    await asyncio.gather(claimer(), *(sender() for _ in range(senders)))
-    await outcomes.put(None)
-    await recording
-
-
-async def _claim(deps: Deps, chunk: list[int], now: datetime) -> tuple[list[Claimed], int]:
-    taken, empty = await deps.transaction(lambda s: claim_chunk(session=s, outbox_ids=chunk, now=now))
-    return await asyncio.to_thread(render_all, taken), empty
+    try:
+        await asyncio.gather(claimer(), *(sender() for _ in range(senders)))
+    finally:
+        await outcomes.put(None)
+        await recording
 
 
 async def _send(deps: Deps, claimed: Claimed) -> Outcome:

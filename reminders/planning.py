@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
@@ -45,8 +46,9 @@ def away_on(person_away_until: date | None, tz: str | None, instant: datetime) -
     return person_away_until is not None and person_away_until >= instant.astimezone(zone(tz)).date()
 
 
-def open_cycles(*, session: Session, now: datetime) -> int:
-    """Create this cycle's check-in for up to BATCH measures whose next cycle has begun."""
+def open_cycles(*, session: Session, now: datetime) -> tuple[int, int]:
+    """Create this cycle's check-in for up to BATCH measures whose next cycle has begun. Returns
+    (measures looked at, check-ins created): the sweep calls again while a batch is full."""
     query = (
         select(
             Measure.id, Measure.owner_id, Measure.stage, Measure.cadence, Measure.checkin_weekday,
@@ -54,11 +56,18 @@ def open_cycles(*, session: Session, now: datetime) -> int:
         )
         .outerjoin(Person, col(Person.slack_id) == col(Measure.owner_id))
         .where(col(Measure.next_checkin_at) <= now)
-        .order_by(col(Measure.next_checkin_at))
+        # Owner by owner; an expression, so the planner finds the due rows through the
+        # next_checkin_at index (a plain owner_id would tempt it to walk the owner index: all rows).
+        .order_by(sa.func.coalesce(col(Measure.owner_id), ""), col(Measure.id))
         .limit(BATCH)
         .with_for_update(skip_locked=True, of=Measure)  # type: ignore[arg-type]
     )  # fmt: skip
     rows = session.exec(query).all()
+    fetched = len(rows)
+    if fetched == BATCH and rows[0][1] != rows[-1][1]:
+        # Leave the last owner's measures to the next batch: all of an owner's due check-ins are
+        # opened together, so the prompt planned after this batch lists every one of them.
+        rows = [row for row in rows if row[1] != rows[-1][1]]
     cycles: dict[int, Cycle] = {}
     for measure_id, owner_id, stage, cadence, weekday, at, tz, _away in rows:
         if owner_id is not None and stage in ACTIVE_STAGES:
@@ -83,7 +92,7 @@ def open_cycles(*, session: Session, now: datetime) -> int:
     if rows:  # the next cycle's start; None when the measure takes no check-ins any more
         moves = [{"id": row[0], "next_checkin_at": cycles[row[0]].end if row[0] in cycles else None} for row in rows]
         session.execute(update(Measure), moves)
-    return len(rows)
+    return fetched, len(new_checkins)
 
 
 def _existing_cycles(*, session: Session, starts: set[tuple[int, datetime]]) -> set[tuple[int, datetime]]:

@@ -3,6 +3,7 @@ both call `sweep`, so what `python -m bot tick --now …` does is what productio
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,24 +35,32 @@ class SweepReport:
 
 
 async def sweep(deps: Deps, *, now: datetime) -> SweepReport:
+    """Plan what is owed at `now` and deliver it; delivery starts with the first planned batch."""
     report = SweepReport()
-    while True:
-        opened = await deps.transaction(lambda s: open_cycles(session=s, now=now))
-        report.cycles_opened += opened
-        if opened < BATCH:
-            break
+    planning = asyncio.ensure_future(_plan(deps, now, report))
+    try:
+        report.delivery = await deliver(deps, now=now, planning=planning)
+    finally:
+        await planning  # raises what planning raised
+    return report
+
+
+async def _plan(deps: Deps, now: datetime, report: SweepReport) -> None:
     settings = deps.settings
-    while True:
-        claimed, prompts = await deps.transaction(lambda s: plan_prompts(session=s, now=now))
-        report.prompts += prompts
-        if claimed < BATCH:
+    while True:  # cycles are opened owner by owner, so each batch can be prompted at once
+        fetched, opened = await deps.transaction(lambda s: open_cycles(session=s, now=now))
+        report.cycles_opened += opened
+        while True:
+            claimed, prompts = await deps.transaction(lambda s: plan_prompts(session=s, now=now))
+            report.prompts += prompts
+            if claimed < BATCH:
+                break
+        if fetched < BATCH:
             break
     report.reminders = await deps.transaction(
         lambda s: plan_reminders(session=s, now=now, after=settings.reminder_after)
     )
     report.overdue = await deps.transaction(lambda s: plan_overdue(session=s, now=now, after=settings.overdue_after))
-    report.delivery = await deliver(deps, now=now)
-    return report
 
 
 def start_scheduler(deps: Deps) -> AsyncIOScheduler:
