@@ -17,7 +17,7 @@ from bot.context import Deps
 from bot.ids import Action, Callback, Field
 from bot.payloads import MeasureFormMeta, MeasureRef
 from bot.people import can_edit, is_admin, refresh_person
-from bot.surfaces import tell
+from bot.surfaces import clicked, tell
 from commands.measure_data import form_values, measure_card, package_choices
 from commands.measure_form import FormValues, measure_modal, parse_measure_form, read_state
 from commands.parsing import InputError, parse_key, parse_user_mention
@@ -93,16 +93,9 @@ def register(app: PacekeeperApp) -> None:
     @app.action(Action.EDIT_MEASURE)
     async def edit_button(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        user_id = body["user"]["id"]
-        ref = MeasureRef.load(body["actions"][0].get("value"))
-        if ref is None:
-            await tell(
-                deps,
-                body=body,
-                user_id=user_id,
-                text="That button is out of date. Use `/measure edit <key>`.",
-            )
+        if (click := await clicked(deps, body, MeasureRef)) is None:
             return
+        user_id, ref = click
         await _open_edit(deps, body=body, user_id=user_id, key=ref.key, trigger_id=body["trigger_id"])
 
     @app.view(Callback.NEW_MEASURE)

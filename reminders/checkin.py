@@ -13,7 +13,7 @@ from bot.app import PacekeeperApp
 from bot.context import Deps
 from bot.ids import Action, Callback, Field
 from bot.payloads import CheckinAnswer, CheckinRef
-from bot.surfaces import tell
+from bot.surfaces import clicked, tell
 from commands.measure_form import read_state
 from commands.parsing import InputError, parse_date
 from commands.render import slack_date
@@ -42,11 +42,9 @@ def register(app: PacekeeperApp) -> None:
 
     async def quick_answer(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        user_id = body["user"]["id"]
-        ref = CheckinAnswer.load(body["actions"][0].get("value"))
-        if ref is None:
-            await tell(deps, body=body, user_id=user_id, text="That button is out of date.")
+        if (click := await clicked(deps, body, CheckinAnswer)) is None:
             return
+        user_id, ref = click
         now = deps.clock()
 
         def work(session: Session) -> View | tuple[Outbox, Rendered] | None:
@@ -67,11 +65,9 @@ def register(app: PacekeeperApp) -> None:
     @app.action(Action.CHECKIN_UPDATE)
     async def open_update(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        user_id = body["user"]["id"]
-        ref = CheckinRef.load(body["actions"][0].get("value"))
-        if ref is None:
-            await tell(deps, body=body, user_id=user_id, text="That button is out of date.")
+        if (click := await clicked(deps, body, CheckinRef)) is None:
             return
+        user_id, ref = click
         now = deps.clock()
 
         def work(session: Session) -> View:
@@ -84,11 +80,9 @@ def register(app: PacekeeperApp) -> None:
     @app.action(Action.CHECKIN_SKIP)
     async def skip_cycle(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        user_id = body["user"]["id"]
-        ref = CheckinRef.load(body["actions"][0].get("value"))
-        if ref is None:
-            await tell(deps, body=body, user_id=user_id, text="That button is out of date.")
+        if (click := await clicked(deps, body, CheckinRef)) is None:
             return
+        user_id, ref = click
         now = deps.clock()
 
         def work(session: Session) -> tuple[Outbox, Rendered] | None:
