@@ -94,7 +94,7 @@ def create_app(
     pacer: Pacer | None = None,
 ) -> PacekeeperApp:
     from bot import errors, home
-    from commands import measure, router, structure
+    from commands import gates, measure, router, structure
     from reminders import checkin
 
     deps = make_deps(settings, engine=engine, client=client, clock=clock, pacer=pacer)
@@ -105,6 +105,6 @@ def create_app(
         logger=logging.getLogger("pacekeeper.bolt"),
         process_before_response=False,
     )
-    for feature in (errors, router, measure, structure, checkin, home):
+    for feature in (errors, router, measure, structure, gates, checkin, home):
         feature.register(app)
     return app

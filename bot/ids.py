@@ -21,6 +21,10 @@ class Action(StrEnum):
     CHECKIN_OFF_TRACK = "checkin.off_track"
     CHECKIN_UPDATE = "checkin.update"
     CHECKIN_SKIP = "checkin.skip"
+    REQUEST_GATE = "gate.request"
+    GATE_APPROVE = "gate.approve"
+    GATE_CHANGES = "gate.changes"
+    GATE_REJECT = "gate.reject"
 
 
 class Callback(StrEnum):
@@ -28,6 +32,7 @@ class Callback(StrEnum):
     EDIT_MEASURE = "measure.edit"
     NEW_UNIT = "unit.new"
     CHECKIN = "checkin.answer"
+    GATE_REASON = "gate.reason"
 
 
 class Field(StrEnum):
@@ -62,6 +67,7 @@ class Field(StrEnum):
     BLOCKERS = "blockers"
     EVIDENCE_LINK = "evidence_link"
     COMMENT = "comment"
+    REASON = "reason"
 
 
 INPUT = "value"

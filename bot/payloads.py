@@ -46,3 +46,18 @@ class CheckinAnswer(Payload):
 
     checkin_id: int
     status: ImplStatus
+
+
+class GateRef(Payload):
+    """An approval button: which request, at which step (a click on an older step is stale)."""
+
+    request_id: int
+    step: int
+
+
+class GateReasonMeta(Payload):
+    """The reason modal of Request changes / Reject."""
+
+    request_id: int
+    step: int
+    decision: str

@@ -158,7 +158,10 @@ def _card(session: Session, deps: Deps, key: str, user_id: str, admin: bool) -> 
     if measure is None:
         return None
     allowed = can_edit(measure, user_id, admin=admin)
-    return measure_card(session=session, measure=measure, year=deps.clock().year, can_edit=allowed)
+    requester = admin or user_id == measure.owner_id
+    return measure_card(
+        session=session, measure=measure, year=deps.clock().year, can_edit=allowed, can_request=requester
+    )
 
 
 async def _open_edit(deps: Deps, *, body: dict[str, Any], user_id: str, key: str, trigger_id: str) -> None:

@@ -76,7 +76,8 @@ def form_values(*, session: Session, measure: Measure) -> FormValues:
 
 def facts_of(*, session: Session, measure: Measure) -> MeasureFacts:
     assert measure.id is not None
-    plan = [m.plan for m in months_of(session=session, measure_id=measure.id) if m.plan is not None]
+    months = months_of(session=session, measure_id=measure.id)
+    plan = [m.plan for m in months if m.plan is not None]
     return MeasureFacts(
         title=measure.title,
         package_id=measure.package_id,
@@ -92,10 +93,14 @@ def facts_of(*, session: Session, measure: Measure) -> MeasureFacts:
         risk_count=len(risks_of(session=session, measure_id=measure.id)),
         no_known_risks=measure.no_known_risks,
         dependencies_stated=measure.dependencies_stated,
+        evidence_count=len(evidence_of(session=session, measure_id=measure.id)),
+        has_actuals=any(m.actual is not None for m in months),
     )
 
 
-def measure_card(*, session: Session, measure: Measure, year: int, can_edit: bool) -> MeasureCard:
+def measure_card(
+    *, session: Session, measure: Measure, year: int, can_edit: bool, can_request: bool = False
+) -> MeasureCard:
     assert measure.id is not None
     package = session.get(Unit, measure.package_id)
     path = unit_path(session=session, unit=package) if package else []
@@ -122,6 +127,7 @@ def measure_card(*, session: Session, measure: Measure, year: int, can_edit: boo
         missing_for_next=missing,
         next_stage=upcoming,
         can_edit=can_edit,
+        can_request=can_request,
     )
 
 

@@ -83,6 +83,7 @@ class MeasureCard:
     missing_for_next: Sequence[str]
     next_stage: Stage | None
     can_edit: bool
+    can_request: bool = False
 
 
 def _person(slack_id: str | None) -> str:
@@ -133,14 +134,13 @@ def card_blocks(card: MeasureCard) -> list[Block]:
         else:
             text = f"Ready to request *{card.next_stage.label}*."
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=truncate(text, 2000))]))
-    if card.can_edit:
-        ref = MeasureRef(key=m.key).dump()
-        blocks.append(
-            ActionsBlock(
-                block_id="measure_actions",
-                elements=[ButtonElement(text="Edit", action_id=Action.EDIT_MEASURE, value=ref)],
-            )
-        )
+    ref = MeasureRef(key=m.key).dump()
+    buttons = [ButtonElement(text="Edit", action_id=Action.EDIT_MEASURE, value=ref)] if card.can_edit else []
+    if card.can_request and card.next_stage is not None and not card.missing_for_next:
+        label = f"Request {card.next_stage.value}"
+        buttons.append(ButtonElement(text=label, action_id=Action.REQUEST_GATE, value=ref, style="primary"))
+    if buttons:
+        blocks.append(ActionsBlock(block_id="measure_actions", elements=buttons))
     return blocks
 
 

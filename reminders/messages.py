@@ -9,6 +9,8 @@ from functools import partial
 
 from sqlmodel import Session, col, select
 
+from commands.gate_data import GateView, gate_view
+from commands.gate_render import approval_message, gate_reminder_message, outcome_message
 from reminders.answers import prompt_items_of
 from reminders.planning import Kind
 from reminders.render import (
@@ -19,9 +21,15 @@ from reminders.render import (
     prompt_message,
     reminder_message,
 )
+from storage.gates import GateKind
 from storage.models import CheckIn, Measure, Outbox
 
 Render = Callable[[], Rendered]
+GATE_RENDERERS: dict[str, Callable[[GateView, dict[str, int]], Render]] = {
+    GateKind.APPROVAL: lambda view, payload: partial(approval_message, view, payload["step"]),
+    GateKind.OUTCOME: lambda view, _payload: partial(outcome_message, view),
+    GateKind.REMINDER: lambda view, _payload: partial(gate_reminder_message, view),
+}
 
 
 def snapshots(session: Session, messages: list[Outbox], now: datetime) -> dict[int, Render | None]:
@@ -39,6 +47,9 @@ def snapshots(session: Session, messages: list[Outbox], now: datetime) -> dict[i
         if message.kind == Kind.PROMPT:
             items = prompts.get(message.id or 0)
             renders[message.id or 0] = partial(prompt_message, items, now=now) if items else None
+        elif message.kind in GATE_RENDERERS:
+            view = gate_view(session=session, request_id=payload["request_id"])
+            renders[message.id or 0] = GATE_RENDERERS[message.kind](view, payload) if view else None
         elif message.kind == Kind.DELIVERY_FAILURE:
             renders[message.id or 0] = partial(
                 delivery_failure_message, recipient=payload["recipient"], kind=payload["kind"], error=payload["error"]

@@ -102,7 +102,7 @@ def create_measure(
     number = int(key.removeprefix("M-")) if key else next_measure_number(session=session)
     stage = draft.stage or stage_for_new(draft.facts())
     measure = Measure(number=number, key=f"M-{number}", stage=stage, **_scalars(draft))
-    _reschedule(session=session, measure=measure, now=now or utcnow())
+    reschedule(session=session, measure=measure, now=now or utcnow())
     session.add(measure)
     session.flush()
     _replace_children(session=session, measure=measure, draft=draft, actor=actor)
@@ -133,7 +133,7 @@ def update_measure(
     if draft.stage is not None:
         measure.stage = draft.stage
     if SCHEDULE_FIELDS & changes.keys():
-        _reschedule(session=session, measure=measure, now=now or utcnow())
+        reschedule(session=session, measure=measure, now=now or utcnow())
     measure.version += 1
     measure.updated_at = utcnow()
     session.add(measure)
@@ -152,7 +152,8 @@ def update_measure(
 SCHEDULE_FIELDS = {"owner_id", "cadence", "checkin_weekday", "checkin_time", "stage"}
 
 
-def _reschedule(*, session: Session, measure: Measure, now: datetime) -> None:
+def reschedule(*, session: Session, measure: Measure, now: datetime) -> None:
+    """Recompute when the measure is next checked in (after its schedule, owner or stage changed)."""
     owner = session.get(Person, measure.owner_id) if measure.owner_id else None
     measure.next_checkin_at = next_checkin_for(measure, owner.tz if owner else None, now)
 
@@ -161,7 +162,7 @@ def reschedule_owner(*, session: Session, owner_id: str, now: datetime) -> int:
     """After an owner's timezone changed: move their measures' next check-in to their new 09:00."""
     measures = session.exec(select(Measure).where(Measure.owner_id == owner_id)).all()
     for measure in measures:
-        _reschedule(session=session, measure=measure, now=now)
+        reschedule(session=session, measure=measure, now=now)
         session.add(measure)
     return len(measures)
 

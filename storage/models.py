@@ -177,3 +177,54 @@ class Outbox(SQLModel, table=True):
     ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = _created()
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class GateRequest(SQLModel, table=True):
+    """A request to move a measure through a gate (or to cancel it), decided step by step."""
+
+    __tablename__ = "gate_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    measure_id: int = Field(foreign_key="measure.id", index=True)
+    # The measure's id while the request is open, else NULL: unique, so one open request per measure.
+    open_for: int | None = Field(default=None, unique=True)
+    kind: str = Field(max_length=16)  # advance | cancel
+    from_stage: str = Field(max_length=16)
+    to_stage: str = Field(max_length=16)
+    requested_by: str = Field(max_length=32)
+    requested_at: datetime = Field(sa_type=UTCDateTime)
+    reason: str = Field(default="", max_length=2000)
+    state: str = Field(default="open", max_length=20, index=True)  # open|approved|rejected|changes_requested
+    chain: str = Field(default="[]", sa_type=sa.Text)  # [[role, approver id], …] in order, fixed at request
+    step: int = 0
+    step_started_at: datetime = Field(sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class GateDecision(SQLModel, table=True):
+    """One decision per request and step (unique): a double click or a race yields exactly one."""
+
+    __tablename__ = "gate_decision"
+    __table_args__ = (sa.UniqueConstraint("request_id", "step", name="uq_gate_decision_step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="gate_request.id", index=True)
+    step: int
+    role: str = Field(max_length=16)  # controller | sponsor
+    approver_id: str = Field(max_length=32)  # the designated approver
+    decided_by: str = Field(max_length=32)  # the approver, or their delegate
+    decision: str = Field(max_length=20)  # approved | rejected | changes_requested
+    reason: str = Field(default="", max_length=2000)
+    decided_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Delegation(SQLModel, table=True):
+    """`delegate_id` may decide approvals for `delegator_id` until the end of `until`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    delegator_id: str = Field(max_length=32, index=True)
+    delegate_id: str = Field(max_length=32)
+    until: date
+    created_at: datetime = _created()

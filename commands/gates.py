@@ -1,0 +1,270 @@
+"""Stage gates in Slack: `/measure gate|hold|resume|cancel|delegate`, the card's Request gate button,
+and the approvers' Approve / Request changes / Reject buttons (the last two ask for a reason)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.models.blocks import ContextBlock, InputBlock, MarkdownTextObject, PlainTextInputElement
+from slack_sdk.models.views import View
+from sqlmodel import Session, col, select
+
+from bot.app import PacekeeperApp
+from bot.context import Deps
+from bot.gates import GateRefused, RequestKind
+from bot.ids import INPUT, Action, Callback, Field
+from bot.payloads import GateReasonMeta, GateRef, MeasureRef
+from bot.people import is_admin, refresh_person
+from bot.surfaces import clicked, tell
+from commands.gate_data import gate_view
+from commands.gate_render import approval_message
+from commands.measure_data import facts_of
+from commands.measure_form import read_state
+from commands.parsing import InputError, parse_date, parse_key, parse_user_mention
+from commands.render import escape, slack_date
+from commands.router import Invocation, subcommand
+from reminders.outbox import deliver
+from reminders.render import Rendered
+from storage.gates import (
+    Decision,
+    GateKind,
+    decide,
+    delegate,
+    may_decide,
+    put_on_hold,
+    request_gate,
+    resume_from_hold,
+)
+from storage.models import Outbox
+from storage.queries import get_measure
+
+
+def register(app: PacekeeperApp) -> None:
+    deps = app.deps
+
+    @subcommand(app, "gate")
+    async def gate(call: Invocation) -> None:
+        key = await _key(call)
+        if key is not None:
+            await _request(deps, call.body, call.user_id, key, RequestKind.ADVANCE, reason="")
+
+    @subcommand(app, "cancel")
+    async def cancel(call: Invocation) -> None:
+        key = await _key(call)
+        reason = " ".join(call.args[1:]).strip()
+        if key is not None and not reason:
+            await call.reply(f"Say why: `/measure cancel {key} <reason>`. The sponsor approves a cancellation.")
+        elif key is not None:
+            await _request(deps, call.body, call.user_id, key, RequestKind.CANCEL, reason=reason[:2000])
+
+    @subcommand(app, "hold")
+    async def hold(call: Invocation) -> None:
+        key = await _key(call)
+        reason = " ".join(call.args[1:]).strip()
+        if key is not None and not reason:
+            await call.reply(f"Say why: `/measure hold {key} <reason>`.")
+        elif key is not None:
+            await _move(deps, call, key, lambda s, m, now: put_on_hold(
+                session=s, measure=m, user_id=call.user_id, reason=reason[:2000], now=now))  # fmt: skip
+
+    @subcommand(app, "resume")
+    async def resume(call: Invocation) -> None:
+        key = await _key(call)
+        if key is not None:
+            await _move(
+                deps, call, key, lambda s, m, now: resume_from_hold(session=s, measure=m, user_id=call.user_id, now=now)
+            )
+
+    @subcommand(app, "delegate")
+    async def delegate_(call: Invocation) -> None:
+        words = [w for w in call.args if w.lower() != "until"]
+        person = parse_user_mention(words[0]) if words else None
+        try:
+            until = parse_date(words[1]) if len(words) == 2 else None
+        except InputError as error:
+            await call.reply(str(error))
+            return
+        if person is None or until is None:
+            await call.reply("Use `/measure delegate @person until 2027-04-30`: they decide your approvals until then.")
+            return
+        if until < deps.clock().date():
+            await call.reply("That date has passed.")
+            return
+        try:
+            await deps.transaction(
+                lambda s: delegate(session=s, delegator=call.user_id, delegate_id=person, until=until)
+            )
+        except GateRefused as refused:
+            await call.reply(str(refused))
+            return
+        await call.reply(f"<@{person}> can decide your approvals until {slack_date(until)}.")
+
+    @app.action(Action.REQUEST_GATE)
+    async def request_button(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        if (click := await clicked(deps, body, MeasureRef)) is not None:
+            user_id, ref = click
+            await _request(deps, body, user_id, ref.key, RequestKind.ADVANCE, reason="")
+
+    @app.action(Action.GATE_APPROVE)
+    async def approve(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        if (click := await clicked(deps, body, GateRef)) is not None:
+            user_id, ref = click
+            await _decide(deps, body, user_id, ref.request_id, ref.step, Decision.APPROVED, reason="")
+
+    async def ask_reason(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        if (click := await clicked(deps, body, GateRef)) is None:
+            return
+        user_id, ref = click
+        now = deps.clock()
+        try:  # a stranger gets told why, not a form
+            await deps.transaction(lambda s: may_decide(
+                session=s, request_id=ref.request_id, step=ref.step, user_id=user_id, now=now))  # fmt: skip
+        except GateRefused as refused:
+            await tell(deps, body=body, user_id=user_id, text=str(refused))
+            return
+        rejecting = body["actions"][0]["action_id"] == Action.GATE_REJECT
+        decision = Decision.REJECTED if rejecting else Decision.CHANGES
+        meta = GateReasonMeta(request_id=ref.request_id, step=ref.step, decision=decision)
+        await deps.client.views_open(trigger_id=body["trigger_id"], view=reason_modal(meta))
+
+    app.action(Action.GATE_CHANGES)(ask_reason)
+    app.action(Action.GATE_REJECT)(ask_reason)
+
+    @app.view(Callback.GATE_REASON)
+    async def submit_reason(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user_id = body["user"]["id"]
+        meta = GateReasonMeta.load(view.get("private_metadata"))
+        reason = (read_state(view["state"]["values"]).get(Field.REASON) or "").strip()
+        if meta is None or not reason:
+            message = "Give a reason: the requester reads it." if meta else "This form is out of date."
+            await ack(response_action="errors", errors={Field.REASON: message})
+            return
+        now = deps.clock()
+        try:
+            decided = await deps.transaction(lambda s: decide(
+                session=s, request_id=meta.request_id, step=meta.step, user_id=user_id,
+                decision=meta.decision, reason=reason[:2000], now=now))  # fmt: skip
+        except GateRefused as refused:
+            await ack(response_action="errors", errors={Field.REASON: str(refused)})
+            return
+        await ack()
+        await _after_decision(deps, decided.request.id or 0)
+
+
+def reason_modal(meta: GateReasonMeta) -> View:
+    verb = "Reject" if meta.decision == Decision.REJECTED else "Request changes"
+    return View(
+        type="modal",
+        callback_id=Callback.GATE_REASON,
+        title=verb,
+        submit=verb,
+        close="Cancel",
+        private_metadata=meta.dump(),
+        blocks=[
+            ContextBlock(elements=[MarkdownTextObject(text="The requester is told, with your reason.")]),
+            InputBlock(
+                block_id=Field.REASON, label="Reason",
+                element=PlainTextInputElement(action_id=INPUT, multiline=True, max_length=2000),
+            ),
+        ],
+    )  # fmt: skip
+
+
+async def _key(call: Invocation) -> str | None:
+    if not call.args:
+        await call.reply("Which measure? For example `/measure gate M-12`.")
+        return None
+    try:
+        return parse_key(call.args[0])
+    except InputError as error:
+        await call.reply(escape(str(error)))
+        return None
+
+
+async def _request(deps: Deps, body: dict[str, Any], user_id: str, key: str, kind: RequestKind, reason: str) -> None:
+    admin = is_admin(deps, await refresh_person(deps, user_id), user_id)
+    now = deps.clock()
+
+    def work(session: Session) -> str:
+        measure = get_measure(session=session, key=key)
+        if measure is None:
+            raise GateRefused(f"There is no measure {key}.")
+        facts = facts_of(session=session, measure=measure)
+        request = request_gate(
+            session=session, measure=measure, facts=facts, kind=kind, requester=user_id, admin=admin, now=now,
+            reason=reason,
+        )  # fmt: skip
+        _role, approver = gate_view(session=session, request_id=request.id or 0).chain[0]  # type: ignore[union-attr]
+        return f"Asked <@{approver}> to approve: {request.to_stage} for {measure.key}. You will be told the decision."
+
+    try:
+        text = await deps.transaction(work)
+    except GateRefused as refused:
+        await tell(deps, body=body, user_id=user_id, text=f"Nothing was requested. {refused}")
+        return
+    await tell(deps, body=body, user_id=user_id, text=text)
+    await deliver(deps, now=now)
+
+
+async def _move(deps: Deps, call: Invocation, key: str, move: Any) -> None:
+    admin = is_admin(deps, await refresh_person(deps, call.user_id), call.user_id)
+    now = deps.clock()
+
+    def work(session: Session) -> str:
+        measure = get_measure(session=session, key=key)
+        if measure is None:
+            raise GateRefused(f"There is no measure {key}.")
+        if not admin and call.user_id not in (measure.owner_id, measure.sponsor_id):
+            raise GateRefused(f"Only the owner or sponsor of {key}, or an admin, can hold or resume it.")
+        move(session, measure, now)
+        return f"{measure.key} is now {measure.stage.replace('_', ' ')}."
+
+    try:
+        await call.reply(await deps.transaction(work))
+    except GateRefused as refused:
+        await call.reply(f"Nothing was changed. {refused}")
+
+
+async def _decide(
+    deps: Deps, body: dict[str, Any], user_id: str, request_id: int, step: int, decision: str, reason: str
+) -> None:
+    now = deps.clock()
+    try:
+        decided = await deps.transaction(
+            lambda s: decide(
+                session=s, request_id=request_id, step=step, user_id=user_id, decision=decision, reason=reason, now=now
+            )
+        )
+    except GateRefused as refused:
+        await tell(deps, body=body, user_id=user_id, text=str(refused))
+        return
+    await _after_decision(deps, decided.request.id or 0)
+
+
+async def _after_decision(deps: Deps, request_id: int) -> None:
+    """Every copy of the approval message shows the decision, in place; then what is owed goes out
+    (the next approver's message, or the requester's answer)."""
+
+    def copies(session: Session) -> list[tuple[Outbox, Rendered]]:
+        view = gate_view(session=session, request_id=request_id)
+        rows = session.exec(
+            select(Outbox).where(col(Outbox.dedupe_key).startswith(f"{GateKind.APPROVAL}:{request_id}:"))
+        ).all()
+        return [(row, approval_message(view, _step_of(row))) for row in rows if row.ts and view is not None]
+
+    for row, rendered in await deps.transaction(copies):
+        await deps.client.chat_update(
+            channel=row.channel or "",
+            ts=row.ts or "",
+            text=rendered.text,
+            blocks=[b.to_dict() for b in rendered.blocks],
+        )
+    await deliver(deps, now=deps.clock())
+
+
+def _step_of(row: Outbox) -> int:
+    return GateRef.model_validate_json(row.payload).step
