@@ -21,6 +21,7 @@ from bot.app import PacekeeperApp
 from bot.ids import EventType
 from bot.people import refresh_person
 from commands.render import MAX_TEXT, escape, measure_line, slack_time, truncate
+from storage.gates import waiting_for
 from storage.models import Measure
 from storage.queries import count_measures_for_person, measures_for_person, open_checkins_of
 
@@ -28,7 +29,11 @@ HOME_MEASURES = 60
 
 
 def home_view(
-    user_id: str, measures: Sequence[Measure], total: int, open_checkins: Sequence[tuple[str, str, datetime]] = ()
+    user_id: str,
+    measures: Sequence[Measure],
+    total: int,
+    open_checkins: Sequence[tuple[str, str, datetime]] = (),
+    approvals: Sequence[tuple[str, str, str, datetime]] = (),
 ) -> View:
     blocks: list[Block] = [HeaderBlock(text="Pacekeeper"), SectionBlock(text=f"*Your measures* ({total})")]
     lines = [measure_line(m) for m in measures]
@@ -56,8 +61,13 @@ def home_view(
         DividerBlock(),
         SectionBlock(text=truncate("*Your open check-ins*\n" + ("\n".join(checkin_lines) or "_None right now._"))),
     ]
-    for title in ("Waiting for your approval", "Escalations"):
-        blocks += [DividerBlock(), SectionBlock(text=f"*{title}*\n_Nothing right now._")]
+    approval_lines = [
+        f"• *{key}* {escape(truncate(title, 100))} — {stage} — waiting since {slack_time(since)}"
+        for key, title, stage, since in approvals[:20]
+    ]
+    approvals_text = "*Waiting for your approval*\n" + ("\n".join(approval_lines) or "_Nothing right now._")
+    blocks += [DividerBlock(), SectionBlock(text=truncate(approvals_text))]
+    blocks += [DividerBlock(), SectionBlock(text="*Escalations*\n_Nothing right now._")]
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text="`/measure help` lists everything you can do.")]))
     return View(type="home", blocks=blocks[:100])
 
@@ -78,6 +88,7 @@ def register(app: PacekeeperApp) -> None:
         def load(session: Any) -> View:
             found = list(measures_for_person(session=session, slack_id=user_id, limit=HOME_MEASURES))
             total = count_measures_for_person(session=session, slack_id=user_id)
-            return home_view(user_id, found, total, open_checkins_of(session=session, owner_id=user_id, now=now))
+            checkins = open_checkins_of(session=session, owner_id=user_id, now=now)
+            return home_view(user_id, found, total, checkins, waiting_for(session=session, user_id=user_id))
 
         await deps.client.views_publish(user_id=user_id, view=await deps.transaction(load))

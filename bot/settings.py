@@ -37,6 +37,8 @@ class Settings:
     reminder_after: timedelta = timedelta(hours=24)
     overdue_after: timedelta = timedelta(hours=48)
     send_concurrency: int = 8
+    approval_reminder_after: timedelta = timedelta(hours=24)
+    approval_report_after: timedelta = timedelta(days=3)
     send_rate: float = 20.0  # chat.postMessage per second in fan-outs (prompts, digests)
 
     @property
@@ -90,6 +92,8 @@ class Settings:
             sandbox_port=sandbox_port,
             reminder_after=_hours(env, "CHECKIN_REMINDER_HOURS", 24),
             overdue_after=_hours(env, "CHECKIN_OVERDUE_HOURS", 48),
+            approval_reminder_after=_hours(env, "APPROVAL_REMINDER_HOURS", 24),
+            approval_report_after=_hours(env, "APPROVAL_REPORT_HOURS", 72),
             send_rate=_positive(env, "SLACK_SEND_RATE", 20.0),
         )
 

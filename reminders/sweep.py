@@ -14,6 +14,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.context import Deps
 from reminders.outbox import DeliveryReport, deliver
 from reminders.planning import BATCH, open_cycles, plan_overdue, plan_prompts, plan_reminders
+from storage.gates import plan_gate_aging
 
 log = logging.getLogger(__name__)
 
@@ -24,13 +25,15 @@ class SweepReport:
     prompts: int = 0
     reminders: int = 0
     overdue: int = 0
+    approvals_aged: int = 0
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
 
     def summary(self) -> str:
         d = self.delivery
         return (
             f"cycles opened {self.cycles_opened}, prompts {self.prompts}, reminders {self.reminders}, "
-            f"overdue {self.overdue}; sent {d.sent}, failed {len(d.failed)}, to retry {d.retry}"
+            f"overdue {self.overdue}, approvals aged {self.approvals_aged}; "
+            f"sent {d.sent}, failed {len(d.failed)}, to retry {d.retry}"
         )
 
 
@@ -61,6 +64,14 @@ async def _plan(deps: Deps, now: datetime, report: SweepReport) -> None:
         lambda s: plan_reminders(session=s, now=now, after=settings.reminder_after)
     )
     report.overdue = await deps.transaction(lambda s: plan_overdue(session=s, now=now, after=settings.overdue_after))
+    report.approvals_aged = await deps.transaction(
+        lambda s: plan_gate_aging(
+            session=s,
+            now=now,
+            remind_after=settings.approval_reminder_after,
+            report_after=settings.approval_report_after,
+        )
+    )
 
 
 def start_scheduler(deps: Deps) -> AsyncIOScheduler:

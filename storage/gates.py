@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -129,7 +129,7 @@ def decide(
         raise GateRefused(f"This request for {measure.key} has already been decided; nothing was changed.") from None
     final = decision != Decision.APPROVED or step + 1 == len(chain_of(request))
     if not final:
-        request.step, request.step_started_at = step + 1, now
+        request.step, request.step_started_at, request.reminded_at = step + 1, now, None
         _owe_approval(session=session, request=request)
     else:
         request.state = decision
@@ -198,3 +198,50 @@ def delegate(*, session: Session, delegator: str, delegate_id: str, until: date)
         detail={"delegate": delegate_id, "until": until},
     )  # fmt: skip
     return delegation
+
+
+def plan_gate_aging(*, session: Session, now: datetime, remind_after: timedelta, report_after: timedelta) -> int:
+    """Approvals waiting on a step: one reminder to the approver after `remind_after`; reported
+    (audited, for escalation) after `report_after`. Returns how many rows it touched."""
+    query = (
+        select(GateRequest)
+        .where(GateRequest.state == "open", col(GateRequest.step_started_at) <= now - remind_after)
+        .where(col(GateRequest.reminded_at).is_(None) | col(GateRequest.reported_at).is_(None))
+        .with_for_update(skip_locked=True)
+    )
+    touched = 0
+    for request in session.exec(query).all():
+        measure = session.get(Measure, request.measure_id)
+        key = measure.key if measure else str(request.measure_id)
+        if request.reminded_at is None:
+            _role, approver = chain_of(request)[request.step]
+            owe(
+                session=session, kind=GateKind.REMINDER, key=f"{request.id}:{request.step}", recipient=approver,
+                payload={"request_id": request.id},
+            )  # fmt: skip
+            request.reminded_at = now
+            touched += 1
+        if request.reported_at is None and request.step_started_at <= now - report_after:
+            request.reported_at = now
+            record_audit(
+                session=session, actor="system", entity="measure", entity_key=key, action="approval_overdue",
+                detail={"request_id": request.id, "step": request.step, "waiting_since": request.step_started_at},
+            )  # fmt: skip
+            touched += 1
+        session.add(request)
+    return touched
+
+
+def waiting_for(*, session: Session, user_id: str) -> list[tuple[str, str, str, datetime]]:
+    """(key, title, stage asked for, waiting since) of open requests whose current step is theirs."""
+    rows = session.exec(
+        select(GateRequest, Measure.key, Measure.title)
+        .join(Measure, col(Measure.id) == col(GateRequest.measure_id))
+        .where(GateRequest.state == "open")
+        .order_by(col(GateRequest.step_started_at))
+    ).all()
+    return [
+        (key, title, request.to_stage, request.step_started_at)
+        for request, key, title in rows
+        if chain_of(request)[request.step][1] == user_id
+    ]

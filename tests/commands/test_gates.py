@@ -315,3 +315,27 @@ async def test_the_delegate_command_validates_its_input(bot: Bot) -> None:
         assert expected in last_reply(bot, SPONSOR), text
     with bot.session() as session:
         assert session.exec(select(AuditLog)).all() == []
+
+
+async def test_a_waiting_approval_is_reminded_after_a_day_reported_after_three_and_shown_at_home(bot: Bot) -> None:
+    from datetime import timedelta
+
+    from reminders.sweep import sweep
+
+    setup(bot, stage=Stage.DI2)
+    await bot.client.command(OWNER, "gate M-1")
+    await bot.settle()
+    deps = bot.app.deps
+    assert (await sweep(deps, now=NOW + timedelta(hours=23))).approvals_aged == 0
+    assert (await sweep(deps, now=NOW + timedelta(hours=24))).approvals_aged == 1
+    assert (await sweep(deps, now=NOW + timedelta(hours=30))).approvals_aged == 0
+    reminders = [m for m in bot.slack.dms(SPONSOR) if m.text.startswith("Reminder:")]
+    assert len(reminders) == 1 and "M-1 is waiting for your approval as sponsor" in reminders[0].text
+    assert (await sweep(deps, now=NOW + timedelta(days=3))).approvals_aged == 1
+    with bot.session() as session:
+        reported = session.exec(select(AuditLog).where(AuditLog.action == "approval_overdue")).all()
+        assert [(r.actor, r.entity_key) for r in reported] == [("system", "M-1")]
+    await bot.client.open_home(SPONSOR)
+    await bot.settle()
+    home = dump(bot.slack.state.home[SPONSOR])
+    assert "Waiting for your approval" in home and "*M-1* Consolidate suppliers — DI3 — waiting since <!date^" in home
