@@ -1,6 +1,6 @@
 """Ack latency of 200 concurrent Approve clicks: the running bot beside a bare Bolt app.
 
-    python bench/approval_clicks.py [--clicks 200] [--database-url postgresql://…]
+    python -m bench.approval_clicks [--clicks 200] [--database-url postgresql://…]
 
 The bot (`python -m bot serve`), a bare Bolt app that only acks the button (bench/bare_bolt.py)
 and the Slack stand-in each run in their own process; this process sends the signed clicks, all

@@ -1,6 +1,6 @@
 """Check-in fan-out through the Slack stand-in under a rate limit, and the cost of an idle sweep.
 
-    python bench/checkin_fanout.py [--owners 2000] [--per-owner 5] [--limit 200] [--idle 100000]
+    python -m bench.checkin_fanout [--owners 2000] [--per-owner 5] [--limit 200] [--idle 100000]
                                    [--database-url sqlite:///… | postgresql://…]
 
 Part 1: 10,000 due measures across 2,000 owners are swept once. The stand-in answers 429 with

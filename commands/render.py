@@ -216,6 +216,10 @@ HELP = """*Pacekeeper* keeps every measure tied to an owner, a sponsor, a contro
 • `/measure list [mine | @person | unit]` — list measures
 • `/measure show M-12` — a measure's card
 • `/measure edit M-12` — change a measure (owner, sponsor, controller or admin)
+• `/measure gate M-12` — ask for the next stage gate (or hear what is missing)
+• `/measure hold M-12 <reason>` · `/measure resume M-12` · `/measure cancel M-12 <reason>`
+• `/measure delegate @person until 2027-04-30` — someone decides your approvals meanwhile
+• `/measure away 2027-04-30` — no check-ins until then (`away off` when back)
 • `/measure structure` — add a unit under a parent (admins)
 • `/measure help` — this help"""
 
