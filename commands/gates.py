@@ -21,8 +21,8 @@ from commands.gate_data import gate_view
 from commands.gate_render import approval_message
 from commands.measure_data import facts_of
 from commands.measure_form import read_state
-from commands.parsing import InputError, parse_date, parse_key, parse_user_mention
-from commands.render import escape, slack_date
+from commands.parsing import InputError, parse_date, parse_user_mention
+from commands.render import slack_date
 from commands.router import Invocation, subcommand
 from reminders.outbox import deliver
 from reminders.render import Rendered
@@ -45,13 +45,13 @@ def register(app: PacekeeperApp) -> None:
 
     @subcommand(app, "gate")
     async def gate(call: Invocation) -> None:
-        key = await _key(call)
+        key = await call.key("gate")
         if key is not None:
             await _request(deps, call.body, call.user_id, key, RequestKind.ADVANCE, reason="")
 
     @subcommand(app, "cancel")
     async def cancel(call: Invocation) -> None:
-        key = await _key(call)
+        key = await call.key("cancel")
         reason = " ".join(call.args[1:]).strip()
         if key is not None and not reason:
             await call.reply(f"Say why: `/measure cancel {key} <reason>`. The sponsor approves a cancellation.")
@@ -60,7 +60,7 @@ def register(app: PacekeeperApp) -> None:
 
     @subcommand(app, "hold")
     async def hold(call: Invocation) -> None:
-        key = await _key(call)
+        key = await call.key("hold")
         reason = " ".join(call.args[1:]).strip()
         if key is not None and not reason:
             await call.reply(f"Say why: `/measure hold {key} <reason>`.")
@@ -70,7 +70,7 @@ def register(app: PacekeeperApp) -> None:
 
     @subcommand(app, "resume")
     async def resume(call: Invocation) -> None:
-        key = await _key(call)
+        key = await call.key("resume")
         if key is not None:
             await _move(
                 deps, call, key, lambda s, m, now: resume_from_hold(session=s, measure=m, user_id=call.user_id, now=now)
@@ -172,17 +172,6 @@ def reason_modal(meta: GateReasonMeta) -> View:
             ),
         ],
     )  # fmt: skip
-
-
-async def _key(call: Invocation) -> str | None:
-    if not call.args:
-        await call.reply("Which measure? For example `/measure gate M-12`.")
-        return None
-    try:
-        return parse_key(call.args[0])
-    except InputError as error:
-        await call.reply(escape(str(error)))
-        return None
 
 
 async def _request(deps: Deps, body: dict[str, Any], user_id: str, key: str, kind: RequestKind, reason: str) -> None:

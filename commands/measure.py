@@ -20,7 +20,7 @@ from bot.people import can_edit, is_admin, refresh_person
 from bot.surfaces import clicked, tell
 from commands.measure_data import form_values, measure_card, package_choices
 from commands.measure_form import FormValues, measure_modal, parse_measure_form, read_state
-from commands.parsing import InputError, parse_key, parse_user_mention
+from commands.parsing import parse_user_mention
 from commands.render import card_blocks, card_fallback, escape, list_blocks
 from commands.router import Invocation, subcommand
 from storage.enums import Stage
@@ -65,7 +65,7 @@ def register(app: PacekeeperApp) -> None:
 
     @subcommand(app, "show")
     async def show(call: Invocation) -> None:
-        key = await _key_or_reply(call)
+        key = await call.key("show")
         if key is None:
             return
         admin = await _is_admin(deps, call.user_id)
@@ -77,7 +77,7 @@ def register(app: PacekeeperApp) -> None:
 
     @subcommand(app, "edit")
     async def edit(call: Invocation) -> None:
-        key = await _key_or_reply(call)
+        key = await call.key("edit")
         if key is not None:
             await _open_edit(deps, body=call.body, user_id=call.user_id, key=key, trigger_id=call.trigger_id)
 
@@ -135,17 +135,6 @@ def register(app: PacekeeperApp) -> None:
             return
         await ack(response_action="update", view=_saved_view(measure, created=False, changed=sorted(changes)))
         await _refresh_people(deps, [draft.owner_id, draft.sponsor_id, draft.controller_id])
-
-
-async def _key_or_reply(call: Invocation) -> str | None:
-    if not call.args:
-        await call.reply("Which measure? For example `/measure show M-12`.")
-        return None
-    try:
-        return parse_key(call.args[0])
-    except InputError as error:
-        await call.reply(escape(str(error)))
-        return None
 
 
 async def _is_admin(deps: Deps, user_id: str) -> bool:

@@ -12,7 +12,7 @@ from bot.app import PacekeeperApp
 from bot.context import Deps
 from bot.ids import Command
 from bot.surfaces import tell
-from commands.parsing import split_command
+from commands.parsing import InputError, parse_key, split_command
 from commands.render import escape, help_blocks, truncate
 
 
@@ -28,6 +28,17 @@ class Invocation:
 
     async def reply(self, text: str, blocks: list[Any] | None = None) -> None:
         await tell(self.deps, body=self.body, user_id=self.user_id, text=text, blocks=blocks)
+
+    async def key(self, example: str) -> str | None:
+        """The measure key in the first argument, or None after saying what is wrong with it."""
+        if not self.args:
+            await self.reply(f"Which measure? For example `/measure {example} M-12`.")
+            return None
+        try:
+            return parse_key(self.args[0])
+        except InputError as error:
+            await self.reply(escape(str(error)))
+            return None
 
 
 Subcommand = Callable[[Invocation], Awaitable[None]]
