@@ -41,3 +41,57 @@ def test_next_stage() -> None:
     assert next_stage(Stage.DI0) is Stage.DI1
     assert next_stage(Stage.DI5) is None
     assert next_stage(Stage.ON_HOLD) is None
+
+
+def test_approval_chains() -> None:
+    from bot.gates import RequestKind, Role, approval_chain
+
+    assert approval_chain(RequestKind.ADVANCE, Stage.DI5) == [Role.CONTROLLER, Role.SPONSOR]
+    assert approval_chain(RequestKind.ADVANCE, Stage.DI3) == [Role.SPONSOR]
+    assert approval_chain(RequestKind.CANCEL, Stage.CANCELLED) == [Role.SPONSOR]
+
+
+def test_plan_request_refuses_with_reasons() -> None:
+    import pytest
+
+    from bot.gates import GateRefused, RequestKind, plan_request
+
+    people = {"sponsor_id": "U2", "controller_id": "U3"}
+    target, chain = plan_request(RequestKind.ADVANCE, Stage.DI0, IDENTIFIED, requester="U1", **people)
+    assert target is Stage.DI1 and [p for _, p in chain] == ["U2"]
+    with pytest.raises(GateRefused, match="a due date"):
+        plan_request(RequestKind.ADVANCE, Stage.DI1, IDENTIFIED, requester="U1", **people)
+    with pytest.raises(GateRefused, match="nobody approves their own request"):
+        plan_request(RequestKind.ADVANCE, Stage.DI0, IDENTIFIED, requester="U2", **people)
+    with pytest.raises(GateRefused, match="no sponsor"):
+        plan_request(RequestKind.ADVANCE, Stage.DI0, IDENTIFIED, requester="U1", sponsor_id=None, controller_id="U3")
+    with pytest.raises(GateRefused, match="no further gate"):
+        plan_request(RequestKind.ADVANCE, Stage.DI5, IDENTIFIED, requester="U1", **people)
+    with pytest.raises(GateRefused, match="on hold"):
+        plan_request(RequestKind.ADVANCE, Stage.ON_HOLD, IDENTIFIED, requester="U1", **people)
+    target, _ = plan_request(RequestKind.CANCEL, Stage.DI2, IDENTIFIED, requester="U1", **people)
+    assert target is Stage.CANCELLED
+
+
+def test_di4_and_di5_need_evidence_and_actuals() -> None:
+    assert missing_for(Stage.DI4, IDENTIFIED)[-1] == "evidence that the activities are done (a link)"
+    ready = replace(
+        IDENTIFIED, due=date(2027, 1, 1), plan_total=12, no_known_risks=True, dependencies_stated=True,
+        evidence_count=1, has_actuals=True,
+    )  # fmt: skip
+    assert missing_for(Stage.DI5, ready) == []
+    assert missing_for(Stage.DI5, replace(ready, has_actuals=False)) == ["actuals entered (at a check-in)"]
+
+
+def test_hold_and_resume() -> None:
+    import pytest
+
+    from bot.gates import GateRefused, hold, resume
+
+    assert hold(Stage.DI3) is Stage.DI3
+    assert resume(Stage.ON_HOLD, "DI3") is Stage.DI3
+    for stage in (Stage.ON_HOLD, Stage.CANCELLED, Stage.DI5):
+        with pytest.raises(GateRefused):
+            hold(stage)
+    with pytest.raises(GateRefused):
+        resume(Stage.DI2, None)
