@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -14,6 +16,15 @@ from bot.pacing import Pacer, PausingRateLimitHandler
 from bot.settings import Settings
 
 
+def _web_logger() -> logging.Logger:
+    """slack-sdk formats every request's whole payload for a debug line when its logger's own level
+    is NOTSET (it tests `logger.level`, not `isEnabledFor`): give it a level, INFO unless set."""
+    logger = logging.getLogger("pacekeeper.slack_web")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
+    return logger
+
+
 def make_web_client(
     settings: Settings, pacer: Pacer | None = None, session: aiohttp.ClientSession | None = None
 ) -> AsyncWebClient:
@@ -21,6 +32,7 @@ def make_web_client(
     session, every call reuses its connections (slack-sdk otherwise opens one per call)."""
     rate_limit = PausingRateLimitHandler(pacer) if pacer else AsyncRateLimitErrorRetryHandler(max_retry_count=5)
     return AsyncWebClient(
+        logger=_web_logger(),
         token=settings.bot_token,
         base_url=settings.api_url,
         timeout=30,
