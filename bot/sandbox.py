@@ -8,9 +8,11 @@ first start.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -77,9 +79,28 @@ async def seed_demo(*, engine: Engine, standin_client: AsyncWebClient) -> Import
     return await asyncio.to_thread(write)
 
 
+_TOKEN = re.compile(r"<(!date\^[^|>]*\|([^>]*)|@([UW][A-Z0-9]+)(?:\|[^>]*)?|(https?://[^|>]+)(?:\|([^>]*))?)>")
+
+
+def slack_text(text: str, users: dict[str, Any]) -> str:
+    """Slack's markup as a reader sees it: date tokens as their fallback, mentions as @names, links
+    as their labels (the page escapes the result)."""
+
+    def show(match: re.Match[str]) -> str:
+        date_fallback, user_id, url, label = match.group(2), match.group(3), match.group(4), match.group(5)
+        if date_fallback is not None:
+            return date_fallback
+        if user_id is not None:
+            return "@" + (users.get(user_id, {}).get("real_name") or user_id)
+        return label or url or match.group(0)
+
+    return _TOKEN.sub(show, text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def attach_page(standin: SlackStandIn, *, bot_url: str, signing_secret: str) -> None:
     """The sandbox page on the stand-in: messages per channel and DM, App Home tabs, a command box."""
     templates = Environment(loader=PackageLoader("bot.standin", "templates"), autoescape=select_autoescape())
+    templates.filters["slack"] = lambda text: slack_text(text or "", standin.state.users)
     client = SignedClient(bot_url=bot_url, signing_secret=signing_secret, standin=standin)
 
     async def page(request: web.Request) -> web.Response:

@@ -107,3 +107,14 @@ def test_with_no_token_the_bot_runs_the_sandbox_and_stops_cleanly_on_sigterm(
     out, _ = process.communicate(timeout=20)
     assert process.returncode == 0
     assert "Pacekeeper stopped." in out
+
+
+def test_the_sandbox_page_shows_slack_markup_as_a_reader_sees_it() -> None:
+    from bot.sandbox import slack_text
+
+    users = {"U0SAM": {"real_name": "Sam Sponsor"}}
+    text = (
+        "Due <!date^1814356800^{date_short}|2027-06-30> for <@U0SAM>, see <https://wiki.example/x|the plan> &lt;ok&gt;"
+    )
+    assert slack_text(text, users) == "Due 2027-06-30 for @Sam Sponsor, see the plan <ok>"
+    assert slack_text("<@U0NOBODY|x>", users) == "@U0NOBODY"
