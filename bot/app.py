@@ -93,7 +93,7 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
     pacer: Pacer | None = None,
 ) -> PacekeeperApp:
-    from bot import errors, home
+    from bot import errors, home, replays
     from commands import gates, measure, router, structure
     from reminders import checkin
 
@@ -105,6 +105,6 @@ def create_app(
         logger=logging.getLogger("pacekeeper.bolt"),
         process_before_response=False,
     )
-    for feature in (errors, router, measure, structure, gates, checkin, home):
+    for feature in (errors, replays, router, measure, structure, gates, checkin, home):
         feature.register(app)
     return app

@@ -12,6 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.context import Deps
+from bot.replays import forget_old_events
 from reminders.outbox import DeliveryReport, deliver
 from reminders.planning import BATCH, open_cycles, plan_overdue, plan_prompts, plan_reminders
 from storage.gates import plan_gate_aging
@@ -64,6 +65,7 @@ async def _plan(deps: Deps, now: datetime, report: SweepReport) -> None:
         lambda s: plan_reminders(session=s, now=now, after=settings.reminder_after)
     )
     report.overdue = await deps.transaction(lambda s: plan_overdue(session=s, now=now, after=settings.overdue_after))
+    await deps.transaction(lambda s: forget_old_events(session=s, now=now))
     report.approvals_aged = await deps.transaction(
         lambda s: plan_gate_aging(
             session=s,

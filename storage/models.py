@@ -228,3 +228,12 @@ class Delegation(SQLModel, table=True):
     delegate_id: str = Field(max_length=32)
     until: date
     created_at: datetime = _created()
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Events API deliveries already taken, by Slack's event_id: a retry of one is acked and dropped."""
+
+    __tablename__ = "processed_event"
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    received_at: datetime = _created()

@@ -44,3 +44,15 @@ async def test_home_stays_inside_the_block_limit_with_many_measures(bot: Bot) ->
     assert len(home["blocks"]) <= 100
     assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in home["blocks"])
     assert "Showing 60 of 90" in json.dumps(home)
+
+
+async def test_an_event_slack_delivers_again_is_processed_once(bot: Bot) -> None:
+    event = {"type": "app_home_opened", "user": OWNER, "channel": "D1", "tab": "home"}
+    first = await bot.client.event(event, event_id="Ev0SAME")
+    retry = await bot.client.event(event, event_id="Ev0SAME", retry_num=1)
+    assert first.status == retry.status == 200
+    await bot.settle()
+    assert len(bot.slack.calls("views.publish")) == 1
+    await bot.client.event(event, event_id="Ev0OTHER")  # a new event is taken as usual
+    await bot.settle()
+    assert len(bot.slack.calls("views.publish")) == 2
