@@ -14,7 +14,6 @@ class EventType(StrEnum):
 
 
 class Action(StrEnum):
-    SHOW_MEASURE = "measure.show"
     EDIT_MEASURE = "measure.edit"
     CHECKIN_ON_TRACK = "checkin.on_track"
     CHECKIN_AT_RISK = "checkin.at_risk"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlmodel import Session
 
@@ -134,9 +133,3 @@ def measure_card(
 def _total(values: Sequence[int | None]) -> int | None:
     present = [v for v in values if v is not None]
     return sum(present) if present else None
-
-
-@dataclass(frozen=True)
-class UnitMatch:
-    unit: Unit | None
-    candidates: Sequence[str]

@@ -38,11 +38,6 @@ def record_audit(
     return entry
 
 
-def audit_trail(*, session: Session, entity: str, entity_key: str) -> Sequence[AuditLog]:
-    query = select(AuditLog).where(AuditLog.entity == entity, AuditLog.entity_key == entity_key)
-    return session.exec(query.order_by(col(AuditLog.id))).all()
-
-
 def _jsonable(value: Any) -> Any:
     if isinstance(value, date | datetime):
         return value.isoformat()
@@ -54,10 +49,6 @@ def _jsonable(value: Any) -> Any:
 # ---- people -----------------------------------------------------------------------------------
 def get_person(*, session: Session, slack_id: str) -> Person | None:
     return session.get(Person, slack_id)
-
-
-def get_person_by_email(*, session: Session, email: str) -> Person | None:
-    return session.exec(select(Person).where(sa.func.lower(Person.email) == email.lower())).first()
 
 
 def upsert_person(
@@ -83,10 +74,6 @@ def ensure_person_rows(*, session: Session, slack_ids: Iterable[str]) -> None:
 
 
 # ---- units ------------------------------------------------------------------------------------
-def get_unit(*, session: Session, unit_id: int) -> Unit | None:
-    return session.get(Unit, unit_id)
-
-
 def find_units_by_name(*, session: Session, name: str) -> Sequence[Unit]:
     return session.exec(select(Unit).where(sa.func.lower(Unit.name) == name.strip().lower())).all()
 

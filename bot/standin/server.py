@@ -388,11 +388,6 @@ class SlackStandIn:
                 return {"ok": True, "user": user}
         return {"ok": False, "error": "users_not_found"}
 
-    def close_view(self, user_id: str) -> None:
-        stack = self.state.open_views.get(user_id)
-        if stack:
-            stack.pop()
-
 
 def _message_problem(args: JsonDict) -> str | None:
     blocks = _blocks(args)
