@@ -20,7 +20,7 @@ from slack_sdk.models.views import View
 from bot.app import PacekeeperApp
 from bot.ids import EventType
 from bot.people import refresh_person
-from commands.render import MAX_TEXT, escape, measure_line, slack_time, truncate
+from commands.render import escape, measure_line, pack_lines, slack_time, truncate
 from storage.gates import waiting_for
 from storage.models import Measure
 from storage.queries import count_measures_for_person, measures_for_person, open_checkins_of
@@ -36,16 +36,8 @@ def home_view(
     approvals: Sequence[tuple[str, str, str, datetime]] = (),
 ) -> View:
     blocks: list[Block] = [HeaderBlock(text="Pacekeeper"), SectionBlock(text=f"*Your measures* ({total})")]
-    lines = [measure_line(m) for m in measures]
-    chunk: list[str] = []
-    for line in lines:
-        if sum(len(x) + 1 for x in chunk) + len(line) > MAX_TEXT - 10:
-            blocks.append(SectionBlock(text="\n".join(chunk)))
-            chunk = []
-        chunk.append(line)
-    if chunk:
-        blocks.append(SectionBlock(text="\n".join(chunk)))
-    if not lines:
+    blocks += pack_lines((measure_line(m) for m in measures), max_sections=HOME_MEASURES)
+    if not measures:
         blocks.append(SectionBlock(text="_You are not owner, sponsor or controller of any measure yet._"))
     if total > len(measures):
         blocks.append(

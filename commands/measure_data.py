@@ -17,6 +17,7 @@ from storage.queries import (
     dependency_keys_of,
     evidence_of,
     months_of,
+    path_in,
     risks_of,
     unit_path,
 )
@@ -28,18 +29,11 @@ def package_choices(*, session: Session) -> list[PackageChoice]:
     for unit in units.values():
         if unit.level != Level.PACKAGE or unit.id is None:
             continue
-        path = _path(units, unit)
+        path = path_in(units, unit)
         choices.append(
             PackageChoice(unit.id, " › ".join(u.name for u in path[:2]), " › ".join(u.name for u in path[2:]))
         )
     return sorted(choices, key=lambda c: (c.group, c.label))
-
-
-def _path(units: dict[int | None, Unit], unit: Unit) -> list[Unit]:
-    path = [unit]
-    while path[0].parent_id in units:
-        path.insert(0, units[path[0].parent_id])
-    return path
 
 
 def form_values(*, session: Session, measure: Measure) -> FormValues:

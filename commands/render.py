@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
@@ -179,23 +179,34 @@ def measure_line(measure: Measure) -> str:
     )
 
 
+def pack_lines(lines: Iterable[str], *, max_sections: int) -> list[SectionBlock]:
+    """Lines packed into as few sections as Slack's 3000-character text limit allows, at most
+    `max_sections` of them (lines beyond that are left out: callers say how many were shown)."""
+    sections: list[SectionBlock] = []
+    chunk: list[str] = []
+    size = 0
+    for line in lines:
+        if chunk and size + len(line) > MAX_TEXT - 10:
+            sections.append(SectionBlock(text="\n".join(chunk)))
+            chunk, size = [], 0
+            if len(sections) == max_sections:
+                return sections
+        chunk.append(line)
+        size += len(line) + 1
+    if chunk and len(sections) < max_sections:
+        sections.append(SectionBlock(text="\n".join(chunk)))
+    return sections
+
+
 def list_blocks(title: str, measures: Sequence[Measure], total: int) -> list[Block]:
     """A heading and the measures, packed into sections within Slack's text and block limits."""
     blocks: list[Block] = [SectionBlock(text=truncate(title, 2000))]
     if not measures:
         blocks.append(SectionBlock(text="_No measures here yet._ Create one with `/measure new`."))
         return blocks
-    chunk: list[str] = []
-    for line in (measure_line(m) for m in measures):
-        if sum(len(x) + 1 for x in chunk) + len(line) > MAX_TEXT - 10:
-            blocks.append(SectionBlock(text="\n".join(chunk)))
-            chunk = []
-        if len(blocks) >= MAX_MESSAGE_BLOCKS - 2:
-            break
-        chunk.append(line)
-    if chunk and len(blocks) < MAX_MESSAGE_BLOCKS - 1:
-        blocks.append(SectionBlock(text="\n".join(chunk)))
-    shown = sum(b.text.text.count("\n") + 1 for b in blocks[1:] if isinstance(b, SectionBlock) and b.text)
+    sections = pack_lines((measure_line(m) for m in measures), max_sections=MAX_MESSAGE_BLOCKS - 2)
+    blocks += sections  # with the title and the "showing" line: within 50 blocks
+    shown = sum(s.text.text.count("\n") + 1 for s in sections if s.text)
     if total > shown:
         blocks.append(
             ContextBlock(

@@ -24,7 +24,7 @@ from commands.render import escape
 from commands.router import Invocation, subcommand
 from storage.enums import Level
 from storage.models import Unit
-from storage.queries import all_units, get_child_unit, record_audit
+from storage.queries import all_units, get_child_unit, path_in, record_audit
 
 NEW_ORGANIZATION = "root"
 
@@ -72,11 +72,7 @@ def structure_modal(units: list[Unit]) -> View:
     by_id = {u.id: u for u in units}
 
     def path(unit: Unit) -> str:
-        names = [unit.name]
-        while unit.parent_id in by_id:
-            unit = by_id[unit.parent_id]
-            names.insert(0, unit.name)
-        return " › ".join(names)
+        return " › ".join(u.name for u in path_in(by_id, unit))
 
     parents = sorted((u for u in units if u.level != Level.PACKAGE), key=path)
     options = [Option(value=NEW_ORGANIZATION, label="(a new organization)")]

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlmodel import Session, col, select
 
 from bot.context import Deps
@@ -45,10 +45,13 @@ class DeliveryReport:
     retry: int = 0
 
 
+def _claimable() -> ColumnElement[bool]:
+    """Owed and not held: pending, or being sent by a process whose lease has run out."""
+    return (col(Outbox.state) == "pending") | ((col(Outbox.state) == "sending") & (col(Outbox.lease_until) < utcnow()))
+
+
 def deliverable_ids(*, session: Session, limit: int = 10_000) -> list[int]:
-    query = select(Outbox.id).where(
-        (col(Outbox.state) == "pending") | ((col(Outbox.state) == "sending") & (col(Outbox.lease_until) < utcnow()))
-    )
+    query = select(Outbox.id).where(_claimable())
     return [i for i in session.exec(query.order_by(col(Outbox.id)).limit(limit)).all() if i is not None]
 
 
@@ -80,11 +83,8 @@ class Taken:
 def claim_chunk(*, session: Session, outbox_ids: list[int], now: datetime) -> tuple[list[Taken], int]:
     """Take the rows no other process holds (with a lease) and load what they show; returns them
     and how many had nothing left to say (everything in them was answered meanwhile)."""
-    claimable = (col(Outbox.state) == "pending") | (
-        (col(Outbox.state) == "sending") & (col(Outbox.lease_until) < utcnow())
-    )
     rows = session.exec(
-        select(Outbox).where(col(Outbox.id).in_(outbox_ids)).where(claimable).with_for_update(skip_locked=True)
+        select(Outbox).where(col(Outbox.id).in_(outbox_ids)).where(_claimable()).with_for_update(skip_locked=True)
     ).all()
     taken, empty = [], 0
     lease = utcnow() + LEASE

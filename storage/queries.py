@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -86,6 +86,14 @@ def get_child_unit(*, session: Session, parent_id: int | None, name: str) -> Uni
 
 def all_units(*, session: Session) -> Sequence[Unit]:
     return session.exec(select(Unit).order_by(col(Unit.id))).all()
+
+
+def path_in(units_by_id: Mapping[int | None, Unit], unit: Unit) -> list[Unit]:
+    """The unit and its ancestors, organization first, from units already loaded (no queries)."""
+    path = [unit]
+    while path[0].parent_id in units_by_id:
+        path.insert(0, units_by_id[path[0].parent_id])
+    return path
 
 
 def unit_path(*, session: Session, unit: Unit) -> list[Unit]:
