@@ -24,7 +24,8 @@ class Pacer:
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
 
-    async def wait(self) -> None:
+    async def wait(self) -> float:
+        """Wait for a slot; returns the instant (time.monotonic) the slot was granted."""
         async with self._lock:  # senders are released one at a time, in arrival order
             while True:
                 now = time.monotonic()
@@ -35,7 +36,7 @@ class Pacer:
                 ready = max(self._paused_until, window_ready, spaced)
                 if ready <= now:
                     self._sent.append(now)
-                    return
+                    return now
                 await asyncio.sleep(ready - now)
 
     def pause(self, seconds: float) -> None:

@@ -10,8 +10,7 @@ from bot.pacing import Pacer
 async def releases(pacer: Pacer, count: int) -> list[float]:
     times = []
     for _ in range(count):
-        await pacer.wait()
-        times.append(time.monotonic())
+        times.append(await pacer.wait())  # the instant the pacer granted, not when this task resumed
     return times
 
 
