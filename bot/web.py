@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from typing import Any
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.app import PacekeeperApp
 from storage.db import is_reachable
@@ -13,7 +19,7 @@ from storage.db import is_reachable
 
 def create_web_app(app: PacekeeperApp) -> web.Application:
     async def slack_events(request: web.Request) -> web.Response:
-        bolt_response = await app.async_dispatch(await to_bolt_request(request))
+        bolt_response = await app.async_dispatch(reparse_form(await to_bolt_request(request)))
         return await to_aiohttp_response(bolt_response)
 
     async def healthz(_request: web.Request) -> web.Response:
@@ -27,3 +33,24 @@ def create_web_app(app: PacekeeperApp) -> web.Application:
         web_app.router.add_post("/slack/events", slack_events)
     web_app.router.add_get("/healthz", healthz)
     return web_app
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def reparse_form(request: AsyncBoltRequest) -> AsyncBoltRequest:
+    """Parse a form body by its fields. Bolt decides "interaction payload or slash command" by finding
+    the substring `payload` anywhere in the body, so `/measure list payload-team` reached no listener
+    (404, "dispatch_failed" for the person). The raw body is kept as sent: Bolt verifies its signature."""
+    if request.content_type != FORM or request.raw_body.startswith("{"):
+        return request
+    fields: dict[str, Any] = dict(parse_qsl(request.raw_body, keep_blank_values=True))
+    try:
+        body = json.loads(fields["payload"]) if "payload" in fields else fields
+    except json.JSONDecodeError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    request.body = body
+    request.context = build_async_context(AsyncBoltContext({}), body)
+    return request

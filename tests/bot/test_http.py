@@ -51,3 +51,13 @@ async def test_healthz_answers_503_when_the_database_is_unreachable(bot: Bot) ->
     async with aiohttp.ClientSession() as session, session.get(f"{bot.url}/healthz") as response:
         assert response.status == 503
         assert (await response.json())["error"] == "database unreachable"
+
+
+async def test_a_command_whose_text_says_payload_is_still_a_command(bot: Bot) -> None:
+    """Bolt tells a form body from an interaction by looking for the substring "payload" anywhere in
+    it; a slash command that mentions the word (a team, a unit called "Payload…") must still work."""
+    reply = await bot.client.command(OWNER, "list payload-reduction")
+    assert reply.status == 200
+    await bot.settle()
+    answers = bot.slack.responses(OWNER)
+    assert len(answers) == 1 and "payload-reduction" in answers[0]["text"]
