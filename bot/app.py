@@ -94,7 +94,7 @@ def create_app(
     pacer: Pacer | None = None,
 ) -> PacekeeperApp:
     from bot import errors, home, replays
-    from commands import gates, measure, router, structure
+    from commands import digest, escalations, gates, measure, router, rules, structure
     from reminders import checkin
 
     deps = make_deps(settings, engine=engine, client=client, clock=clock, pacer=pacer)
@@ -105,6 +105,7 @@ def create_app(
         logger=logging.getLogger("pacekeeper.bolt"),
         process_before_response=False,
     )
-    for feature in (errors, replays, router, measure, structure, gates, checkin, home):
+    features = (errors, replays, router, measure, structure, gates, escalations, rules, digest, checkin, home)
+    for feature in features:
         feature.register(app)
     return app

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from bot.pacing import Pacer
 from bot.settings import Settings
 from storage.db import session_scope
+from storage.types import business_clock
 
 T = TypeVar("T")
 _SQLITE_WRITER = threading.Lock()
@@ -60,11 +61,11 @@ class Deps:
 
     def _run(self, work: Callable[[Session], T]) -> T:
         if self.engine.dialect.name != "sqlite":
-            with session_scope(self.engine) as session:
+            with business_clock(self.clock), session_scope(self.engine) as session:
                 return work(session)
         # SQLite has one writer at a time: queue this process's transactions here rather than in
         # SQLite's busy handler, which sleeps and retries (other processes still wait there).
-        with _SQLITE_WRITER, session_scope(self.engine) as session:
+        with _SQLITE_WRITER, business_clock(self.clock), session_scope(self.engine) as session:
             return work(session)
 
 
@@ -86,15 +87,16 @@ def make_deps(
     pacer = pacer or Pacer(settings.send_rate)
     http = None
     if client is None:
-        http = _shared_session()
+        http = _shared_session(settings.slack_timeout)
         client = make_web_client(settings, pacer, http)
     return Deps(settings=settings, engine=engine, client=client, clock=clock or utcnow, pacer=pacer, http=http)
 
 
-def _shared_session() -> aiohttp.ClientSession | None:
+def _shared_session(timeout: float) -> aiohttp.ClientSession | None:
     """A connection pool for the Web API client, when there is an event loop to own it."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         return None
-    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
+    # slack-sdk takes the timeout of a session it is given from the session itself
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64), timeout=aiohttp.ClientTimeout(total=timeout))

@@ -20,7 +20,9 @@ from slack_sdk.models.views import View
 from bot.app import PacekeeperApp
 from bot.ids import EventType
 from bot.people import refresh_person
+from commands.escalation_render import escalation_line
 from commands.render import escape, measure_line, pack_lines, slack_time, truncate
+from storage.escalations import EscalationView, open_escalations_for
 from storage.gates import waiting_for
 from storage.models import Measure
 from storage.queries import count_measures_for_person, measures_for_person, open_checkins_of
@@ -34,6 +36,7 @@ def home_view(
     total: int,
     open_checkins: Sequence[tuple[str, str, datetime]] = (),
     approvals: Sequence[tuple[str, str, str, datetime]] = (),
+    escalations: Sequence[EscalationView] = (),
 ) -> View:
     blocks: list[Block] = [HeaderBlock(text="Pacekeeper"), SectionBlock(text=f"*Your measures* ({total})")]
     blocks += pack_lines((measure_line(m) for m in measures), max_sections=HOME_MEASURES)
@@ -59,7 +62,9 @@ def home_view(
     ]
     approvals_text = "*Waiting for your approval*\n" + ("\n".join(approval_lines) or "_Nothing right now._")
     blocks += [DividerBlock(), SectionBlock(text=truncate(approvals_text))]
-    blocks += [DividerBlock(), SectionBlock(text="*Escalations*\n_Nothing right now._")]
+    escalation_lines = [escalation_line(view) for view in escalations]
+    escalations_text = "*Open escalations on your measures*\n" + ("\n".join(escalation_lines) or "_None right now._")
+    blocks += [DividerBlock(), SectionBlock(text=truncate(escalations_text))]
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text="`/measure help` lists everything you can do.")]))
     return View(type="home", blocks=blocks[:100])
 
@@ -81,6 +86,8 @@ def register(app: PacekeeperApp) -> None:
             found = list(measures_for_person(session=session, slack_id=user_id, limit=HOME_MEASURES))
             total = count_measures_for_person(session=session, slack_id=user_id)
             checkins = open_checkins_of(session=session, owner_id=user_id, now=now)
-            return home_view(user_id, found, total, checkins, waiting_for(session=session, user_id=user_id))
+            approvals = waiting_for(session=session, user_id=user_id)
+            escalations = open_escalations_for(session=session, user_id=user_id)
+            return home_view(user_id, found, total, checkins, approvals, escalations)
 
         await deps.client.views_publish(user_id=user_id, view=await deps.transaction(load))

@@ -24,6 +24,9 @@ class Action(StrEnum):
     GATE_APPROVE = "gate.approve"
     GATE_CHANGES = "gate.changes"
     GATE_REJECT = "gate.reject"
+    ESCALATION_ACK = "escalation.acknowledge"
+    ESCALATION_NOTE = "escalation.note"
+    ESCALATION_RESOLVE = "escalation.resolve"
 
 
 class Callback(StrEnum):
@@ -32,6 +35,7 @@ class Callback(StrEnum):
     NEW_UNIT = "unit.new"
     CHECKIN = "checkin.answer"
     GATE_REASON = "gate.reason"
+    ESCALATION_NOTE = "escalation.note"
 
 
 class Field(StrEnum):
@@ -67,6 +71,7 @@ class Field(StrEnum):
     EVIDENCE_LINK = "evidence_link"
     COMMENT = "comment"
     REASON = "reason"
+    NOTE = "note"
 
 
 INPUT = "value"

@@ -61,3 +61,9 @@ class GateReasonMeta(Payload):
     request_id: int
     step: int
     decision: str
+
+
+class EscalationRef(Payload):
+    """An escalation's buttons, and the Add note modal's private_metadata."""
+
+    escalation_id: int

@@ -6,14 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_sdk.models.blocks import ContextBlock, InputBlock, MarkdownTextObject, PlainTextInputElement
 from slack_sdk.models.views import View
 from sqlmodel import Session, col, select
 
 from bot.app import PacekeeperApp
 from bot.context import Deps
 from bot.gates import GateRefused, RequestKind
-from bot.ids import INPUT, Action, Callback, Field
+from bot.ids import Action, Callback, Field
 from bot.payloads import GateReasonMeta, GateRef, MeasureRef
 from bot.people import is_admin, refresh_person
 from bot.surfaces import clicked, tell
@@ -22,7 +21,7 @@ from commands.gate_render import approval_message
 from commands.measure_data import facts_of
 from commands.measure_form import read_state
 from commands.parsing import InputError, parse_date, parse_user_mention
-from commands.render import slack_date
+from commands.render import slack_date, text_modal
 from commands.router import Invocation, subcommand
 from reminders.outbox import deliver
 from reminders.render import Rendered
@@ -157,20 +156,9 @@ def register(app: PacekeeperApp) -> None:
 
 def reason_modal(meta: GateReasonMeta) -> View:
     verb = "Reject" if meta.decision == Decision.REJECTED else "Request changes"
-    return View(
-        type="modal",
-        callback_id=Callback.GATE_REASON,
-        title=verb,
-        submit=verb,
-        close="Cancel",
-        private_metadata=meta.dump(),
-        blocks=[
-            ContextBlock(elements=[MarkdownTextObject(text="The requester is told, with your reason.")]),
-            InputBlock(
-                block_id=Field.REASON, label="Reason",
-                element=PlainTextInputElement(action_id=INPUT, multiline=True, max_length=2000),
-            ),
-        ],
+    return text_modal(
+        callback_id=Callback.GATE_REASON, title=verb, submit=verb, metadata=meta.dump(),
+        explain="The requester is told, with your reason.", block_id=Field.REASON, label="Reason",
     )  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from commands.measure_form import FormValues, PackageChoice
 from commands.parsing import RiskLine
 from commands.render import MeasureCard, Totals
 from storage.enums import Level, Severity, Stage
+from storage.escalations import open_causes_of
 from storage.models import Measure, Unit
 from storage.queries import (
     all_units,
@@ -121,6 +122,7 @@ def measure_card(
         next_stage=upcoming,
         can_edit=can_edit,
         can_request=can_request,
+        open_escalations=open_causes_of(session=session, measure_id=measure.id),
     )
 
 

@@ -35,10 +35,6 @@ def parse_amount(text: str) -> int:
     return -value if sign else value
 
 
-def parse_optional_amount(text: str | None) -> int | None:
-    return None if text is None or not text.strip() else parse_amount(text)
-
-
 def parse_date(text: str) -> date:
     raw = text.strip()
     try:
@@ -106,6 +102,18 @@ def parse_user_mention(text: str) -> str | None:
     if match:
         return match[1]
     return raw if re.fullmatch(r"[UW][A-Z0-9]{2,}", raw) else None
+
+
+_CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+def parse_channel(text: str) -> str | None:
+    """'<#C123|general>' or 'C123' -> 'C123'; anything else (a bare '#name') -> None."""
+    raw = text.strip()
+    match = _CHANNEL.match(raw)
+    if match:
+        return match[1]
+    return raw if re.fullmatch(r"[CG][A-Z0-9]{2,}", raw) else None
 
 
 _KEY = re.compile(r"^[Mm]-\d{1,9}$")

@@ -13,11 +13,14 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     DividerBlock,
     HeaderBlock,
+    InputBlock,
     MarkdownTextObject,
+    PlainTextInputElement,
     SectionBlock,
 )
+from slack_sdk.models.views import View
 
-from bot.ids import Action
+from bot.ids import INPUT, Action
 from bot.payloads import MeasureRef
 from storage.enums import ImplStatus, PotentialStatus, Stage
 from storage.models import Measure
@@ -84,6 +87,7 @@ class MeasureCard:
     next_stage: Stage | None
     can_edit: bool
     can_request: bool = False
+    open_escalations: Sequence[str] = ()  # labels of the causes of its open escalations
 
 
 def _person(slack_id: str | None) -> str:
@@ -96,6 +100,9 @@ def card_blocks(card: MeasureCard) -> list[Block]:
         HeaderBlock(text=truncate(f"{m.key} · {m.title}", 150)),
         ContextBlock(elements=[MarkdownTextObject(text=truncate(escape(card.package_path), 2000))]),
     ]
+    if card.open_escalations:
+        flags = " · ".join(f":rotating_light: {label}" for label in card.open_escalations)
+        blocks.append(SectionBlock(text=truncate(f"*Escalated:* {flags}")))
     if m.description:
         blocks.append(SectionBlock(text=truncate(escape(m.description), 1500)))
     blocks.append(
@@ -218,8 +225,20 @@ def list_blocks(title: str, measures: Sequence[Measure], total: int) -> list[Blo
     return blocks
 
 
-def notice_blocks(text: str) -> list[Block]:
-    return [SectionBlock(text=truncate(text))]
+def text_modal(
+    *, callback_id: str, title: str, submit: str, metadata: str, explain: str, block_id: str, label: str
+) -> View:
+    """A modal asking for one piece of free text (a reason, a note), with a line saying who reads it."""
+    return View(
+        type="modal", callback_id=callback_id, title=title, submit=submit, close="Cancel", private_metadata=metadata,
+        blocks=[
+            ContextBlock(elements=[MarkdownTextObject(text=explain)]),
+            InputBlock(
+                block_id=block_id, label=label,
+                element=PlainTextInputElement(action_id=INPUT, multiline=True, max_length=2000),
+            ),
+        ],
+    )  # fmt: skip
 
 
 HELP = """*Pacekeeper* keeps every measure tied to an owner, a sponsor, a controller and its value.
@@ -232,6 +251,9 @@ HELP = """*Pacekeeper* keeps every measure tied to an owner, a sponsor, a contro
 • `/measure delegate @person until 2027-04-30` — someone decides your approvals meanwhile
 • `/measure away 2027-04-30` — no check-ins until then (`away off` when back)
 • `/measure structure` — add a unit under a parent (admins)
+• `/measure digest #channel <unit> [weekly|biweekly|monthly] [fri] [16:00]` — a channel's digest (admins)
+• `/measure digest list` · `/measure digest remove <n>` · `/measure digest preview <unit>`
+• `/measure rules <portfolio> [steering=#channel tolerance=10 …]` — threshold rules and escalations (admins change them)
 • `/measure help` — this help"""
 
 

@@ -105,7 +105,20 @@ def record_answer(
     checkin.forecast_month, checkin.forecast_year = answer.forecast_month, answer.forecast_year
     checkin.actual_last_month, checkin.blockers = answer.actual_last_month, answer.blockers
     checkin.evidence_url, checkin.comment = answer.evidence_url, answer.comment
+    moved = {
+        name: [before, after]
+        for name, before, after in (
+            ("impl_status", measure.impl_status, str(answer.impl_status)),
+            ("potential_status", measure.potential_status, str(potential)),
+        )
+        if before != after
+    }
     measure.impl_status, measure.potential_status = answer.impl_status, potential
+    # Threshold-rule state: the off-track streak, the overdue flag (any answer clears it), blockers.
+    session.add(checkin)
+    measure.off_track_streak = off_track_streak(session=session, measure_id=measure.id or 0)
+    measure.overdue_checkin_id = None
+    measure.blockers = answer.blockers
     if answer.forecast_year is not None:
         measure.forecast_year = answer.forecast_year
     local = now.astimezone(zone(_owner_tz(session, measure))).date()
@@ -137,7 +150,28 @@ def record_answer(
         action="checkin_answered",
         detail=detail,
     )
+    if moved:
+        record_audit(
+            session=session, actor=user_id, entity="measure", entity_key=measure.key, action="status_changed",
+            detail=moved,
+        )  # fmt: skip
     return detail
+
+
+def off_track_streak(*, session: Session, measure_id: int, window: int = 12) -> int:
+    """How many of the measure's latest answered check-ins in a row say "off track"."""
+    query = (
+        select(CheckIn.impl_status)
+        .where(CheckIn.measure_id == measure_id, CheckIn.status == "answered")
+        .order_by(col(CheckIn.cycle_start).desc())
+        .limit(window)
+    )
+    streak = 0
+    for status in session.exec(query).all():
+        if status != ImplStatus.OFF_TRACK:
+            break
+        streak += 1
+    return streak
 
 
 def skip(*, session: Session, checkin: CheckIn, measure: Measure, user_id: str) -> None:

@@ -9,18 +9,13 @@ from functools import partial
 
 from sqlmodel import Session, col, select
 
+from commands.escalation_render import escalation_message
 from commands.gate_data import GateView, gate_view
 from commands.gate_render import approval_message, gate_reminder_message, outcome_message
 from reminders.answers import prompt_items_of
 from reminders.planning import Kind
-from reminders.render import (
-    OverdueItem,
-    Rendered,
-    delivery_failure_message,
-    overdue_message,
-    prompt_message,
-    reminder_message,
-)
+from reminders.render import Rendered, delivery_failure_message, prompt_message, reminder_message
+from storage.escalations import ESCALATION_KIND, escalation_views
 from storage.gates import GateKind
 from storage.models import CheckIn, Measure, Outbox
 
@@ -37,9 +32,11 @@ def snapshots(session: Session, messages: list[Outbox], now: datetime) -> dict[i
     how to render it: pure, to be run outside the transaction. None: no longer worth sending
     (everything in it was answered meanwhile)."""
     prompts = prompt_items_of(session=session, prompt_ids=[m.id or 0 for m in messages if m.kind == Kind.PROMPT])
-    wanted = [
-        i for m in messages if m.kind in (Kind.REMINDER, Kind.OVERDUE) for i in json.loads(m.payload)["checkin_ids"]
-    ]
+    wanted = [i for m in messages if m.kind == Kind.REMINDER for i in json.loads(m.payload)["checkin_ids"]]
+    escalations = escalation_views(
+        session=session,
+        escalation_ids=[json.loads(m.payload)["escalation_id"] for m in messages if m.kind == ESCALATION_KIND],
+    )
     pending = {c.id: (c, m) for c, m in _pending(session, wanted)} if wanted else {}
     renders: dict[int, Render | None] = {}
     for message in messages:
@@ -50,13 +47,17 @@ def snapshots(session: Session, messages: list[Outbox], now: datetime) -> dict[i
         elif message.kind in GATE_RENDERERS:
             view = gate_view(session=session, request_id=payload["request_id"])
             renders[message.id or 0] = GATE_RENDERERS[message.kind](view, payload) if view else None
+        elif message.kind == ESCALATION_KIND:
+            view = escalations.get(payload["escalation_id"])
+            renders[message.id or 0] = partial(escalation_message, view, payload["rung"]) if view else None
         elif message.kind == Kind.DELIVERY_FAILURE:
             renders[message.id or 0] = partial(
                 delivery_failure_message, recipient=payload["recipient"], kind=payload["kind"], error=payload["error"]
             )
         else:
             rows = sorted((pending[i] for i in payload["checkin_ids"] if i in pending), key=lambda r: r[1].number)
-            renders[message.id or 0] = _about_checkins(message.kind, rows) if rows else None
+            keys = [m.key for _, m in rows]
+            renders[message.id or 0] = partial(reminder_message, keys) if rows else None
     return renders
 
 
@@ -67,12 +68,3 @@ def _pending(session: Session, checkin_ids: list[int]) -> list[tuple[CheckIn, Me
         .where(col(CheckIn.id).in_(checkin_ids), CheckIn.status == "pending")
     )
     return [(c, m) for c, m in session.exec(query).all()]
-
-
-def _about_checkins(kind: str, rows: list[tuple[CheckIn, Measure]]) -> Render:
-    if kind == Kind.REMINDER:
-        return partial(reminder_message, [m.key for _, m in rows])
-    if kind == Kind.OVERDUE:
-        items = [OverdueItem(m.key, m.title, c.owner_id, c.prompted_at or c.cycle_start) for c, m in rows]
-        return partial(overdue_message, items)
-    raise ValueError(f"no renderer for outbox kind {kind!r}")

@@ -31,7 +31,6 @@ T = TypeVar("T")
 class Kind:
     PROMPT = "checkin_prompt"
     REMINDER = "checkin_reminder"
-    OVERDUE = "checkin_overdue"
     DELIVERY_FAILURE = "delivery_failure"
 
 
@@ -40,6 +39,17 @@ def owe(*, session: Session, kind: str, key: str, recipient: str, payload: dict[
     session.add(message)
     session.flush()
     return message
+
+
+def owe_failure_reports(
+    *, session: Session, key: str, recipient: str, kind: str, error: str, admins: frozenset[str]
+) -> None:
+    """Each admin (but the one it failed for) is owed a short report of a message given up on."""
+    for admin in sorted(admins - {recipient}):
+        owe(
+            session=session, kind=Kind.DELIVERY_FAILURE, key=f"{key}:{admin}", recipient=admin,
+            payload={"recipient": recipient, "kind": kind, "error": error},
+        )  # fmt: skip
 
 
 def away_on(person_away_until: date | None, tz: str | None, instant: datetime) -> bool:
@@ -157,20 +167,17 @@ def plan_reminders(*, session: Session, now: datetime, after: timedelta) -> int:
 
 
 def plan_overdue(*, session: Session, now: datetime, after: timedelta) -> int:
-    """Check-ins unanswered `after` the prompt are overdue: their sponsors are told, once."""
+    """Check-ins unanswered `after` the prompt are overdue: audited, and marked on the measure until
+    an answer comes, so the "overdue check-in" rule escalates it to the sponsor (storage/escalations)."""
     due = _unanswered(session=session, now=now, prompted_before=now - after, column=CheckIn.overdue_at)
     for checkin, measure in due:
         checkin.overdue_at = now
+        measure.overdue_checkin_id = checkin.id
         session.add(checkin)
+        session.add(measure)
         record_audit(
             session=session, actor="system", entity="measure", entity_key=measure.key, action="checkin_overdue",
             detail={"checkin_id": checkin.id, "cycle_start": checkin.cycle_start},
-        )  # fmt: skip
-    by_sponsor = _group([row for row in due if row[1].sponsor_id], key=lambda row: row[1].sponsor_id or "")
-    for sponsor, rows in by_sponsor.items():
-        owe(
-            session=session, kind=Kind.OVERDUE, key=f"{sponsor}:{rows[0][0].id}", recipient=sponsor,
-            payload={"checkin_ids": [checkin.id for checkin, _ in rows]},
         )  # fmt: skip
     return len(due)
 

@@ -111,29 +111,8 @@ def reminder_message(keys: Sequence[str]) -> Rendered:
     return Rendered(truncate(text, 3000), [SectionBlock(text=truncate(":alarm_clock: " + text, 3000))])
 
 
-@dataclass(frozen=True)
-class OverdueItem:
-    key: str
-    title: str
-    owner_id: str
-    prompted_at: datetime
-
-
-def overdue_message(items: Sequence[OverdueItem]) -> Rendered:
-    lines = [
-        f"• *{i.key}* {escape(truncate(i.title, 120))} — <@{i.owner_id}>, asked {slack_time(i.prompted_at)}"
-        for i in items[:40]
-    ]
-    if len(items) > 40:
-        lines.append(f"… and {len(items) - 40} more")
-    intro = "These check-ins are overdue (no answer yet). You sponsor them:"
-    text = f"Overdue check-ins: {', '.join(i.key for i in items)}"
-    return Rendered(truncate(text, 3000), [SectionBlock(text=truncate(intro + "\n" + "\n".join(lines), 3000))])
-
-
 def delivery_failure_message(*, recipient: str, kind: str, error: str) -> Rendered:
     what = kind.replace("_", " ")
-    text = (
-        f"Could not deliver a {what} to <@{recipient}> ({recipient}): Slack said {error}. Nothing more will be tried."
-    )
+    where = f"<#{recipient}>" if recipient[:1] in ("C", "G") else f"<@{recipient}> ({recipient})"
+    text = f"Could not deliver a {what} to {where}: Slack said {error}. Nothing more will be tried."
     return Rendered(text, [SectionBlock(text=":warning: " + text)])

@@ -13,8 +13,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.context import Deps
 from bot.replays import forget_old_events
+from commands.escalations import refresh_stale
+from reminders.digests import DigestReport, deliver_digests
 from reminders.outbox import DeliveryReport, deliver
 from reminders.planning import BATCH, open_cycles, plan_overdue, plan_prompts, plan_reminders
+from storage.digests import plan_digests
+from storage.escalations import RulesReport, sweep_escalations
 from storage.gates import plan_gate_aging
 
 log = logging.getLogger(__name__)
@@ -27,14 +31,19 @@ class SweepReport:
     reminders: int = 0
     overdue: int = 0
     approvals_aged: int = 0
+    escalations: RulesReport = field(default_factory=RulesReport)
+    digests_due: int = 0
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
+    digests: DigestReport = field(default_factory=DigestReport)
 
     def summary(self) -> str:
         d = self.delivery
         return (
             f"cycles opened {self.cycles_opened}, prompts {self.prompts}, reminders {self.reminders}, "
-            f"overdue {self.overdue}, approvals aged {self.approvals_aged}; "
-            f"sent {d.sent}, failed {len(d.failed)}, to retry {d.retry}"
+            f"overdue {self.overdue}, approvals aged {self.approvals_aged}, escalations raised "
+            f"{self.escalations.raised} resolved {self.escalations.resolved} climbed {self.escalations.climbed}; "
+            f"sent {d.sent}, failed {len(d.failed)}, to retry {d.retry}; digests due {self.digests_due}, "
+            f"posted {self.digests.sent}, failed {len(self.digests.failed)}"
         )
 
 
@@ -46,6 +55,10 @@ async def sweep(deps: Deps, *, now: datetime) -> SweepReport:
         report.delivery = await deliver(deps, now=now, planning=planning)
     finally:
         await planning  # raises what planning raised
+    await refresh_stale(deps)
+    report.digests = await deliver_digests(deps, now=now)
+    if report.digests.failed:  # the admins' reports of digests that could not be posted
+        await deliver(deps, now=now)
     return report
 
 
@@ -74,6 +87,10 @@ async def _plan(deps: Deps, now: datetime, report: SweepReport) -> None:
             report_after=settings.approval_report_after,
         )
     )
+    report.digests_due = await deps.transaction(lambda s: plan_digests(session=s, now=now))
+    report.escalations = await deps.transaction(
+        lambda s: sweep_escalations(session=s, now=now, approval_after=settings.approval_report_after)
+    )
 
 
 def start_scheduler(deps: Deps) -> AsyncIOScheduler:
@@ -85,7 +102,7 @@ def start_scheduler(deps: Deps) -> AsyncIOScheduler:
         except Exception:
             log.exception("the sweep failed; it runs again in a minute")
             return
-        if report.cycles_opened or report.delivery.sent or report.delivery.failed:
+        if report.cycles_opened or report.delivery.sent or report.delivery.failed or report.digests_due:
             log.info("sweep: %s", report.summary())
 
     scheduler = AsyncIOScheduler()

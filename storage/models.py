@@ -13,11 +13,11 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from storage.enums import Cadence, ImplStatus, PotentialStatus, Stage
-from storage.types import UTCDateTime, utcnow
+from storage.types import UTCDateTime, business_now
 
 
 def _created() -> Any:
-    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    return Field(default_factory=business_now, sa_type=UTCDateTime, nullable=False)
 
 
 class Unit(SQLModel, table=True):
@@ -33,6 +33,8 @@ class Unit(SQLModel, table=True):
     timezone: str | None = Field(default=None, max_length=64)
     tolerance_pct: int | None = None
     steering_channel: str | None = Field(default=None, max_length=32)
+    # Portfolio: threshold rules and the escalation ladder's timing (a `PortfolioRules` as JSON).
+    rules: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = _created()
 
 
@@ -48,7 +50,30 @@ class Person(SQLModel, table=True):
     refreshed_at: datetime = _created()
 
 
+class Flagged:
+    """What the threshold rules look for among measures, as SQL conditions written once: each has a
+    partial index of the few rows that meet it (small, and used whatever the planner's statistics say
+    about the column as a whole), and the rules query with the very same text so the index applies."""
+
+    OVERDUE = "overdue_checkin_id IS NOT NULL"
+    OFF_TRACK_STREAK = "off_track_streak >= 2"
+    SHORTFALL = "potential_status IN ('at_risk', 'off_track')"
+    OFF_TRACK = "impl_status = 'off_track'"
+
+
+def _flagged(name: str, column: str, condition: str) -> sa.Index:
+    where = sa.text(condition)
+    return sa.Index(name, column, sqlite_where=where, postgresql_where=where)
+
+
 class Measure(SQLModel, table=True):
+    __table_args__ = (
+        _flagged("ix_measure_overdue", "overdue_checkin_id", Flagged.OVERDUE),
+        _flagged("ix_measure_off_track_streak", "off_track_streak", Flagged.OFF_TRACK_STREAK),
+        _flagged("ix_measure_short", "potential_status", Flagged.SHORTFALL),
+        _flagged("ix_measure_off_track", "impl_status", Flagged.OFF_TRACK),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     number: int = Field(unique=True)
     key: str = Field(max_length=16, unique=True)
@@ -64,6 +89,10 @@ class Measure(SQLModel, table=True):
     held_from_stage: str | None = Field(default=None, max_length=16)
     impl_status: str = Field(default=ImplStatus.NOT_STARTED, max_length=16)
     potential_status: str = Field(default=PotentialStatus.UNKNOWN, max_length=16)
+    # Threshold-rule state kept up to date as answers come in, so the rules read few, indexed rows.
+    off_track_streak: int = 0  # check-ins answered "off track" in a row
+    overdue_checkin_id: int | None = None  # set when overdue, cleared by an answer
+    blockers: str = Field(default="", max_length=2000)  # as the latest check-in answer said
     baseline: int | None = Field(default=None, sa_type=sa.BigInteger)
     target: int | None = Field(default=None, sa_type=sa.BigInteger)
     one_time_cost: int | None = Field(default=None, sa_type=sa.BigInteger)
@@ -120,6 +149,7 @@ class AuditLog(SQLModel, table=True):
     """Who changed what, when: one row per state change, written in the same transaction."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (sa.Index("ix_audit_log_at_action", "at", "action"),)  # digests: what changed since
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = _created()
@@ -237,3 +267,76 @@ class ProcessedEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=64)
     received_at: datetime = _created()
+
+
+class DigestSubscription(SQLModel, table=True):
+    """A channel's digest of a unit: cadence, weekday and local time in `timezone`."""
+
+    __tablename__ = "digest_subscription"
+    __table_args__ = (sa.UniqueConstraint("channel", "unit_id", name="uq_digest_channel_unit"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    cadence: str = Field(default=Cadence.WEEKLY, max_length=16)
+    weekday: int = 4  # Friday
+    at: time = Field(default=time(16, 0))
+    timezone: str = Field(default="UTC", max_length=64)
+    next_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    created_by: str = Field(max_length=32)
+    created_at: datetime = _created()
+
+
+class DigestRun(SQLModel, table=True):
+    """One digest of one subscription for one period: unique, so it is posted once. The summary's ts,
+    how many thread parts went out and whether the chart did are recorded as each is sent."""
+
+    __tablename__ = "digest_run"
+    __table_args__ = (sa.UniqueConstraint("subscription_id", "period_start", name="uq_digest_period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: int = Field(foreign_key="digest_subscription.id", index=True)
+    period_start: datetime = Field(sa_type=UTCDateTime)
+    since: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the previous digest's period start
+    state: str = Field(default="pending", max_length=16, index=True)  # pending|sending|sent|failed
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    channel: str | None = Field(default=None, max_length=32)
+    ts: str | None = Field(default=None, max_length=32)
+    parts_sent: int = 0
+    chart_sent: bool = False
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=200)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Escalation(SQLModel, table=True):
+    """A measure's problem, raised by a threshold rule, climbing owner → sponsor → steering channel.
+
+    `active_key` ("<measure id>:<cause>") is set while the cause lasts and is unique: one escalation
+    per measure and cause. Resolving by hand keeps it (no new escalation while the cause lasts); the
+    cause clearing empties it, and resolves the escalation if it is still open."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    measure_id: int = Field(foreign_key="measure.id", index=True)
+    cause: str = Field(max_length=32)
+    active_key: str | None = Field(default=None, max_length=64, unique=True)
+    detail: str = Field(default="{}", sa_type=sa.Text)
+    state: str = Field(default="open", max_length=16, index=True)  # open | resolved
+    rung: int = 0  # index into the ladder: 0 owner, 1 sponsor, 2 steering channel
+    rung_started_at: datetime = Field(sa_type=UTCDateTime)
+    raised_at: datetime = Field(sa_type=UTCDateTime)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_by: str | None = Field(default=None, max_length=32)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_by: str | None = Field(default=None, max_length=32)  # a user, or "system" when the cause cleared
+    refresh_pending: bool = Field(default=False, index=True)  # its messages show an older state
+
+
+class EscalationNote(SQLModel, table=True):
+    __tablename__ = "escalation_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    escalation_id: int = Field(foreign_key="escalation.id", index=True)
+    author: str = Field(max_length=32)
+    text: str = Field(max_length=2000)
+    at: datetime = Field(sa_type=UTCDateTime)

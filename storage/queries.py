@@ -11,7 +11,19 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from storage.enums import Level
-from storage.models import AuditLog, CheckIn, Dependency, Evidence, Measure, MeasureMonth, Person, Risk, Unit
+from storage.models import (
+    AuditLog,
+    CheckIn,
+    Dependency,
+    DigestRun,
+    Evidence,
+    Measure,
+    MeasureMonth,
+    Outbox,
+    Person,
+    Risk,
+    Unit,
+)
 from storage.types import utcnow
 
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
@@ -44,6 +56,14 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, set | frozenset | tuple):
         return sorted(value)
     return str(value)
+
+
+# ---- leased work ------------------------------------------------------------------------------
+def claimable(table: type[Outbox] | type[DigestRun]) -> sa.ColumnElement[bool]:
+    """Owed and not held: pending, or being sent by a process whose lease has run out (outbox rows and
+    digest runs are claimed alike)."""
+    leased_out = (col(table.state) == "sending") & (col(table.lease_until) < utcnow())
+    return (col(table.state) == "pending") | leased_out
 
 
 # ---- people -----------------------------------------------------------------------------------

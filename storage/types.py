@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,3 +33,23 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+_BUSINESS_CLOCK: ContextVar[Callable[[], datetime] | None] = ContextVar("pacekeeper_business_clock", default=None)
+
+
+def business_now() -> datetime:
+    """When things happen for the audit trail and created-at stamps: the app's injected clock inside
+    its transactions (so `tick --now` and the sandbox's clock control stamp their own time), else
+    the real one. Leases and caches use `utcnow`, the machine's clock."""
+    clock = _BUSINESS_CLOCK.get()
+    return clock() if clock is not None else utcnow()
+
+
+@contextmanager
+def business_clock(clock: Callable[[], datetime]) -> Iterator[None]:
+    token = _BUSINESS_CLOCK.set(clock)
+    try:
+        yield
+    finally:
+        _BUSINESS_CLOCK.reset(token)

@@ -14,6 +14,7 @@ from commands.parsing import RiskLine
 from storage.enums import Level, Severity
 from storage.measures import MeasureDraft, create_measure
 from storage.models import Measure, Unit
+from storage.queries import get_child_unit
 from tests.conftest import CONTROLLER, OWNER, SPONSOR
 
 
@@ -23,9 +24,12 @@ def make_tree(
     """Organization > … > package, created as needed; returns the package."""
     parent: Unit | None = None
     for level, name in zip(Level, names, strict=True):
-        unit = Unit(level=level, name=name, parent_id=parent.id if parent else None)
-        session.add(unit)
-        session.flush()
+        parent_id = parent.id if parent else None
+        unit = get_child_unit(session=session, parent_id=parent_id, name=name)
+        if unit is None:
+            unit = Unit(level=level, name=name, parent_id=parent_id)
+            session.add(unit)
+            session.flush()
         parent = unit
     assert parent is not None
     return parent

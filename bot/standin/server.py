@@ -38,6 +38,7 @@ class Fault:
     error: str | None = None
     retry_after: int | None = None
     delay: float = 0.0
+    channel: str | None = None  # only calls for this channel (None: the next call, whatever it is for)
 
 
 @dataclass
@@ -49,6 +50,8 @@ class Message:
     thread_ts: str | None = None
     ephemeral_to: str | None = None
     updated: int = 0
+    files: list[JsonDict] = field(default_factory=list)
+    metadata: JsonDict | None = None
 
 
 @dataclass
@@ -64,6 +67,7 @@ class StandInState:
     faults: dict[str, deque[Fault]] = field(default_factory=lambda: defaultdict(deque))
     rate_limits: dict[str, int] = field(default_factory=dict)
     windows: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    uploads: dict[str, JsonDict] = field(default_factory=dict)  # file id -> name, length, and bytes once sent
 
 
 class SlackStandIn:
@@ -78,7 +82,7 @@ class SlackStandIn:
         self._sockets: list[web.WebSocketResponse] = []
         self.state = StandInState()
         self._clock = clock
-        self._ts = itertools.count(1)
+        self._last_ts = 0.0
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self.url = ""
@@ -88,6 +92,8 @@ class SlackStandIn:
         self.app.router.add_post("/response/{response_id}", self._response)
         self.app.router.add_get("/socket", self._socket)
         self.app.router.add_get("/_calls", self._calls)
+        self.app.router.add_post("/upload/{file_id}", self._upload)
+        self.app.router.add_get("/files/{file_id}", self._file)
         self.auto_users = False  # treat any U… id as a user (benchmarks with thousands of people)
         self._handlers: dict[str, Callable[[JsonDict], JsonDict]] = {
             "auth.test": self._auth_test,
@@ -102,6 +108,10 @@ class SlackStandIn:
             "users.info": self._users_info,
             "users.lookupByEmail": self._lookup_by_email,
             "apps.connections.open": self._connections_open,
+            "conversations.open": self._conversations_open,
+            "conversations.history": self._conversations_history,
+            "files.getUploadURLExternal": self._upload_url,
+            "files.completeUploadExternal": self._complete_upload,
         }
 
     # ---- set-up, used by tests and the sandbox ----------------------------------------------
@@ -184,7 +194,7 @@ class SlackStandIn:
         call = Call(method, args, time.time())
         self.state.calls.append(call)
         try:
-            limited = self._limited(method) or await self._fault(method)
+            limited = self._limited(method) or await self._fault(method, args)
             if limited is not None:
                 call.status = limited.status
                 return limited
@@ -204,6 +214,48 @@ class SlackStandIn:
         self.state.calls.append(Call("response_url", body, time.time()))
         await self._notify()
         return web.Response(text="ok")
+
+    # ---- files_upload_v2: an upload URL, the bytes POSTed there, then the share --------------
+    def _upload_url(self, args: JsonDict) -> JsonDict:
+        if not args.get("filename") or not str(args.get("length", "")).isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._ids):08d}"
+        self.state.uploads[file_id] = {"id": file_id, "name": args["filename"], "length": int(args["length"])}
+        return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}/upload/{file_id}"}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        upload = self.state.uploads.get(request.match_info["file_id"])
+        if upload is None:
+            return web.Response(status=404, text="no such upload")
+        upload["content"] = await request.read()
+        return web.Response(text=f"OK - {len(upload['content'])}")
+
+    def _complete_upload(self, args: JsonDict) -> JsonDict:
+        shared = []
+        for item in _json_arg(args.get("files")) or []:
+            upload = self.state.uploads.get(item.get("id", ""))
+            if upload is None or "content" not in upload:
+                return {"ok": False, "error": "file_not_found"}
+            upload["title"] = item.get("title") or upload["name"]
+            shared.append(
+                {k: v for k, v in upload.items() if k != "content"}
+                | {"url_private": f"{self.url}/files/{upload['id']}"}
+            )
+        channel = self._channel(args.get("channel_id"))
+        if channel is not None:
+            message = Message(channel, self._next_ts(), args.get("initial_comment", ""), [], args.get("thread_ts"))
+            message.files = shared
+            self.state.messages[channel].append(message)
+        return {"ok": True, "files": shared}
+
+    async def _file(self, request: web.Request) -> web.Response:
+        upload = self.state.uploads.get(request.match_info["file_id"])
+        if upload is None or "content" not in upload:
+            return web.Response(status=404, text="no such file")
+        return web.Response(
+            body=upload["content"],
+            content_type="image/png" if upload["name"].endswith(".png") else "application/octet-stream",
+        )
 
     async def _calls(self, request: web.Request) -> web.Response:
         """What was called, for a test or benchmark in another process: method, status, time, channel."""
@@ -261,11 +313,12 @@ class SlackStandIn:
         window.append(now)
         return None
 
-    async def _fault(self, method: str) -> web.Response | None:
+    async def _fault(self, method: str, args: JsonDict) -> web.Response | None:
         queue = self.state.faults.get(method)
-        if not queue:
+        fault = next((f for f in queue or [] if f.channel in (None, args.get("channel"))), None)
+        if fault is None:
             return None
-        fault = queue.popleft()
+        queue.remove(fault)  # type: ignore[union-attr]
         if fault.delay:
             await asyncio.sleep(fault.delay)
         headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
@@ -276,7 +329,9 @@ class SlackStandIn:
 
     # ---- Web API methods ----------------------------------------------------------------------
     def _next_ts(self) -> str:
-        return f"{1_700_000_000 + next(self._ts)}.000100"
+        """Slack's message ts: the time it was posted, unique in the workspace (microseconds)."""
+        self._last_ts = max(time.time(), self._last_ts + 0.000001)
+        return f"{self._last_ts:.6f}"
 
     def _channel(self, channel: str | None) -> str | None:
         if not channel:
@@ -303,8 +358,39 @@ class SlackStandIn:
         if problem:
             return {"ok": False, "error": problem}
         message = Message(channel, self._next_ts(), args.get("text", ""), _blocks(args), args.get("thread_ts"))
+        metadata = _json_arg(args.get("metadata"))
+        message.metadata = metadata if isinstance(metadata, dict) else None
         self.state.messages[channel].append(message)
         return {"ok": True, "channel": channel, "ts": message.ts, "message": {"text": message.text}}
+
+    def _conversations_open(self, args: JsonDict) -> JsonDict:
+        users = str(args.get("users", "")).split(",")
+        channel = self._channel(users[0]) if len(users) == 1 else None
+        if channel is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "channel": {"id": channel}}
+
+    def _conversations_history(self, args: JsonDict) -> JsonDict:
+        """Newest first, from `oldest` on, `limit` a page with a cursor; metadata when asked for."""
+        oldest = float(args.get("oldest") or 0)
+        limit = int(args.get("limit") or 100)
+        start = int(args.get("cursor") or 0)
+        found = [m for m in reversed(self.state.messages.get(str(args.get("channel")), [])) if m.ephemeral_to is None]
+        found = [m for m in found if float(m.ts) >= oldest]
+        page = found[start : start + limit]
+        with_metadata = str(args.get("include_all_metadata")).lower() in ("1", "true")
+        messages = [
+            {
+                "type": "message",
+                "ts": m.ts,
+                "text": m.text,
+                **({"metadata": m.metadata} if with_metadata and m.metadata else {}),
+            }
+            for m in page
+        ]
+        more = start + limit < len(found)
+        return {"ok": True, "messages": messages, "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}  # fmt: skip
 
     def _post_ephemeral(self, args: JsonDict) -> JsonDict:
         channel = self._channel(args.get("channel"))

@@ -23,7 +23,7 @@ async def test_app_home_is_published_with_my_measures(bot: Bot) -> None:
     assert home["type"] == "home" and len(home["blocks"]) <= 100
     assert "Mine as owner" in text and "Your measures* (1)" in text
     assert "Someone else's" not in text
-    for placeholder in ("Waiting for your approval", "Your open check-ins", "Escalations"):
+    for placeholder in ("Waiting for your approval", "Your open check-ins", "Open escalations"):
         assert placeholder in text
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import select
@@ -12,11 +12,13 @@ from sqlmodel import select
 from bot.ids import Action, Callback, Field
 from bot.payloads import GateRef
 from commands.parsing import RiskLine
+from reminders.sweep import sweep
 from storage.enums import Severity, Stage
-from storage.models import AuditLog, Evidence, GateDecision, GateRequest, Measure, MeasureMonth
+from storage.models import AuditLog, Escalation, Evidence, GateDecision, GateRequest, Measure, MeasureMonth
 from storage.queries import get_measure
 from tests.conftest import ADMIN, CONTROLLER, OWNER, SPONSOR, STRANGER, Bot
 from tests.factories import add_people, make_measure, make_tree
+from tests.playbook import last_dm
 
 NOW = datetime(2027, 3, 3, 12, 0, tzinfo=UTC)
 
@@ -47,10 +49,7 @@ def dump(value: Any) -> str:
 
 
 def approval_dm(bot: Bot, user: str) -> dict[str, Any]:
-    messages = [m for m in bot.slack.dms(user) if m.text.startswith("Approval: ")]
-    assert messages, f"no approval message for {user}"
-    m = messages[-1]
-    return {"channel": m.channel, "ts": m.ts, "text": m.text, "blocks": m.blocks}
+    return last_dm(bot, user, "Approval: ")
 
 
 def button(message: dict[str, Any], action: str) -> str:
@@ -339,3 +338,22 @@ async def test_a_waiting_approval_is_reminded_after_a_day_reported_after_three_a
     await bot.settle()
     home = dump(bot.slack.state.home[SPONSOR])
     assert "Waiting for your approval" in home and "*M-1* Consolidate suppliers — DI3 — waiting since <!date^" in home
+
+
+async def test_an_approval_waiting_too_long_is_escalated_and_resolves_with_the_decision(bot: Bot) -> None:
+    setup(bot, stage=Stage.DI2)
+    await bot.client.command(ADMIN, "rules Ops approval-days=2")
+    await bot.client.command(OWNER, "gate M-1")
+    await bot.settle()
+    message = approval_dm(bot, SPONSOR)
+    for hours, raised in ((47, 0), (48, 1), (49, 0)):
+        bot.clock.set(NOW + timedelta(hours=hours))
+        assert (await sweep(bot.app.deps, now=bot.clock())).escalations.raised == raised
+    escalations = [m for m in bot.slack.dms(SPONSOR) if m.text.startswith("Escalation")]
+    assert len(escalations) == 1 and "Approval waiting too long" in escalations[0].text
+    await bot.client.click(SPONSOR, Action.GATE_APPROVE, button(message, Action.GATE_APPROVE), message=message)
+    await bot.settle()
+    bot.clock.set(NOW + timedelta(hours=50))
+    assert (await sweep(bot.app.deps, now=bot.clock())).escalations.resolved == 1
+    with bot.session() as session:
+        assert session.exec(select(Escalation.state)).one() == "resolved"

@@ -4,60 +4,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import time, timedelta
 from typing import Any
 
 from sqlmodel import select
 
 from bot.ids import Action, Callback, Field
 from bot.payloads import CheckinAnswer, CheckinRef
-from reminders.sweep import SweepReport, sweep
 from storage.enums import ImplStatus, PotentialStatus, Stage
 from storage.measures import draft_from_measure, update_measure
 from storage.models import AuditLog, CheckIn, Measure, MeasureMonth, Outbox
 from storage.queries import get_measure
 from tests.conftest import ADMIN, CONTROLLER, OWNER, SPONSOR, Bot
-from tests.factories import add_people, make_measure, make_tree
-
-WED = datetime(2027, 3, 3, 12, 0, tzinfo=UTC)  # measures are created on a Wednesday
-NY_MON_9 = datetime(2027, 3, 8, 14, 0, tzinfo=UTC)  # Monday 09:00 in New York (EST)
-TOKYO_MON_9 = datetime(2027, 3, 8, 0, 0, tzinfo=UTC)  # Monday 09:00 in Tokyo
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
-
-
-async def tick(bot: Bot, now: datetime) -> SweepReport:
-    bot.clock.set(now)
-    return await sweep(bot.app.deps, now=now)
-
-
-def setup_measures(bot: Bot, *owners_titles: tuple[str, str], **overrides: Any) -> None:
-    bot.clock.set(WED)
-    with bot.session() as session:
-        add_people(session, bot.slack)
-        package = make_tree(session)
-        for owner, title in owners_titles:
-            make_measure(session, package=package, owner_id=owner, title=title, now=WED, **overrides)
-
-
-def prompt_of(bot: Bot, user: str) -> dict[str, Any]:
-    messages = bot.slack.dms(user)
-    assert len(messages) == 1, f"{user} has {len(messages)} messages"
-    m = messages[0]
-    return {"channel": m.channel, "ts": m.ts, "text": m.text, "blocks": m.blocks}
-
-
-def button_value(message: dict[str, Any], action: str, index: int = 0) -> str:
-    values = [
-        e["value"]
-        for b in message["blocks"]
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["action_id"] == action
-    ]
-    return values[index]
+from tests.playbook import NY_MON_9, TOKYO_MON_9, WED, button_value, prompt_of, setup_measures, tick, utc
 
 
 async def test_each_owner_is_prompted_at_their_own_nine_across_the_dst_change(bot: Bot) -> None:
@@ -240,7 +199,7 @@ async def test_reminder_after_24h_sponsor_notice_after_48h_and_none_when_answere
     assert (await tick(bot, prompted_at + timedelta(hours=48))).overdue == 1
     await tick(bot, prompted_at + timedelta(hours=49))
     sponsor_dms = bot.slack.dms(SPONSOR)
-    assert len(sponsor_dms) == 1 and "Overdue" in sponsor_dms[0].text and "M-1" in sponsor_dms[0].text
+    assert len(sponsor_dms) == 1 and "Check-in overdue" in sponsor_dms[0].text and "M-1" in sponsor_dms[0].text
     assert "M-2" not in sponsor_dms[0].text
 
 

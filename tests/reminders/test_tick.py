@@ -6,13 +6,14 @@ import asyncio
 import os
 import sys
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 from sqlmodel import select
 
 from bot.settings import Settings
-from storage.models import CheckIn, Outbox
+from storage.enums import PotentialStatus, Stage
+from storage.models import CheckIn, DigestSubscription, Escalation, Measure, Outbox
 from tests.conftest import OWNER, Bot
 from tests.factories import add_people, make_measure, make_tree
 
@@ -59,15 +60,31 @@ async def test_tick_sends_what_is_due_once_and_exits_after_the_slack_calls(bot: 
     assert code == 0 and "sent 0" in out and len(bot.slack.dms(OWNER)) == 1
 
 
-async def test_two_ticks_at_once_send_each_prompt_once(bot: Bot, settings: Settings) -> None:
+async def test_two_ticks_at_once_send_each_prompt_digest_and_escalation_once(bot: Bot, settings: Settings) -> None:
+    """Two processes sweeping one database at the same instant behave as one (the replicas' case)."""
     owners = many_owners(bot, 40)
+    with bot.session() as session:  # ten decided measures short of plan: ten escalations to their sponsor
+        for measure in session.exec(select(Measure).limit(10)).all():
+            measure.potential_status, measure.stage = PotentialStatus.OFF_TRACK, Stage.DI3
+            session.add(measure)
+        monday_8 = datetime(2027, 3, 8, 8, tzinfo=UTC)
+        session.add(DigestSubscription(channel="C0DIGEST", unit_id=1, weekday=0, at=time(8, 0), next_at=monday_8,
+                                       created_by="U0X"))  # fmt: skip
     results = await asyncio.gather(*(run_tick(settings, "2027-03-08T08:00:00Z") for _ in range(2)))
     assert all(code == 0 for code, _, _ in results), [err for _, _, err in results]
-    per_owner = Counter(c.args["channel"] for c in bot.slack.calls("chat.postMessage"))
-    assert per_owner == Counter(dict.fromkeys(owners, 1))
+    posts = [c.args["channel"] for c in bot.slack.calls("chat.postMessage") if not c.args.get("thread_ts")]
+    prompts = Counter(c for c in posts if c in owners)
+    assert prompts == Counter(dict.fromkeys(owners, 1))
+    assert posts.count("C0DIGEST") == 1  # one digest summary…
+    assert len(bot.slack.calls("files.completeUploadExternal")) == 1  # …and one chart
+    escalations = [
+        c for c in bot.slack.calls("chat.postMessage") if str(c.args.get("text", "")).startswith("Escalation")
+    ]
+    assert len(escalations) == 10
     with bot.session() as session:
         assert len(session.exec(select(CheckIn)).all()) == 80
         assert {o.state for o in session.exec(select(Outbox)).all()} == {"sent"}
+        assert len(session.exec(select(Escalation)).all()) == 10
 
 
 async def test_a_bad_instant_is_refused_clearly(settings: Settings) -> None:

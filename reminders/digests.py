@@ -1,0 +1,118 @@
+"""Posting digests: the summary, its thread, then the chart (files_upload_v2), each step recorded as
+it is done so a retry after a failure or a crash goes on from there instead of posting it twice."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from sqlmodel import Session
+
+from bot.context import Deps
+from reminders.chart import value_chart
+from reminders.digest_data import DigestData, load_digest, months_of
+from reminders.digest_render import render_digest
+from reminders.outbox import PERMANENT
+from reminders.planning import owe_failure_reports
+from storage.digests import RunToSend, claim_runs, finish_run, record_progress
+
+log = logging.getLogger(__name__)
+JsonBlocks = list[dict[str, object]]
+
+
+@dataclass
+class DigestReport:
+    sent: int = 0
+    failed: list[str] = field(default_factory=list)
+    retry: int = 0
+
+
+@dataclass(frozen=True)
+class BuiltDigest:
+    """A digest rendered and serialised (in a worker process when there is one)."""
+
+    summary: tuple[str, JsonBlocks]
+    thread: list[tuple[str, JsonBlocks]]
+    chart: bytes | None
+    chart_title: str
+
+
+def build_digest(data: DigestData, cadence: str) -> BuiltDigest:
+    digest = render_digest(data, cadence=cadence)
+    title = f"{data.unit_name}: plan vs forecast vs actual, {data.year}"
+    return BuiltDigest(
+        (digest.summary.text, [b.to_dict() for b in digest.summary.blocks]),
+        [(part.text, [b.to_dict() for b in part.blocks]) for part in digest.thread],
+        value_chart(months, title=title) if (months := months_of(data.money)) else None,
+        title,
+    )
+
+
+async def deliver_digests(deps: Deps, *, now: datetime) -> DigestReport:
+    report = DigestReport()
+    admins = deps.settings.admin_user_ids
+    lease = deps.settings.outbox_lease
+    for run in await deps.transaction(lambda s: claim_runs(session=s, now=now, lease=lease)):
+        error = await _post(deps, run, now)
+        permanent = error is not None and error in PERMANENT
+        await deps.transaction(partial(_finish, run=run, now=now, error=error, permanent=permanent, admins=admins))
+        if error is None:
+            report.sent += 1
+        elif permanent:
+            report.failed.append(f"{run.channel}: {error}")
+        else:
+            report.retry += 1
+    return report
+
+
+def _finish(
+    session: Session, *, run: RunToSend, now: datetime, error: str | None, permanent: bool, admins: frozenset[str]
+) -> None:
+    finish_run(session=session, run_id=run.run_id, now=now, error=error, permanent=permanent)
+    if permanent:
+        log.warning("gave up on the digest for %s: %s", run.channel, error)
+        owe_failure_reports(
+            session=session, key=f"digest:{run.run_id}", recipient=run.channel, kind="digest", error=error or "",
+            admins=admins,
+        )  # fmt: skip
+
+
+def _progress(run: RunToSend, **done: Any) -> Callable[[Session], None]:
+    return lambda session: record_progress(session=session, run_id=run.run_id, **done)
+
+
+async def _post(deps: Deps, run: RunToSend, now: datetime) -> str | None:
+    """Post what is still owed of the run; None when all went out, else Slack's error."""
+    data = await deps.transaction(lambda s: load_digest(session=s, unit_id=run.unit_id, now=now, since=run.since))
+    built = await deps.offload(build_digest, data, run.cadence)
+    channel, ts = run.channel, run.ts
+    try:
+        if ts is None:
+            await deps.pacer.wait()
+            text, blocks = built.summary
+            response = await deps.client.chat_postMessage(channel=run.channel, text=text, blocks=blocks)
+            channel, ts = response["channel"], response["ts"]
+            await deps.transaction(_progress(run, ts=ts, channel=channel))
+        for index in range(run.parts_sent, len(built.thread)):
+            await deps.pacer.wait()
+            text, blocks = built.thread[index]
+            await deps.client.chat_postMessage(channel=channel, thread_ts=ts, text=text, blocks=blocks)
+            await deps.transaction(_progress(run, parts_sent=index + 1))
+        if built.chart is not None and not run.chart_sent:
+            await deps.pacer.wait()
+            await deps.client.files_upload_v2(
+                channel=channel, thread_ts=ts, file=built.chart, filename="value-chart.png", title=built.chart_title,
+                alt_txt=built.chart_title,
+            )  # fmt: skip
+            await deps.transaction(_progress(run, chart_sent=True))
+    except SlackApiError as error:
+        return str(error.response.get("error") or f"http_{error.response.status_code}")
+    except (aiohttp.ClientError, TimeoutError, SlackRequestError) as error:
+        return f"transport: {type(error).__name__}"
+    return None

@@ -1,0 +1,392 @@
+"""Escalations in the database: the rules' sweep (raise, clear, climb) and people's actions on them.
+
+The sweep asks each rule which (measure, cause) pairs hold at `now` — a few indexed queries, not one
+per measure — and compares them with the escalations whose cause is still active. New pairs raise an
+escalation (a unique `active_key`, so one per measure and cause, also with two processes sweeping);
+pairs that no longer hold resolve theirs. Every change is audited and owes its messages through the
+outbox in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from bot.rules import START_RUNG, Cause, Ladder, Rung, climb_to
+from reminders.planning import away_on, owe
+from reminders.schedule import ACTIVE_STAGES
+from storage.enums import ImplStatus, Stage
+from storage.models import Dependency, Escalation, EscalationNote, Flagged, GateRequest, Measure, Outbox, Person
+from storage.queries import record_audit
+from storage.tree import UnitTree
+
+ESCALATION_KIND = "escalation"
+NOTES_SHOWN = 3
+
+
+class EscalationRefused(Exception):
+    """An action someone may not take, or that no longer applies; the message says why."""
+
+
+@dataclass
+class RulesReport:
+    raised: int = 0
+    resolved: int = 0
+    climbed: int = 0
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A cause holding for a measure at `now`."""
+
+    measure_id: int
+    cause: Cause
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.measure_id}:{self.cause}"
+
+
+# Each rule selects on one indexed column only; the stage is checked here, on the few rows found (a
+# stage condition in SQL tempts the planner to read every measure in an active stage instead).
+_MEASURE = (Measure.id, Measure.key, Measure.package_id, Measure.owner_id, Measure.sponsor_id, Measure.stage)
+
+
+Row = tuple[Any, ...]  # a measure's id, key, package, owner, sponsor, stage, then what the rule read
+Found = list[tuple[Row, Hit]]
+
+
+def current_hits(*, session: Session, tree: UnitTree, now: datetime, approval_after: timedelta) -> list[Hit]:
+    """Every (measure, cause) the enabled rules flag at `now`; owners who are away are left alone."""
+    found = [
+        *_overdue(session), *_off_track_twice(session), *_shortfalls(session),
+        *_approvals_waiting(session, tree, now, approval_after), *_blocked_by_dependencies(session),
+    ]  # fmt: skip
+    return [hit for row, hit in found if _applies(hit, row, tree, session, now)]
+
+
+def _active(rows: Any, cause: Cause, detail: Callable[[Row], dict[str, Any]]) -> Found:
+    return [(row, Hit(row[0], cause, detail(row))) for row in rows if row[5] in ACTIVE_STAGES]
+
+
+def _overdue(session: Session) -> Found:
+    rows = session.exec(select(*_MEASURE, Measure.overdue_checkin_id).where(sa.text(Flagged.OVERDUE))).all()
+    return _active(rows, Cause.CHECKIN_OVERDUE, lambda row: {"checkin_id": row[6]})
+
+
+def _off_track_twice(session: Session) -> Found:
+    rows = session.exec(select(*_MEASURE, Measure.off_track_streak).where(sa.text(Flagged.OFF_TRACK_STREAK))).all()
+    return _active(rows, Cause.OFF_TRACK_TWICE, lambda row: {"in_a_row": row[6]})
+
+
+def _shortfalls(session: Session) -> Found:
+    query = select(*_MEASURE, Measure.potential_status, Measure.forecast_year).where(sa.text(Flagged.SHORTFALL))
+    rows = session.exec(query).all()
+    return _active(rows, Cause.SHORTFALL, lambda row: {"potential_status": row[6], "forecast_year": row[7]})
+
+
+def _approvals_waiting(session: Session, tree: UnitTree, now: datetime, default: timedelta) -> Found:
+    """Open requests waiting on one approver longer than their portfolio allows (any stage)."""
+    query = (
+        select(*_MEASURE, GateRequest.id, GateRequest.to_stage, GateRequest.step_started_at)
+        .join(GateRequest, col(GateRequest.measure_id) == col(Measure.id))
+        .where(GateRequest.state == "open")
+    )
+    found: Found = []
+    for row in session.exec(query).all():
+        rules, _ = tree.portfolio_rules(row[2])
+        limit = timedelta(days=rules.approval_days) if rules.approval_days is not None else default
+        if row[8] <= now - limit:
+            detail = {"request_id": row[6], "to_stage": row[7], "since": row[8].isoformat()}
+            found.append((row, Hit(row[0], Cause.APPROVAL_OVERDUE, detail)))
+    return found
+
+
+def _blocked_by_dependencies(session: Session) -> Found:
+    """Measures depending on one that is off track: one hit each, naming every such dependency."""
+    blocking = aliased(Measure)
+    query = (
+        select(*_MEASURE, blocking.key)
+        .join(Dependency, col(Dependency.measure_id) == col(Measure.id))
+        .join(blocking, blocking.id == col(Dependency.depends_on_id))
+        .where(blocking.impl_status == ImplStatus.OFF_TRACK, blocking.stage != Stage.CANCELLED)
+    )
+    rows: dict[int, Row] = {}
+    keys: dict[int, list[str]] = {}
+    for row in session.exec(query).all():
+        if row[5] in ACTIVE_STAGES:
+            rows[row[0]] = row
+            keys.setdefault(row[0], []).append(row[6])
+    return [(rows[mid], Hit(mid, Cause.DEPENDENCY, {"depends_on": sorted(keys[mid])})) for mid in rows]
+
+
+def _applies(hit: Hit, row: Row, tree: UnitTree, session: Session, now: datetime) -> bool:
+    rules, _portfolio = tree.portfolio_rules(row[2])
+    if not rules.enabled(hit.cause):
+        return False
+    if hit.cause == Cause.APPROVAL_OVERDUE or row[3] is None:
+        return True
+    owner = session.get(Person, row[3])  # identity-mapped: one load per owner
+    return owner is None or not away_on(owner.away_until, owner.tz, now)
+
+
+def sweep_escalations(*, session: Session, now: datetime, approval_after: timedelta) -> RulesReport:
+    """Raise what the rules flag, resolve what cleared, climb what waited too long: one transaction."""
+    report = RulesReport()
+    tree = UnitTree.load(session=session)
+    hits = {hit.key: hit for hit in current_hits(session=session, tree=tree, now=now, approval_after=approval_after)}
+    active = session.exec(select(Escalation).where(col(Escalation.active_key).is_not(None))).all()
+    known = {e.active_key for e in active}
+    for escalation in active:
+        if escalation.active_key not in hits:
+            report.resolved += _cause_cleared(session, escalation, now)
+    for key, hit in hits.items():
+        if key not in known and _raise(session, tree, hit, now):
+            report.raised += 1
+    report.climbed = _climb(session, tree, now)
+    return report
+
+
+def _ladder(session: Session, tree: UnitTree, measure: Measure) -> Ladder:
+    _rules, portfolio = tree.portfolio_rules(measure.package_id)
+    return Ladder(measure.owner_id, measure.sponsor_id, portfolio.steering_channel if portfolio else None)
+
+
+def _raise(session: Session, tree: UnitTree, hit: Hit, now: datetime) -> bool:
+    measure = session.get(Measure, hit.measure_id)
+    assert measure is not None
+    rung = _ladder(session, tree, measure).first_from(START_RUNG[hit.cause])
+    if rung is None:
+        return False  # nobody to tell: no owner, sponsor or steering channel
+    escalation = Escalation(
+        measure_id=hit.measure_id, cause=hit.cause, active_key=hit.key, detail=json.dumps(hit.detail),
+        rung=rung, rung_started_at=now, raised_at=now,
+    )  # fmt: skip
+    try:
+        with session.begin_nested():  # another process may have raised it a moment ago
+            session.add(escalation)
+            session.flush()
+    except IntegrityError:
+        return False
+    record_audit(
+        session=session, actor="system", entity="measure", entity_key=measure.key, action="escalation_raised",
+        detail={"escalation_id": escalation.id, "cause": hit.cause, "rung": Rung(rung).label, **hit.detail},
+    )  # fmt: skip
+    _owe_message(session, tree, escalation, measure)
+    return True
+
+
+def _owe_message(session: Session, tree: UnitTree, escalation: Escalation, measure: Measure) -> None:
+    recipient = _ladder(session, tree, measure).recipient(escalation.rung)
+    if recipient:
+        owe(
+            session=session, kind=ESCALATION_KIND, key=f"{escalation.id}:{escalation.rung}", recipient=recipient,
+            payload={"escalation_id": escalation.id, "rung": escalation.rung},
+        )  # fmt: skip
+
+
+def _cause_cleared(session: Session, escalation: Escalation, now: datetime) -> int:
+    """Forget the cause; resolve the escalation if nobody did. Returns 1 when it resolved it."""
+    escalation.active_key = None
+    session.add(escalation)
+    if escalation.state != "open":
+        return 0
+    escalation.state, escalation.resolved_at, escalation.resolved_by = "resolved", now, "system"
+    escalation.refresh_pending = True
+    _audit(session, escalation, "system", "escalation_resolved", {"why": "the cause cleared"})
+    return 1
+
+
+def _climb(session: Session, tree: UnitTree, now: datetime) -> int:
+    query = (
+        select(Escalation)
+        .where(Escalation.state == "open", col(Escalation.acknowledged_at).is_(None))
+        .where(col(Escalation.rung_started_at) <= now - timedelta(hours=1))
+        .with_for_update(skip_locked=True)
+    )
+    climbed = 0
+    for escalation in session.exec(query).all():
+        measure = session.get(Measure, escalation.measure_id)
+        assert measure is not None
+        rules, _ = tree.portfolio_rules(measure.package_id)
+        rung = climb_to(
+            ladder=_ladder(session, tree, measure), rung=escalation.rung, rung_started_at=escalation.rung_started_at,
+            acknowledged=False, now=now, step=timedelta(hours=rules.step_hours),
+        )  # fmt: skip
+        if rung is None:
+            continue
+        old, escalation.rung, escalation.rung_started_at = escalation.rung, rung, now
+        escalation.refresh_pending = True
+        session.add(escalation)
+        _audit(session, escalation, "system", "escalation_climbed", {"rung": [Rung(old).label, Rung(rung).label]})
+        _owe_message(session, tree, escalation, measure)
+        climbed += 1
+    return climbed
+
+
+def _audit(session: Session, escalation: Escalation, actor: str, action: str, detail: dict[str, Any]) -> None:
+    measure = session.get(Measure, escalation.measure_id)
+    record_audit(
+        session=session, actor=actor, entity="measure", entity_key=measure.key if measure else "?", action=action,
+        detail={"escalation_id": escalation.id, "cause": escalation.cause, **detail},
+    )  # fmt: skip
+
+
+# ---- people's actions ----------------------------------------------------------------------------
+class Act:
+    ACKNOWLEDGE = "acknowledge"
+    NOTE = "note"
+    RESOLVE = "resolve"
+
+
+AUDIT_ACTIONS = {
+    Act.ACKNOWLEDGE: "escalation_acknowledged",
+    Act.RESOLVE: "escalation_resolved",
+    Act.NOTE: "escalation_note",
+}
+
+
+def may_act(*, measure: Measure, user_id: str, admin: bool, act: str) -> None:
+    """Owner, sponsor and controller may acknowledge and add notes; the sponsor and admins resolve."""
+    if admin:
+        return
+    if act == Act.RESOLVE:
+        if user_id != measure.sponsor_id:
+            raise EscalationRefused(f"Only the sponsor of {measure.key} or an admin can resolve this escalation.")
+        return
+    if user_id not in (measure.owner_id, measure.sponsor_id, measure.controller_id):
+        raise EscalationRefused(
+            f"Only the owner, sponsor or controller of {measure.key}, or an admin, can act on this escalation."
+        )
+
+
+def entitled(
+    *, session: Session, escalation_id: int, user_id: str, admin: bool, act: str, lock: bool = False
+) -> tuple[Escalation, Measure]:
+    """The escalation and its measure, when the person may `act` on it (EscalationRefused says why not)."""
+    query = select(Escalation).where(Escalation.id == escalation_id)
+    escalation = session.exec(query.with_for_update() if lock else query).first()
+    measure = session.get(Measure, escalation.measure_id) if escalation else None
+    if escalation is None or measure is None:
+        raise EscalationRefused("That escalation no longer exists.")
+    may_act(measure=measure, user_id=user_id, admin=admin, act=act)
+    return escalation, measure
+
+
+def act_on(
+    *, session: Session, escalation_id: int, user_id: str, admin: bool, act: str, now: datetime, note: str = ""
+) -> Escalation:
+    escalation, measure = entitled(
+        session=session, escalation_id=escalation_id, user_id=user_id, admin=admin, act=act, lock=True
+    )
+    if escalation.state != "open" and act != Act.NOTE:
+        raise EscalationRefused(f"This escalation on {measure.key} is already resolved.")
+    if act == Act.ACKNOWLEDGE:
+        if escalation.acknowledged_at is not None:
+            raise EscalationRefused(f"<@{escalation.acknowledged_by}> already acknowledged it.")
+        escalation.acknowledged_at, escalation.acknowledged_by = now, user_id
+    elif act == Act.RESOLVE:
+        escalation.state, escalation.resolved_at, escalation.resolved_by = "resolved", now, user_id
+    else:
+        session.add(EscalationNote(escalation_id=escalation_id, author=user_id, text=note, at=now))
+    escalation.refresh_pending = True
+    session.add(escalation)
+    _audit(session, escalation, user_id, AUDIT_ACTIONS[act], {"note": note} if note else {})
+    return escalation
+
+
+# ---- what the messages and App Home show -------------------------------------------------------
+@dataclass(frozen=True)
+class EscalationView:
+    id: int
+    key: str
+    title: str
+    cause: Cause
+    detail: dict[str, Any]
+    state: str
+    rung: Rung
+    raised_at: datetime
+    rung_started_at: datetime
+    owner_id: str | None
+    sponsor_id: str | None
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    resolved_by: str | None
+    resolved_at: datetime | None
+    notes: tuple[tuple[str, str, datetime], ...] = ()
+
+
+def escalation_views(*, session: Session, escalation_ids: list[int]) -> dict[int, EscalationView]:
+    if not escalation_ids:
+        return {}
+    rows = session.exec(
+        select(Escalation, Measure)
+        .join(Measure, col(Measure.id) == col(Escalation.measure_id))
+        .where(col(Escalation.id).in_(escalation_ids))
+    ).all()
+    notes: dict[int, list[tuple[str, str, datetime]]] = {}
+    for note in session.exec(
+        select(EscalationNote).where(col(EscalationNote.escalation_id).in_(escalation_ids)).order_by(
+            col(EscalationNote.id))).all():  # fmt: skip
+        notes.setdefault(note.escalation_id, []).append((note.author, note.text, note.at))
+    return {e.id or 0: _view(e, m, notes.get(e.id or 0, [])) for e, m in rows}
+
+
+def _view(e: Escalation, m: Measure, notes: list[tuple[str, str, datetime]]) -> EscalationView:
+    return EscalationView(
+        e.id or 0, m.key, m.title, Cause(e.cause), json.loads(e.detail), e.state, Rung(e.rung), e.raised_at,
+        e.rung_started_at, m.owner_id, m.sponsor_id, e.acknowledged_by, e.acknowledged_at, e.resolved_by,
+        e.resolved_at, tuple(notes[-NOTES_SHOWN:]),
+    )  # fmt: skip
+
+
+def copies_of(*, session: Session, escalation_id: int) -> list[tuple[str, str, int]]:
+    """(channel, ts, rung) of every message sent about the escalation."""
+    rows = session.exec(
+        select(Outbox.channel, Outbox.ts, Outbox.payload)
+        .where(col(Outbox.dedupe_key).startswith(f"{ESCALATION_KIND}:{escalation_id}:"))
+        .where(col(Outbox.ts).is_not(None))
+    ).all()
+    return [(c or "", t or "", int(json.loads(p)["rung"])) for c, t, p in rows]
+
+
+def stale_escalation_ids(*, session: Session) -> list[int]:
+    return [i for i in session.exec(select(Escalation.id).where(Escalation.refresh_pending == sa.true())).all() if i]
+
+
+def mark_refreshed(*, session: Session, escalation_ids: list[int]) -> None:
+    if escalation_ids:
+        session.execute(
+            sa.update(Escalation).where(col(Escalation.id).in_(escalation_ids)).values(refresh_pending=False)
+        )
+
+
+def open_escalations_for(*, session: Session, user_id: str) -> list[EscalationView]:
+    """Open escalations on measures the person owns, sponsors or controls, oldest first."""
+    ids = session.exec(
+        select(Escalation.id)
+        .join(Measure, col(Measure.id) == col(Escalation.measure_id))
+        .where(Escalation.state == "open")
+        .where(sa.or_(Measure.owner_id == user_id, Measure.sponsor_id == user_id, Measure.controller_id == user_id))
+        .order_by(col(Escalation.raised_at))
+        .limit(20)
+    ).all()
+    views = escalation_views(session=session, escalation_ids=[i for i in ids if i])
+    return [views[i] for i in ids if i in views]
+
+
+def open_causes_of(*, session: Session, measure_id: int) -> list[str]:
+    """Labels of the causes of the measure's open escalations ("At risk by dependency", …)."""
+    causes = session.exec(
+        select(Escalation.cause).where(Escalation.measure_id == measure_id, Escalation.state == "open")
+    ).all()
+    return [Cause(c).label for c in sorted(causes)]
