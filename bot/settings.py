@@ -40,6 +40,8 @@ class Settings:
     approval_reminder_after: timedelta = timedelta(hours=24)
     approval_report_after: timedelta = timedelta(days=3)
     send_rate: float = 20.0  # chat.postMessage per second in fan-outs (prompts, digests)
+    slack_timeout: int = 30  # seconds a Web API call may take before it counts as failed (and is retried)
+    outbox_lease: timedelta = timedelta(minutes=5)  # a message claimed by a process that then died is in doubt after
 
     @property
     def socket_mode(self) -> bool:
@@ -95,6 +97,8 @@ class Settings:
             approval_reminder_after=_hours(env, "APPROVAL_REMINDER_HOURS", 24),
             approval_report_after=_hours(env, "APPROVAL_REPORT_HOURS", 72),
             send_rate=_positive(env, "SLACK_SEND_RATE", 20.0),
+            slack_timeout=int(_positive(env, "SLACK_TIMEOUT_SECONDS", 30.0, " of seconds")),
+            outbox_lease=timedelta(seconds=_positive(env, "OUTBOX_LEASE_SECONDS", 300.0, " of seconds")),
         )
 
 

@@ -35,10 +35,12 @@ def make_web_client(
         logger=_web_logger(),
         token=settings.bot_token,
         base_url=settings.api_url,
-        timeout=30,
+        timeout=settings.slack_timeout,
         session=session,
         retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            # Only a connection that was never made is safe to retry blindly; after a timeout or a
+            # dropped connection Slack may have acted on the call, and the outbox reconciles instead.
+            AsyncConnectionErrorRetryHandler(max_retry_count=2, error_types=[aiohttp.ClientConnectorError]),
             rate_limit,
             AsyncServerErrorRetryHandler(max_retry_count=2),
         ],

@@ -12,21 +12,25 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.context import Deps
 from reminders.messages import Render, snapshots
-from reminders.planning import Kind, owe
+from reminders.planning import Kind, owe_failure_reports
+from reminders.render import Rendered
 from storage.models import CheckIn, Outbox
+from storage.queries import claimable
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(minutes=5)
 CHUNK = 100
+METADATA_EVENT = "pacekeeper_outbox"  # every message carries its outbox id, to be found again after a crash
+TRANSPORT = "transport: "  # last_error of a call whose outcome is unknown (a timeout, a dropped connection)
 MAX_ATTEMPTS = 20
 PERMANENT = frozenset(
     {
@@ -45,13 +49,8 @@ class DeliveryReport:
     retry: int = 0
 
 
-def _claimable() -> ColumnElement[bool]:
-    """Owed and not held: pending, or being sent by a process whose lease has run out."""
-    return (col(Outbox.state) == "pending") | ((col(Outbox.state) == "sending") & (col(Outbox.lease_until) < utcnow()))
-
-
 def deliverable_ids(*, session: Session, limit: int = 10_000) -> list[int]:
-    query = select(Outbox.id).where(_claimable())
+    query = select(Outbox.id).where(claimable(Outbox))
     return [i for i in session.exec(query.order_by(col(Outbox.id)).limit(limit)).all() if i is not None]
 
 
@@ -62,6 +61,7 @@ class Claimed:
     recipient: str
     text: str
     blocks: list[dict[str, object]]
+    in_doubt_since: datetime | None = None  # claimed before by a process that did not record the outcome
 
 
 @dataclass(frozen=True)
@@ -78,28 +78,43 @@ class Taken:
     kind: str
     recipient: str
     render: Render
+    in_doubt_since: datetime | None = None
 
 
-def claim_chunk(*, session: Session, outbox_ids: list[int], now: datetime) -> tuple[list[Taken], int]:
+def claim_chunk(*, session: Session, outbox_ids: list[int], now: datetime, lease: timedelta) -> tuple[list[Taken], int]:
     """Take the rows no other process holds (with a lease) and load what they show; returns them
-    and how many had nothing left to say (everything in them was answered meanwhile)."""
+    and how many had nothing left to say (everything in them was answered meanwhile). A row whose
+    lease ran out while `sending` is in doubt: it may have gone out just before its process died."""
     rows = session.exec(
-        select(Outbox).where(col(Outbox.id).in_(outbox_ids)).where(_claimable()).with_for_update(skip_locked=True)
+        select(Outbox).where(col(Outbox.id).in_(outbox_ids)).where(claimable(Outbox)).with_for_update(skip_locked=True)
     ).all()
     taken, empty = [], 0
-    lease = utcnow() + LEASE
+    lease_until = utcnow() + lease
     renders = snapshots(session, list(rows), now)
     for message in rows:
+        in_doubt = _in_doubt_since(message, lease)
         message.attempts += 1
         render = renders[message.id or 0]
-        if render is None:
+        if render is None and in_doubt is None:
             message.state = "sent"
             empty += 1
         else:
-            message.state, message.lease_until = "sending", lease
-            taken.append(Taken(message.id or 0, message.kind, message.recipient, render))
+            message.state, message.lease_until = "sending", lease_until
+            taken.append(Taken(message.id or 0, message.kind, message.recipient, render or _nothing, in_doubt))
         session.add(message)
     return taken, empty
+
+
+def _in_doubt_since(message: Outbox, lease: timedelta) -> datetime | None:
+    """Since when a row may already have been posted although its outcome was never recorded: its
+    lease ran out while `sending` (its process died, or its call timed out). Machine time, as Slack's ts."""
+    if message.state == "sending" and message.lease_until is not None:
+        return message.lease_until - lease
+    return None
+
+
+def _nothing() -> Rendered:
+    return Rendered("", [])
 
 
 def render_all(taken: list[Taken]) -> list[Claimed]:
@@ -107,13 +122,14 @@ def render_all(taken: list[Taken]) -> list[Claimed]:
     claimed = []
     for item in taken:
         rendered = item.render()
-        claimed.append(
-            Claimed(item.outbox_id, item.kind, item.recipient, rendered.text, [b.to_dict() for b in rendered.blocks])
-        )
+        blocks = [b.to_dict() for b in rendered.blocks]
+        claimed.append(Claimed(item.outbox_id, item.kind, item.recipient, rendered.text, blocks, item.in_doubt_since))
     return claimed
 
 
-def record_chunk(*, session: Session, outcomes: list[Outcome], now: datetime, admins: frozenset[str]) -> list[str]:
+def record_chunk(
+    *, session: Session, outcomes: list[Outcome], now: datetime, admins: frozenset[str], lease: timedelta
+) -> list[str]:
     """Mark what was sent, with its channel and ts; returns "recipient: error" of permanent failures."""
     sent = [o for o in outcomes if o.error is None]
     if sent:
@@ -137,26 +153,32 @@ def record_chunk(*, session: Session, outcomes: list[Outcome], now: datetime, ad
     failed = []
     for outcome in outcomes:
         if outcome.error is not None and record_failure(
-            session=session, outbox_id=outcome.claimed.outbox_id, error=outcome.error, admins=admins
+            session=session, outbox_id=outcome.claimed.outbox_id, error=outcome.error, admins=admins, lease=lease
         ):
             failed.append(f"{outcome.claimed.recipient}: {outcome.error}")
     return failed
 
 
-def record_failure(*, session: Session, outbox_id: int, error: str, admins: frozenset[str]) -> bool:
-    """Permanent errors (and too many attempts) fail the row and owe admins a report; else retry."""
+def record_failure(*, session: Session, outbox_id: int, error: str, admins: frozenset[str], lease: timedelta) -> bool:
+    """Permanent errors (and too many attempts) fail the row and owe admins a report; else retry.
+    A call of unknown outcome (a timeout) may still be carried out by Slack: the row stays `sending`
+    under its lease, and is looked up before it is sent again, as if its process had died."""
     message = session.get(Outbox, outbox_id)
     assert message is not None
-    message.last_error, message.lease_until = error[:200], None
+    message.last_error = error[:200]
     permanent = error in PERMANENT or message.attempts >= MAX_ATTEMPTS
+    if error.startswith(TRANSPORT) and not permanent:
+        message.lease_until = utcnow() + lease  # counted from the failed call: Slack may still be carrying it out
+        session.add(message)
+        return False
+    message.lease_until = None
     message.state = "failed" if permanent else "pending"
     session.add(message)
     if permanent and message.kind != Kind.DELIVERY_FAILURE:
-        for admin in sorted(admins - {message.recipient}):
-            owe(
-                session=session, kind=Kind.DELIVERY_FAILURE, key=f"{outbox_id}:{admin}", recipient=admin,
-                payload={"recipient": message.recipient, "kind": message.kind, "error": error},
-            )  # fmt: skip
+        owe_failure_reports(
+            session=session, key=str(outbox_id), recipient=message.recipient, kind=message.kind, error=error,
+            admins=admins,
+        )  # fmt: skip
     return permanent
 
 
@@ -185,7 +207,8 @@ async def _stream(
     senders = deps.settings.send_concurrency
 
     async def claim(chunk: list[int]) -> list[Claimed]:
-        taken, empty = await deps.transaction(lambda s: claim_chunk(session=s, outbox_ids=chunk, now=now))
+        lease = deps.settings.outbox_lease
+        taken, empty = await deps.transaction(lambda s: claim_chunk(session=s, outbox_ids=chunk, now=now, lease=lease))
         report.skipped += empty
         return await deps.offload(render_all, taken)
 
@@ -232,22 +255,59 @@ async def _stream(
 
 
 async def _send(deps: Deps, claimed: Claimed) -> Outcome:
-    await deps.pacer.wait()
     try:
+        if claimed.in_doubt_since is not None:
+            found = await find_sent(deps, claimed.recipient, claimed.outbox_id, since=claimed.in_doubt_since)
+            if found is not None:
+                return Outcome(claimed, channel=found[0], ts=found[1])
+        if not claimed.blocks and not claimed.text:  # in doubt, not sent, and nothing left to say
+            return Outcome(claimed, channel="", ts="")
+        await deps.pacer.wait()
         response = await deps.client.chat_postMessage(
-            channel=claimed.recipient, text=claimed.text, blocks=claimed.blocks
-        )
+            channel=claimed.recipient, text=claimed.text, blocks=claimed.blocks,
+            metadata={"event_type": METADATA_EVENT, "event_payload": {"outbox_id": claimed.outbox_id}},
+        )  # fmt: skip
     except SlackApiError as error:
         return Outcome(claimed, error=str(error.response.get("error") or f"http_{error.response.status_code}"))
     except (aiohttp.ClientError, TimeoutError) as error:
-        return Outcome(claimed, error=f"transport: {type(error).__name__}")
+        return Outcome(claimed, error=f"{TRANSPORT}{type(error).__name__}")
     return Outcome(claimed, channel=response["channel"], ts=response["ts"])
+
+
+async def find_sent(deps: Deps, recipient: str, outbox_id: int, *, since: datetime) -> tuple[str, str] | None:
+    """The (channel, ts) of the message this outbox row already posted, if it did: the reconciliation
+    of a send whose process died before recording it, by the outbox id in the message's metadata."""
+    channel = recipient
+    if recipient[:1] in ("U", "W"):  # a DM sent to the user id: its channel is the IM with them
+        channel = (await deps.client.conversations_open(users=recipient))["channel"]["id"]
+    oldest = f"{(since - timedelta(minutes=1)).timestamp():.6f}"
+    cursor = None
+    while True:
+        page = await deps.client.conversations_history(
+            channel=channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
+        )
+        for message in page.get("messages", []):
+            if _outbox_id_of(message) == outbox_id:
+                return channel, str(message["ts"])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return None
+
+
+def _outbox_id_of(message: dict[str, Any]) -> int | None:
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") != METADATA_EVENT:
+        return None
+    return (metadata.get("event_payload") or {}).get("outbox_id")
 
 
 async def _record(
     deps: Deps, outcomes: list[Outcome], now: datetime, admins: frozenset[str], report: DeliveryReport
 ) -> None:
-    failed = await deps.transaction(lambda s: record_chunk(session=s, outcomes=outcomes, now=now, admins=admins))
+    lease = deps.settings.outbox_lease
+    failed = await deps.transaction(
+        lambda s: record_chunk(session=s, outcomes=outcomes, now=now, admins=admins, lease=lease)
+    )
     for failure in failed:
         log.warning("gave up on a message to %s", failure)
     report.failed += failed

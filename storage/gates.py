@@ -56,9 +56,10 @@ def request_gate(
         requested_by=requester, requested_at=now, step_started_at=now, reason=reason,
         chain=json.dumps([[role, person] for role, person in chain]),
     )  # fmt: skip
-    session.add(request)
     try:
-        session.flush()
+        with session.begin_nested():  # a savepoint: the session stays usable if the insert loses
+            session.add(request)
+            session.flush()
     except IntegrityError:  # another request was opened at the same moment
         raise GateRefused(f"{measure.key} already has a request waiting for approval.") from None
     record_audit(

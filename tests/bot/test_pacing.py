@@ -23,7 +23,7 @@ async def test_no_one_second_window_holds_more_than_the_rate() -> None:
         assert sum(1 for t in times[i:] if t < start + 1.0) <= 100
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= 0.9 / 100 - 0.001  # spaced, never a burst
-    assert 2.0 <= times[-1] - times[0] <= 2.6
+    assert times[-1] - times[0] >= 2.0  # 250 grants at 100/s: never faster (how fast is bench/'s business)
 
 
 async def test_pause_holds_every_sender() -> None:
