@@ -1,33 +1,25 @@
 """The embedded default: with no Slack token, a local sandbox workspace on SQLite.
 
-It starts the Slack stand-in (the Web API the bot talks to, plus a page that shows what the bot
-posted and lets you type `/measure …` as any demo person), and loads a demo organization on the
-first start.
+It starts the Slack stand-in (the Web API the bot talks to) with the sandbox page on it
+(bot/sandbox_page.py), and loads the demo organization (bot/sandbox_demo.py) on the first start.
 """
 
 from __future__ import annotations
 
-import asyncio
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import Any
+from datetime import datetime
 
 from aiohttp import web
-from jinja2 import Environment, PackageLoader, select_autoescape
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel
 
+from bot.sandbox_demo import seed
 from bot.settings import Settings
 from bot.slack_client import make_web_client
-from bot.standin.client import SignedClient
-from bot.standin.server import SlackStandIn
-from commands.importer import ImportReport, apply_rows, read_rows, resolve_people
-from storage.db import session_scope
-from storage.queries import all_units
+from bot.standin.server import SlackStandIn, StandInState
+from storage.queries import all_units, upsert_person
 
-DEMO_CSV = Path(__file__).with_name("sandbox_demo.csv")
 DEMO_PEOPLE = [
     ("U0ADA", "Ada Admin", "ada@acme.example", "Europe/London", True),
     ("U0OLIVIA", "Olivia Owner", "olivia@acme.example", "Europe/Berlin", False),
@@ -59,65 +51,27 @@ async def sandbox_directory(settings: Settings) -> AsyncIterator[AsyncWebClient]
         await runner.cleanup()
 
 
-async def seed_demo(*, engine: Engine, standin_client: AsyncWebClient) -> ImportReport | None:
-    """Load the demo organization through the importer, once (when the database has no units)."""
-
-    def has_units() -> bool:
-        with session_scope(engine) as session:
-            return bool(all_units(session=session))
-
-    if await asyncio.to_thread(has_units):
+def load_demo(session: Session, *, now: datetime) -> int | None:
+    """Load the demo organization, once (when the database has no units). Returns how many measures
+    it created, or None when there was data already."""
+    if all_units(session=session):
         return None
-    rows, errors = read_rows(DEMO_CSV.read_text())
-    assert not errors, errors
-    users, _unknown = await resolve_people(standin_client, [ref for row in rows for ref in row.people.values()])
-
-    def write() -> ImportReport:
-        with session_scope(engine) as session:
-            return apply_rows(session=session, rows=rows, users=users)
-
-    return await asyncio.to_thread(write)
+    add_people(session)
+    return seed(session=session, now=now)
 
 
-_TOKEN = re.compile(r"<(!date\^[^|>]*\|([^>]*)|@([UW][A-Z0-9]+)(?:\|[^>]*)?|(https?://[^|>]+)(?:\|([^>]*))?)>")
+def add_people(session: Session) -> None:
+    for user_id, name, email, tz, admin in DEMO_PEOPLE:
+        upsert_person(session=session, slack_id=user_id, name=name, email=email, tz=tz, is_workspace_admin=admin)
 
 
-def slack_text(text: str, users: dict[str, Any]) -> str:
-    """Slack's markup as a reader sees it: date tokens as their fallback, mentions as @names, links
-    as their labels (the page escapes the result)."""
-
-    def show(match: re.Match[str]) -> str:
-        date_fallback, user_id, url, label = match.group(2), match.group(3), match.group(4), match.group(5)
-        if date_fallback is not None:
-            return date_fallback
-        if user_id is not None:
-            return "@" + (users.get(user_id, {}).get("real_name") or user_id)
-        return label or url or match.group(0)
-
-    return _TOKEN.sub(show, text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+def wipe(session: Session) -> None:
+    """Delete every row (the sandbox's reset), children before parents."""
+    for table in reversed(SQLModel.metadata.sorted_tables):
+        session.execute(table.delete())
 
 
-def attach_page(standin: SlackStandIn, *, bot_url: str, signing_secret: str) -> None:
-    """The sandbox page on the stand-in: messages per channel and DM, App Home tabs, a command box."""
-    templates = Environment(loader=PackageLoader("bot.standin", "templates"), autoescape=select_autoescape())
-    templates.filters["slack"] = lambda text: slack_text(text or "", standin.state.users)
-    client = SignedClient(bot_url=bot_url, signing_secret=signing_secret, standin=standin)
-
-    async def page(request: web.Request) -> web.Response:
-        html = templates.get_template("page.html").render(
-            state=standin.state, people=DEMO_PEOPLE, me=request.query.get("as", DEMO_PEOPLE[0][0])
-        )
-        return web.Response(text=html, content_type="text/html")
-
-    async def command(request: web.Request) -> web.Response:
-        form = await request.post()
-        user_id, text = str(form.get("user", "")), str(form.get("text", "")).strip()
-        if user_id in standin.state.users:
-            reply = await client.command(user_id, text.removeprefix("/measure").strip())
-            if reply.status != 200:
-                standin.state.responses["sandbox"].append({"text": f"The bot answered HTTP {reply.status}"})
-            await asyncio.sleep(0.3)  # let the bot's reply arrive before the page is drawn again
-        raise web.HTTPSeeOther(f"/?as={user_id}")
-
-    standin.app.router.add_get("/", page)
-    standin.app.router.add_post("/sandbox/command", command)
+def reset_standin(standin: SlackStandIn) -> None:
+    """Forget every message, view and call the stand-in recorded; keep its people."""
+    users = standin.state.users
+    standin.state = StandInState(users=users)

@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from datetime import timedelta
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.app import create_app
-from bot.sandbox import attach_page, demo_standin, seed_demo
+from bot.sandbox import demo_standin, load_demo, reset_standin, wipe
+from bot.sandbox_page import SandboxClock, attach_page
 from bot.settings import Settings
 from bot.web import create_web_app
-from reminders.sweep import start_scheduler
+from reminders.sweep import start_scheduler, sweep
 from storage.db import create_db_engine, upgrade
 
 log = logging.getLogger("pacekeeper")
@@ -25,13 +27,25 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     await asyncio.to_thread(upgrade, settings.database_url)
     engine = create_db_engine(settings.database_url)
     runners: list[web.AppRunner] = []
+    clock = SandboxClock()  # the sandbox's time can be played forward; otherwise it is the real one
+    app = create_app(settings, engine=engine, clock=clock)
+    app.deps.start_workers()
     if settings.sandbox:
         standin = demo_standin(settings)
         standin.url = settings.api_url.removesuffix("/api/")
-        attach_page(standin, bot_url=f"http://{settings.host}:{settings.port}", signing_secret=settings.signing_secret)
+
+        async def reset() -> None:
+            clock.offset = timedelta(0)
+            await app.deps.transaction(wipe)
+            reset_standin(standin)
+            await app.deps.transaction(lambda s: load_demo(s, now=clock()))
+            await sweep(app.deps, now=clock())
+
+        attach_page(
+            standin, bot_url=f"http://{settings.host}:{settings.port}", signing_secret=settings.signing_secret,
+            deps=app.deps, clock=clock, reset=reset,
+        )  # fmt: skip
         runners.append(await _start(standin.app, settings.host, settings.sandbox_port))
-    app = create_app(settings, engine=engine)
-    app.deps.start_workers()
     runners.append(await _start(create_web_app(app), settings.host, settings.port))
     socket_handler = None
     if settings.socket_mode:
@@ -39,9 +53,9 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
         await socket_handler.connect_async()
     scheduler = start_scheduler(app.deps)
     if settings.sandbox:
-        report = await seed_demo(engine=engine, standin_client=app.client)
-        if report is not None:
-            print(f"Loaded the demo organization. {report.summary()}", flush=True)
+        created = await app.deps.transaction(lambda s: load_demo(s, now=clock()))
+        if created is not None:
+            print(f"Loaded the demo organization: {created} measures.", flush=True)
         print(f"Pacekeeper sandbox: open http://{settings.host}:{settings.sandbox_port}/ "
               f"(the bot listens on http://{settings.host}:{settings.port}/slack/events)", flush=True)  # fmt: skip
     else:

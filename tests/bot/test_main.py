@@ -98,23 +98,21 @@ def test_with_no_token_the_bot_runs_the_sandbox_and_stops_cleanly_on_sigterm(
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
         assert response.status == 200
     # Type a command as a demo owner on the sandbox page; the bot's answer shows on the page.
-    form = urlencode({"user": "U0OLIVIA", "text": "/measure list mine"}).encode()
+    form = urlencode({"as": "U0OLIVIA", "text": "/measure list mine"}).encode()
     with urllib.request.urlopen(f"http://127.0.0.1:{sandbox_port}/sandbox/command", data=form, timeout=10) as response:
         page = response.read().decode()
-    assert "Consolidate corrugated suppliers" in page and "M-1" in page
+    assert "Consolidate packaging suppliers" in page and "M-1" in page and "Only visible to you" in page
+    # Play the clock forward a day (the same sweep as `tick`), then reset to the demo organization.
+    sandbox_page = f"http://127.0.0.1:{sandbox_port}/sandbox"
+    form = urlencode({"as": "U0OLIVIA", "to": "1d"}).encode()
+    with urllib.request.urlopen(f"{sandbox_page}/clock", data=form, timeout=20) as response:
+        assert "Played forward to" in response.read().decode()
+    form = urlencode({"as": "U0OLIVIA"}).encode()
+    with urllib.request.urlopen(f"{sandbox_page}/reset", data=form, timeout=30) as response:
+        page = response.read().decode()
+    assert "The sandbox was reset" in page and "Only visible to you" not in page
 
     process.send_signal(signal.SIGTERM)
     out, _ = process.communicate(timeout=20)
     assert process.returncode == 0
     assert "Pacekeeper stopped." in out
-
-
-def test_the_sandbox_page_shows_slack_markup_as_a_reader_sees_it() -> None:
-    from bot.sandbox import slack_text
-
-    users = {"U0SAM": {"real_name": "Sam Sponsor"}}
-    text = (
-        "Due <!date^1814356800^{date_short}|2027-06-30> for <@U0SAM>, see <https://wiki.example/x|the plan> &lt;ok&gt;"
-    )
-    assert slack_text(text, users) == "Due 2027-06-30 for @Sam Sponsor, see the plan <ok>"
-    assert slack_text("<@U0NOBODY|x>", users) == "@U0NOBODY"

@@ -1,0 +1,131 @@
+"""The sandbox played in real headless Chromium: a check-in through the modal as the owner, a gate
+approved as the sponsor, the clock played forward to the digest, and the digest read in its channel.
+
+Runs the README's run command (`python -m bot`, no Slack token) as a process and drives Debian's
+Chromium with Playwright. Screenshots of each step go to `test-output/sandbox/` (or
+$SANDBOX_SCREENSHOTS). Skipped, saying why, where Chromium or Playwright is missing; `.ci/run`
+installs both.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+OWNER, SPONSOR = "U0OLIVIA", "U0SAM"
+
+try:
+    from playwright.sync_api import Page, expect, sync_playwright
+except ImportError:  # pragma: no cover - the dev extra installs it
+    sync_playwright = None  # type: ignore[assignment]
+
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium here (Debian: apt-get install chromium)"),
+    pytest.mark.skipif(sync_playwright is None, reason="Playwright is not installed (pip install -e '.[dev]')"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def sandbox_url(tmp_path: Path) -> Iterator[str]:
+    port, page_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "PACEKEEPER_"))}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'sandbox.db'}", PORT=str(port), SANDBOX_PORT=str(page_port),
+               PYTHONPATH=str(ROOT))  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + 90
+    for line in process.stdout:
+        if "Pacekeeper sandbox: open" in line or time.monotonic() > deadline:
+            break
+    assert process.poll() is None, "the sandbox did not start"
+    try:
+        yield f"http://127.0.0.1:{page_port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture
+def shots() -> Path:
+    folder = Path(os.environ.get("SANDBOX_SCREENSHOTS") or ROOT / "test-output" / "sandbox")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def page(sandbox_url: str) -> Iterator[Page]:
+    assert sync_playwright is not None
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, base_url=sandbox_url)
+        yield page
+        browser.close()
+
+
+def test_a_week_of_governance_in_the_browser(page: Page, shots: Path) -> None:
+    # The owner's check-in DM is there at start: the demo owners are due this week.
+    page.goto(f"/?as={OWNER}&in=dm")
+    prompt = page.locator(".msg", has_text="Your check-in").last
+    expect(prompt).to_be_visible()
+    page.screenshot(path=shots / "1-owner-check-in.png")
+
+    # Update… opens the modal; it is filled in and submitted like Slack's.
+    prompt.locator("button[data-action='checkin.update']").first.click()
+    modal = page.locator("form.modal")
+    expect(modal).to_be_visible()
+    modal.locator("select[name=status]").select_option("at_risk")
+    modal.locator("input[name=forecast_year]").fill("90k")
+    modal.locator("textarea[name=blockers]").fill("waiting for the supplier audit")
+    page.screenshot(path=shots / "2-check-in-modal.png")
+    modal.locator("[data-submit]").click()
+    # At risk is worse than on track: the bot asks for a comment, inline, and the modal stays.
+    expect(page.locator("[data-error=comment]")).to_be_visible()
+    page.locator("form.modal textarea[name=comment]").fill("the audit moved to next month")
+    page.locator("form.modal [data-submit]").click()
+    expect(page.locator("form.modal")).to_have_count(0)
+    expect(page.locator(".msg", has_text="Your check-in").last).to_contain_text("Recorded")
+    page.screenshot(path=shots / "3-check-in-recorded.png")
+
+    # The sponsor approves the gate request waiting in their DMs.
+    page.goto(f"/?as={SPONSOR}&in=dm")
+    approval = page.locator(".msg", has_text="Approval:").first
+    expect(approval).to_contain_text("DI3 Decided")
+    approval.locator("button[data-action='gate.approve']").click()
+    expect(page.locator(".msg", has_text="Approval:").first).to_contain_text("approved")
+    page.screenshot(path=shots / "4-gate-approved.png")
+
+    # Play the clock forward to the digest and read it in its channel, with its thread and chart.
+    page.locator("button[data-clock=digest]").click()
+    expect(page.locator(".notice")).to_contain_text("Played forward")
+    page.goto(f"/?as={SPONSOR}&in=C0OPSWEEKLY")
+    digest = page.locator(".msg", has_text="Weekly digest · Operations").first
+    expect(digest).to_contain_text("What is in progress?")
+    expect(digest).to_contain_text("Value")
+    expect(page.locator(".thread")).to_contain_text("Measures that need attention")
+    expect(page.locator(".thread img.file")).to_be_visible()
+    expect(page.locator(".feed")).to_contain_text("passed a gate")  # the approval, among what changed
+    page.screenshot(path=shots / "5-digest-thread.png")
+    digest.screenshot(path=shots / "6-digest-summary.png")
