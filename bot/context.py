@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -45,7 +47,12 @@ class Deps:
     def start_workers(self) -> None:
         """Start the worker process (`serve` and `tick` do; it takes a second or two to import)."""
         if self.workers is None:
-            self.workers = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            self.workers = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
+            )
             self.workers.submit(_warm_up)
 
     async def aclose(self) -> None:
@@ -67,6 +74,19 @@ class Deps:
         # SQLite's busy handler, which sleeps and retries (other processes still wait there).
         with _SQLITE_WRITER, business_clock(self.clock), session_scope(self.engine) as session:
             return work(session)
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """In the worker: exit when the process that started it is gone. A parent killed with SIGKILL (a
+    container stopped hard, the crash test) never shuts the pool down, and the worker would wait on
+    its queue forever."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _warm_up() -> None:
