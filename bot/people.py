@@ -54,7 +54,10 @@ def store_user(*, session: Session, user: dict[str, Any], touch: bool = True, no
     return person
 
 
-def is_admin(deps: Deps, person: Person | None, slack_id: str) -> bool:
+async def is_admin(deps: Deps, slack_id: str) -> bool:
+    """The programme office (PACEKEEPER_ADMINS), or a Slack workspace admin or owner; the person is
+    refreshed from users.info first (when their cached profile is stale)."""
+    person = await refresh_person(deps, slack_id)
     return slack_id in deps.settings.admin_user_ids or bool(person and person.is_workspace_admin)
 
 

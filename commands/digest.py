@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from bot.app import PacekeeperApp
 from bot.context import Deps
-from bot.people import is_admin, refresh_person
+from bot.people import is_admin
 from commands.parsing import InputError, parse_cadence_word, parse_channel, parse_time, parse_weekday
 from commands.render import escape, slack_time, truncate
 from commands.router import Invocation, subcommand
@@ -40,7 +40,7 @@ def register(app: PacekeeperApp) -> None:
             await _preview(deps, call, " ".join(call.args[1:]))
         elif action == "list":
             await call.reply(await deps.transaction(_listing))
-        elif not is_admin(deps, await refresh_person(deps, call.user_id), call.user_id):
+        elif not await is_admin(deps, call.user_id):
             await call.reply("Only admins (the programme office) can set up digests. `/measure digest preview <unit>` "
                              "shows you one.")  # fmt: skip
         elif action == "remove":

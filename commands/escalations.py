@@ -14,7 +14,7 @@ from bot.app import PacekeeperApp
 from bot.context import Deps
 from bot.ids import Action, Callback, Field
 from bot.payloads import EscalationRef
-from bot.people import is_admin, refresh_person
+from bot.people import is_admin
 from bot.surfaces import clicked, tell
 from commands.escalation_render import escalation_message
 from commands.measure_form import read_state
@@ -56,7 +56,7 @@ def register(app: PacekeeperApp) -> None:
         if (click := await clicked(deps, body, EscalationRef)) is None:
             return
         user_id, ref = click
-        admin = is_admin(deps, await refresh_person(deps, user_id), user_id)
+        admin = await is_admin(deps, user_id)
         try:  # a stranger is told why, not shown a form
             await deps.transaction(lambda s: entitled(
                 session=s, escalation_id=ref.escalation_id, user_id=user_id, admin=admin, act=Act.NOTE))  # fmt: skip
@@ -73,7 +73,7 @@ def register(app: PacekeeperApp) -> None:
             await ack(response_action="errors", errors={Field.NOTE: "Write the note." if ref else "Out of date."})
             return
         user_id = body["user"]["id"]
-        admin = is_admin(deps, await refresh_person(deps, user_id), user_id)
+        admin = await is_admin(deps, user_id)
         now = deps.clock()
         try:
             await deps.transaction(lambda s: act_on(
@@ -87,7 +87,7 @@ def register(app: PacekeeperApp) -> None:
 
 
 async def _act(deps: Deps, body: dict[str, Any], user_id: str, escalation_id: int, act: str) -> bool:
-    admin = is_admin(deps, await refresh_person(deps, user_id), user_id)
+    admin = await is_admin(deps, user_id)
     now = deps.clock()
     try:
         await deps.transaction(

@@ -14,7 +14,7 @@ from bot.context import Deps
 from bot.gates import GateRefused, RequestKind
 from bot.ids import Action, Callback, Field
 from bot.payloads import GateReasonMeta, GateRef, MeasureRef
-from bot.people import is_admin, refresh_person
+from bot.people import is_admin
 from bot.surfaces import clicked, tell
 from commands.gate_data import gate_view
 from commands.gate_render import approval_message
@@ -163,7 +163,7 @@ def reason_modal(meta: GateReasonMeta) -> View:
 
 
 async def _request(deps: Deps, body: dict[str, Any], user_id: str, key: str, kind: RequestKind, reason: str) -> None:
-    admin = is_admin(deps, await refresh_person(deps, user_id), user_id)
+    admin = await is_admin(deps, user_id)
     now = deps.clock()
 
     def work(session: Session) -> str:
@@ -188,7 +188,7 @@ async def _request(deps: Deps, body: dict[str, Any], user_id: str, key: str, kin
 
 
 async def _move(deps: Deps, call: Invocation, key: str, move: Any) -> None:
-    admin = is_admin(deps, await refresh_person(deps, call.user_id), call.user_id)
+    admin = await is_admin(deps, call.user_id)
     now = deps.clock()
 
     def work(session: Session) -> str:

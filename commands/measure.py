@@ -68,7 +68,7 @@ def register(app: PacekeeperApp) -> None:
         key = await call.key("show")
         if key is None:
             return
-        admin = await _is_admin(deps, call.user_id)
+        admin = await is_admin(deps, call.user_id)
         card = await deps.transaction(lambda s: _card(s, deps, key, call.user_id, admin))
         if card is None:
             await call.reply(f"There is no measure {key}. `/measure list` shows the ones you are part of.")
@@ -127,7 +127,7 @@ def register(app: PacekeeperApp) -> None:
         if draft is None:
             await ack(response_action="errors", errors=errors)
             return
-        admin = await _is_admin(deps, user_id)
+        admin = await is_admin(deps, user_id)
         try:
             measure, changes = await deps.transaction(lambda s: _apply_edit(s, meta, draft, user_id, admin))
         except FormRejected as rejected:
@@ -135,11 +135,6 @@ def register(app: PacekeeperApp) -> None:
             return
         await ack(response_action="update", view=_saved_view(measure, created=False, changed=sorted(changes)))
         await _refresh_people(deps, [draft.owner_id, draft.sponsor_id, draft.controller_id])
-
-
-async def _is_admin(deps: Deps, user_id: str) -> bool:
-    person = await refresh_person(deps, user_id)
-    return is_admin(deps, person, user_id)
 
 
 def _card(session: Session, deps: Deps, key: str, user_id: str, admin: bool) -> Any:
@@ -154,7 +149,7 @@ def _card(session: Session, deps: Deps, key: str, user_id: str, admin: bool) -> 
 
 
 async def _open_edit(deps: Deps, *, body: dict[str, Any], user_id: str, key: str, trigger_id: str) -> None:
-    admin = await _is_admin(deps, user_id)
+    admin = await is_admin(deps, user_id)
 
     def load(session: Session) -> tuple[str, Any]:
         measure = get_measure(session=session, key=key)

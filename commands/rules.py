@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from bot.app import PacekeeperApp
-from bot.people import is_admin, refresh_person
+from bot.people import is_admin
 from bot.rules import RULE_SWITCHES, Cause, PortfolioRules
 from commands.parsing import InputError, parse_channel
 from commands.render import escape
@@ -42,7 +42,7 @@ def register(app: PacekeeperApp) -> None:
         if not name:
             await call.reply(USAGE)
             return
-        if settings and not is_admin(deps, await refresh_person(deps, call.user_id), call.user_id):
+        if settings and not await is_admin(deps, call.user_id):
             await call.reply("Only admins (the programme office) can change a portfolio's rules.")
             return
         try:

@@ -16,9 +16,8 @@ from slack_sdk.models.views import View
 from sqlmodel import Session
 
 from bot.app import PacekeeperApp
-from bot.context import Deps
 from bot.ids import INPUT, Callback, Field
-from bot.people import is_admin, refresh_person
+from bot.people import is_admin
 from commands.measure_form import read_state
 from commands.render import escape
 from commands.router import Invocation, subcommand
@@ -34,7 +33,7 @@ def register(app: PacekeeperApp) -> None:
 
     @subcommand(app, "structure")
     async def structure(call: Invocation) -> None:
-        if not await _admin(deps, call.user_id):
+        if not await is_admin(deps, call.user_id):
             await call.reply("Only admins (the programme office) can change the structure.")
             return
         units = await deps.transaction(lambda s: list(all_units(session=s)))
@@ -49,7 +48,7 @@ def register(app: PacekeeperApp) -> None:
         if not name:
             await ack(response_action="errors", errors={Field.UNIT_NAME: "Give the unit a name."})
             return
-        if not await _admin(deps, user_id):
+        if not await is_admin(deps, user_id):
             await ack(response_action="errors", errors={Field.UNIT_NAME: "Only admins can change the structure."})
             return
         outcome = await deps.transaction(lambda s: add_unit(s, parent=parent, name=name, actor=user_id))
@@ -62,10 +61,6 @@ def register(app: PacekeeperApp) -> None:
             response_action="update",
             view=View(type="modal", title="Pacekeeper", close="Done", blocks=[SectionBlock(text=text)]),
         )
-
-
-async def _admin(deps: Deps, user_id: str) -> bool:
-    return is_admin(deps, await refresh_person(deps, user_id), user_id)
 
 
 def structure_modal(units: list[Unit]) -> View:
