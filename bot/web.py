@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
-from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -39,18 +37,16 @@ FORM = "application/x-www-form-urlencoded"
 
 
 def reparse_form(request: AsyncBoltRequest) -> AsyncBoltRequest:
-    """Parse a form body by its fields. Bolt decides "interaction payload or slash command" by finding
-    the substring `payload` anywhere in the body, so `/measure list payload-team` reached no listener
-    (404, "dispatch_failed" for the person). The raw body is kept as sent: Bolt verifies its signature."""
-    if request.content_type != FORM or request.raw_body.startswith("{"):
+    """Bolt takes a form body for an interaction whenever the text `payload` appears anywhere in it, so
+    `/measure list payload-team` reached no listener (404, "dispatch_failed" for the person). Only such
+    a body, with no `payload` field, is read again by its fields; the raw body is kept as sent, so
+    Bolt verifies its signature."""
+    raw = request.raw_body
+    if request.content_type != FORM or "payload" not in raw or raw.startswith("{"):
         return request
-    fields: dict[str, Any] = dict(parse_qsl(request.raw_body, keep_blank_values=True))
-    try:
-        body = json.loads(fields["payload"]) if "payload" in fields else fields
-    except json.JSONDecodeError:
-        body = {}
-    if not isinstance(body, dict):
-        body = {}
-    request.body = body
-    request.context = build_async_context(AsyncBoltContext({}), body)
+    fields = dict(parse_qsl(raw, keep_blank_values=True))
+    if "payload" in fields:  # a real interaction: Bolt read it right
+        return request
+    request.body = fields
+    request.context = build_async_context(AsyncBoltContext({}), fields)
     return request
