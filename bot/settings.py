@@ -40,7 +40,7 @@ class Settings:
     approval_reminder_after: timedelta = timedelta(hours=24)
     approval_report_after: timedelta = timedelta(days=3)
     send_rate: float = 20.0  # chat.postMessage per second in fan-outs (prompts, digests)
-    slack_timeout: int = 30  # seconds a Web API call may take before it counts as failed (and is retried)
+    slack_timeout: int = 30  # seconds a Web API call may take; then its outcome is unknown (the outbox reconciles)
     outbox_lease: timedelta = timedelta(minutes=5)  # a message claimed by a process that then died is in doubt after
 
     @property
