@@ -92,28 +92,24 @@ def parse_schedule(text: str) -> Schedule:
     return Schedule(cadence, weekday, at)
 
 
-_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+def _slack_id(text: str, sigil: str, first: str) -> str | None:
+    """Slack's escaped reference ('<@U123|ann>', '<#C123|general>') or a bare id -> the id, which
+    starts with one of `first`; anything else -> None."""
+    raw = text.strip()
+    match = re.fullmatch(rf"<{sigil}([{first}][A-Z0-9]+)(?:\|[^>]*)?>", raw)
+    if match:
+        return match[1]
+    return raw if re.fullmatch(rf"[{first}][A-Z0-9]{{2,}}", raw) else None
 
 
 def parse_user_mention(text: str) -> str | None:
     """'<@U123|ann>' or 'U123' -> 'U123'; anything else -> None."""
-    raw = text.strip()
-    match = _MENTION.match(raw)
-    if match:
-        return match[1]
-    return raw if re.fullmatch(r"[UW][A-Z0-9]{2,}", raw) else None
-
-
-_CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
+    return _slack_id(text, "@", "UW")
 
 
 def parse_channel(text: str) -> str | None:
     """'<#C123|general>' or 'C123' -> 'C123'; anything else (a bare '#name') -> None."""
-    raw = text.strip()
-    match = _CHANNEL.match(raw)
-    if match:
-        return match[1]
-    return raw if re.fullmatch(r"[CG][A-Z0-9]{2,}", raw) else None
+    return _slack_id(text, "#", "CG")
 
 
 _KEY = re.compile(r"^[Mm]-\d{1,9}$")
