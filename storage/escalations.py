@@ -156,7 +156,7 @@ def sweep_escalations(*, session: Session, now: datetime, approval_after: timede
     return report
 
 
-def _ladder(session: Session, tree: UnitTree, measure: Measure) -> Ladder:
+def _ladder(tree: UnitTree, measure: Measure) -> Ladder:
     _rules, portfolio = tree.portfolio_rules(measure.package_id)
     return Ladder(measure.owner_id, measure.sponsor_id, portfolio.steering_channel if portfolio else None)
 
@@ -164,7 +164,8 @@ def _ladder(session: Session, tree: UnitTree, measure: Measure) -> Ladder:
 def _raise(session: Session, tree: UnitTree, hit: Hit, now: datetime) -> bool:
     measure = session.get(Measure, hit.measure_id)
     assert measure is not None
-    rung = _ladder(session, tree, measure).first_from(START_RUNG[hit.cause])
+    ladder = _ladder(tree, measure)
+    rung = ladder.first_from(START_RUNG[hit.cause])
     if rung is None:
         return False  # nobody to tell: no owner, sponsor or steering channel
     escalation = Escalation(
@@ -181,12 +182,11 @@ def _raise(session: Session, tree: UnitTree, hit: Hit, now: datetime) -> bool:
         session=session, actor="system", entity="measure", entity_key=measure.key, action="escalation_raised",
         detail={"escalation_id": escalation.id, "cause": hit.cause, "rung": Rung(rung).label, **hit.detail},
     )  # fmt: skip
-    _owe_message(session, tree, escalation, measure)
+    _owe_message(session, escalation, ladder.recipient(rung))
     return True
 
 
-def _owe_message(session: Session, tree: UnitTree, escalation: Escalation, measure: Measure) -> None:
-    recipient = _ladder(session, tree, measure).recipient(escalation.rung)
+def _owe_message(session: Session, escalation: Escalation, recipient: str | None) -> None:
     if recipient:
         owe(
             session=session, kind=ESCALATION_KIND, key=f"{escalation.id}:{escalation.rung}", recipient=recipient,
@@ -218,8 +218,9 @@ def _climb(session: Session, tree: UnitTree, now: datetime) -> int:
         measure = session.get(Measure, escalation.measure_id)
         assert measure is not None
         rules, _ = tree.portfolio_rules(measure.package_id)
+        ladder = _ladder(tree, measure)
         rung = climb_to(
-            ladder=_ladder(session, tree, measure), rung=escalation.rung, rung_started_at=escalation.rung_started_at,
+            ladder=ladder, rung=escalation.rung, rung_started_at=escalation.rung_started_at,
             acknowledged=False, now=now, step=timedelta(hours=rules.step_hours),
         )  # fmt: skip
         if rung is None:
@@ -228,7 +229,7 @@ def _climb(session: Session, tree: UnitTree, now: datetime) -> int:
         escalation.refresh_pending = True
         session.add(escalation)
         _audit(session, escalation, "system", "escalation_climbed", {"rung": [Rung(old).label, Rung(rung).label]})
-        _owe_message(session, tree, escalation, measure)
+        _owe_message(session, escalation, ladder.recipient(rung))
         climbed += 1
     return climbed
 
