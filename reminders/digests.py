@@ -18,7 +18,7 @@ from bot.context import Deps
 from reminders.chart import value_chart
 from reminders.digest_data import DigestData, load_digest, months_of
 from reminders.digest_render import render_digest
-from reminders.outbox import PERMANENT
+from reminders.outbox import PERMANENT, failure_of
 from reminders.planning import owe_failure_reports
 from storage.digests import RunToSend, claim_runs, finish_run, record_progress
 
@@ -111,8 +111,6 @@ async def _post(deps: Deps, run: RunToSend, now: datetime) -> str | None:
                 alt_txt=built.chart_title,
             )  # fmt: skip
             await deps.transaction(_progress(run, chart_sent=True))
-    except SlackApiError as error:
-        return str(error.response.get("error") or f"http_{error.response.status_code}")
-    except (aiohttp.ClientError, TimeoutError, SlackRequestError) as error:
-        return f"transport: {type(error).__name__}"
+    except (SlackApiError, aiohttp.ClientError, TimeoutError, SlackRequestError) as error:
+        return failure_of(error)
     return None

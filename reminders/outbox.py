@@ -267,11 +267,17 @@ async def _send(deps: Deps, claimed: Claimed) -> Outcome:
             channel=claimed.recipient, text=claimed.text, blocks=claimed.blocks,
             metadata={"event_type": METADATA_EVENT, "event_payload": {"outbox_id": claimed.outbox_id}},
         )  # fmt: skip
-    except SlackApiError as error:
-        return Outcome(claimed, error=str(error.response.get("error") or f"http_{error.response.status_code}"))
-    except (aiohttp.ClientError, TimeoutError) as error:
-        return Outcome(claimed, error=f"{TRANSPORT}{type(error).__name__}")
+    except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+        return Outcome(claimed, error=failure_of(error))
     return Outcome(claimed, channel=response["channel"], ts=response["ts"])
+
+
+def failure_of(error: Exception) -> str:
+    """What a failed Web API call is recorded as: Slack's error ("channel_not_found") or its HTTP
+    status, else (a timeout, a dropped connection: the outcome is unknown) TRANSPORT and the exception."""
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error") or f"http_{error.response.status_code}")
+    return f"{TRANSPORT}{type(error).__name__}"
 
 
 async def find_sent(deps: Deps, recipient: str, outbox_id: int, *, since: datetime) -> tuple[str, str] | None:
