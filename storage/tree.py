@@ -17,6 +17,8 @@ from storage.queries import all_units, path_in
 class UnitTree:
     units: dict[int | None, Unit]
     children: dict[int | None, list[Unit]] = field(default_factory=lambda: defaultdict(list))
+    # package id -> its portfolio's rules: the rules sweep asks once per flagged measure
+    _rules_of: dict[int, tuple[PortfolioRules, Unit | None]] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
     def load(cls, *, session: Session) -> UnitTree:
@@ -46,8 +48,10 @@ class UnitTree:
         return next((u for u in self.path(unit_id) if u.level == level), None)
 
     def portfolio_rules(self, package_id: int) -> tuple[PortfolioRules, Unit | None]:
-        portfolio = self.ancestor_at(package_id, Level.PORTFOLIO) if package_id in self.units else None
-        return PortfolioRules.parse(portfolio.rules if portfolio else None), portfolio
+        if package_id not in self._rules_of:
+            portfolio = self.ancestor_at(package_id, Level.PORTFOLIO) if package_id in self.units else None
+            self._rules_of[package_id] = PortfolioRules.parse(portfolio.rules if portfolio else None), portfolio
+        return self._rules_of[package_id]
 
     def timezone_of(self, unit_id: int) -> str:
         organization = self.ancestor_at(unit_id, Level.ORGANIZATION)
