@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.blockkit import blocks_json
 from bot.context import Deps
 from bot.payloads import Payload
 
@@ -27,7 +28,7 @@ async def tell(
     deps: Deps, *, body: dict[str, Any], user_id: str, text: str, blocks: Sequence[Block] | None = None
 ) -> None:
     """One Slack call: an ephemeral reply where the request came with a response URL, else a DM."""
-    block_dicts = [b.to_dict() for b in blocks] if blocks else None
+    block_dicts = blocks_json(blocks) if blocks else None
     url = response_url_of(body)
     if url:
         await AsyncWebhookClient(url).send(

@@ -10,6 +10,7 @@ from slack_sdk.models.views import View
 from sqlmodel import Session, col, select
 
 from bot.app import PacekeeperApp
+from bot.blockkit import blocks_json
 from bot.context import Deps
 from bot.gates import GateRefused, RequestKind
 from bot.ids import Action, Callback, Field
@@ -238,7 +239,7 @@ async def _after_decision(deps: Deps, request_id: int) -> None:
             channel=row.channel or "",
             ts=row.ts or "",
             text=rendered.text,
-            blocks=[b.to_dict() for b in rendered.blocks],
+            blocks=blocks_json(rendered.blocks),
         )
     await deliver(deps, now=deps.clock())
 

@@ -10,6 +10,7 @@ from slack_sdk.models.views import View
 from sqlmodel import Session
 
 from bot.app import PacekeeperApp
+from bot.blockkit import blocks_json
 from bot.context import Deps
 from bot.ids import Action, Callback, Field
 from bot.payloads import CheckinAnswer, CheckinRef
@@ -171,7 +172,7 @@ async def _update_prompt(deps: Deps, prompt: Outbox, rendered: Rendered) -> None
         channel=prompt.channel or "",
         ts=prompt.ts or "",
         text=rendered.text,
-        blocks=[b.to_dict() for b in rendered.blocks],
+        blocks=blocks_json(rendered.blocks),
     )
 
 
