@@ -11,6 +11,7 @@ from slack_sdk.models.views import View
 from sqlmodel import Session
 
 from bot.app import PacekeeperApp
+from bot.blockkit import blocks_json
 from bot.context import Deps
 from bot.ids import Action, Callback, Field
 from bot.payloads import EscalationRef
@@ -120,11 +121,11 @@ async def refresh_copies(deps: Deps, escalation_ids: list[int]) -> int:
 
     updated = 0
     for channel, ts, rendered in await deps.transaction(load):
-        await deps.pacer.wait()
         try:
-            await deps.client.chat_update(
-                channel=channel, ts=ts, text=rendered.text, blocks=[b.to_dict() for b in rendered.blocks]
-            )
+            async with deps.pacer.slot():
+                await deps.client.chat_update(
+                    channel=channel, ts=ts, text=rendered.text, blocks=blocks_json(rendered.blocks)
+                )
             updated += 1
         except SlackApiError as error:  # a deleted message or an archived channel: nothing to update
             log.warning("could not update an escalation message in %s: %s", channel, error.response.get("error"))

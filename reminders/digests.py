@@ -14,6 +14,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlmodel import Session
 
+from bot.blockkit import blocks_json
 from bot.context import Deps
 from reminders.chart import value_chart
 from reminders.digest_data import DigestData, load_digest, months_of
@@ -47,8 +48,8 @@ def build_digest(data: DigestData, cadence: str) -> BuiltDigest:
     digest = render_digest(data, cadence=cadence)
     title = f"{data.unit_name}: plan vs forecast vs actual, {data.year}"
     return BuiltDigest(
-        (digest.summary.text, [b.to_dict() for b in digest.summary.blocks]),
-        [(part.text, [b.to_dict() for b in part.blocks]) for part in digest.thread],
+        (digest.summary.text, blocks_json(digest.summary.blocks)),
+        [(part.text, blocks_json(part.blocks)) for part in digest.thread],
         value_chart(months, title=title) if (months := months_of(data.money)) else None,
         title,
     )
@@ -94,22 +95,22 @@ async def _post(deps: Deps, run: RunToSend, now: datetime) -> str | None:
     channel, ts = run.channel, run.ts
     try:
         if ts is None:
-            await deps.pacer.wait()
             text, blocks = built.summary
-            response = await deps.client.chat_postMessage(channel=run.channel, text=text, blocks=blocks)
+            async with deps.pacer.slot():
+                response = await deps.client.chat_postMessage(channel=run.channel, text=text, blocks=blocks)
             channel, ts = response["channel"], response["ts"]
             await deps.transaction(_progress(run, ts=ts, channel=channel))
         for index in range(run.parts_sent, len(built.thread)):
-            await deps.pacer.wait()
             text, blocks = built.thread[index]
-            await deps.client.chat_postMessage(channel=channel, thread_ts=ts, text=text, blocks=blocks)
+            async with deps.pacer.slot():
+                await deps.client.chat_postMessage(channel=channel, thread_ts=ts, text=text, blocks=blocks)
             await deps.transaction(_progress(run, parts_sent=index + 1))
         if built.chart is not None and not run.chart_sent:
-            await deps.pacer.wait()
-            await deps.client.files_upload_v2(
-                channel=channel, thread_ts=ts, file=built.chart, filename="value-chart.png", title=built.chart_title,
-                alt_txt=built.chart_title,
-            )  # fmt: skip
+            async with deps.pacer.slot():
+                await deps.client.files_upload_v2(
+                    channel=channel, thread_ts=ts, file=built.chart, filename="value-chart.png",
+                    title=built.chart_title, alt_txt=built.chart_title,
+                )  # fmt: skip
             await deps.transaction(_progress(run, chart_sent=True))
     except (SlackApiError, aiohttp.ClientError, TimeoutError, SlackRequestError) as error:
         return failure_of(error)

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from bot.blockkit import blocks_json
 from bot.context import Deps
 from reminders.messages import Render, snapshots
 from reminders.planning import Kind, owe_failure_reports
@@ -122,7 +123,7 @@ def render_all(taken: list[Taken]) -> list[Claimed]:
     claimed = []
     for item in taken:
         rendered = item.render()
-        blocks = [b.to_dict() for b in rendered.blocks]
+        blocks = blocks_json(rendered.blocks)
         claimed.append(Claimed(item.outbox_id, item.kind, item.recipient, rendered.text, blocks, item.in_doubt_since))
     return claimed
 
@@ -262,11 +263,11 @@ async def _send(deps: Deps, claimed: Claimed) -> Outcome:
                 return Outcome(claimed, channel=found[0], ts=found[1])
         if not claimed.blocks and not claimed.text:  # in doubt, not sent, and nothing left to say
             return Outcome(claimed, channel="", ts="")
-        await deps.pacer.wait()
-        response = await deps.client.chat_postMessage(
-            channel=claimed.recipient, text=claimed.text, blocks=claimed.blocks,
-            metadata={"event_type": METADATA_EVENT, "event_payload": {"outbox_id": claimed.outbox_id}},
-        )  # fmt: skip
+        async with deps.pacer.slot():
+            response = await deps.client.chat_postMessage(
+                channel=claimed.recipient, text=claimed.text, blocks=claimed.blocks,
+                metadata={"event_type": METADATA_EVENT, "event_payload": {"outbox_id": claimed.outbox_id}},
+            )  # fmt: skip
     except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
         return Outcome(claimed, error=failure_of(error))
     return Outcome(claimed, channel=response["channel"], ts=response["ts"])
