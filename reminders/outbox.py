@@ -30,6 +30,8 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 CHUNK = 100
+FIRST_CHUNK = 20
+RECORD_EVERY = 0.25  # seconds: sends are recorded a batch per transaction, at least this often
 METADATA_EVENT = "pacekeeper_outbox"  # every message carries its outbox id, to be found again after a crash
 TRANSPORT = "transport: "  # last_error of a call whose outcome is unknown (a timeout, a dropped connection)
 MAX_ATTEMPTS = 20
@@ -183,11 +185,31 @@ def record_failure(*, session: Session, outbox_id: int, error: str, admins: froz
     return permanent
 
 
-async def deliver(deps: Deps, *, now: datetime, planning: asyncio.Future[None] | None = None) -> DeliveryReport:
+class Planning:
+    """The sweep's planning as delivery sees it while both run: planning calls `owed()` each time
+    it owes more messages and `finish()` at its end; delivery waits for either with `news()`."""
+
+    def __init__(self) -> None:
+        self.finished = False
+        self._news = asyncio.Event()
+
+    def owed(self) -> None:
+        self._news.set()
+
+    def finish(self) -> None:
+        self.finished = True
+        self._news.set()
+
+    async def news(self) -> None:
+        await self._news.wait()
+        self._news.clear()
+
+
+async def deliver(deps: Deps, *, now: datetime, planning: Planning | None = None) -> DeliveryReport:
     """Send everything deliverable as a stream: a claimer takes and renders chunks ahead into a
     bounded queue, `send_concurrency` senders post them paced to `send_rate`, and a recorder
-    marks the outcomes a chunk per transaction. While `planning` runs, the claimer keeps taking
-    what it newly owes. A transient failure waits for the next sweep."""
+    marks the outcomes a chunk per transaction. While `planning` runs, the claimer takes what it
+    newly owes as soon as it is owed. A transient failure waits for the next sweep."""
     report = DeliveryReport()
     attempted: set[int] = set()
     await _stream(deps, now, report, attempted, planning)
@@ -200,7 +222,7 @@ async def _stream(
     now: datetime,
     report: DeliveryReport,
     attempted: set[int],
-    planning: asyncio.Future[None] | None,
+    planning: Planning | None,
 ) -> None:
     admins = deps.settings.admin_user_ids
     queue: asyncio.Queue[Claimed | None] = asyncio.Queue(maxsize=4 * CHUNK)
@@ -221,30 +243,27 @@ async def _stream(
                 await queue.put(None)
 
     async def claim_all() -> None:
+        size = FIRST_CHUNK  # the first chunk is small: its messages go out while the next is claimed
         while True:
             ids = [i for i in await deps.transaction(lambda s: deliverable_ids(session=s)) if i not in attempted]
             if not ids:
-                if planning is None or planning.done():
+                if planning is None or planning.finished:
                     break
-                await asyncio.wait({planning}, timeout=0.05)
+                await planning.news()
                 continue
             attempted.update(ids)
-            for start in range(0, len(ids), CHUNK):
-                for item in await claim(ids[start : start + CHUNK]):
+            while ids:
+                chunk, ids = ids[:size], ids[size:]
+                for item in await claim(chunk):
                     await queue.put(item)
+                size = CHUNK
 
     async def sender() -> None:
         while (item := await queue.get()) is not None:
             await outcomes.put(await _send(deps, item))
 
     async def recorder() -> None:
-        batch: list[Outcome] = []
-        while (outcome := await outcomes.get()) is not None:
-            batch.append(outcome)
-            if len(batch) >= CHUNK or outcomes.empty():
-                await _record(deps, batch, now, admins, report)
-                batch = []
-        if batch:
+        while batch := await _next_batch(outcomes):
             await _record(deps, batch, now, admins, report)
 
     recording = asyncio.ensure_future(recorder())
@@ -253,6 +272,27 @@ async def _stream(
     finally:
         await outcomes.put(None)
         await recording
+
+
+async def _next_batch(outcomes: asyncio.Queue[Outcome | None]) -> list[Outcome]:
+    """The outcomes to record in one transaction: the next one, and what follows within
+    RECORD_EVERY (at most CHUNK). Recording each send alone costs a transaction per message; the
+    lease and the message metadata cover a crash in between. Empty when the senders are done."""
+    first = await outcomes.get()
+    if first is None:
+        return []
+    batch = [first]
+    until = asyncio.get_running_loop().time() + RECORD_EVERY
+    while len(batch) < CHUNK:
+        try:
+            outcome = await asyncio.wait_for(outcomes.get(), until - asyncio.get_running_loop().time())
+        except TimeoutError:
+            break
+        if outcome is None:
+            outcomes.put_nowait(None)  # the end, for the next call
+            break
+        batch.append(outcome)
+    return batch
 
 
 async def _send(deps: Deps, claimed: Claimed) -> Outcome:

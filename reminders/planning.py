@@ -25,6 +25,7 @@ from storage.queries import record_audit
 from storage.types import utcnow
 
 BATCH = 1000
+FIRST_BATCH = 100  # a sweep's first batch is small, so its first prompts go out at once
 T = TypeVar("T")
 
 
@@ -56,8 +57,8 @@ def away_on(person_away_until: date | None, tz: str | None, instant: datetime) -
     return person_away_until is not None and person_away_until >= instant.astimezone(zone(tz)).date()
 
 
-def open_cycles(*, session: Session, now: datetime) -> tuple[int, int]:
-    """Create this cycle's check-in for up to BATCH measures whose next cycle has begun. Returns
+def open_cycles(*, session: Session, now: datetime, limit: int = BATCH) -> tuple[int, int]:
+    """Create this cycle's check-in for up to `limit` measures whose next cycle has begun. Returns
     (measures looked at, check-ins created): the sweep calls again while a batch is full."""
     query = (
         select(
@@ -69,12 +70,12 @@ def open_cycles(*, session: Session, now: datetime) -> tuple[int, int]:
         # Owner by owner; an expression, so the planner finds the due rows through the
         # next_checkin_at index (a plain owner_id would tempt it to walk the owner index: all rows).
         .order_by(sa.func.coalesce(col(Measure.owner_id), ""), col(Measure.id))
-        .limit(BATCH)
+        .limit(limit)
         .with_for_update(skip_locked=True, of=Measure)  # type: ignore[arg-type]
     )  # fmt: skip
     rows = session.exec(query).all()
     fetched = len(rows)
-    if fetched == BATCH and rows[0][1] != rows[-1][1]:
+    if fetched == limit and rows[0][1] != rows[-1][1]:
         # Leave the last owner's measures to the next batch: all of an owner's due check-ins are
         # opened together, so the prompt planned after this batch lists every one of them.
         rows = [row for row in rows if row[1] != rows[-1][1]]
@@ -114,15 +115,15 @@ def _existing_cycles(*, session: Session, starts: set[tuple[int, datetime]]) -> 
     return {(mid, start) for mid, start in session.exec(query).all()}
 
 
-def plan_prompts(*, session: Session, now: datetime) -> tuple[int, int]:
-    """One prompt per owner for up to BATCH of their check-ins not yet prompted (open cycles only).
+def plan_prompts(*, session: Session, now: datetime, limit: int = BATCH) -> tuple[int, int]:
+    """One prompt per owner for up to `limit` of their check-ins not yet prompted (open cycles only).
     Returns (check-ins claimed, prompts owed): the sweep calls again while a batch is full."""
     query = (
         select(CheckIn.id, CheckIn.owner_id, Person.tz, Person.away_until)
         .outerjoin(Person, col(Person.slack_id) == col(CheckIn.owner_id))
         .where(CheckIn.status == "pending", col(CheckIn.prompt_id).is_(None), col(CheckIn.cycle_end) > now)
         .order_by(col(CheckIn.id))
-        .limit(BATCH)
+        .limit(limit)
         .with_for_update(skip_locked=True, of=CheckIn)  # type: ignore[arg-type]
     )
     rows = session.exec(query).all()

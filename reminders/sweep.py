@@ -15,8 +15,8 @@ from bot.context import Deps
 from bot.replays import forget_old_events
 from commands.escalations import refresh_stale
 from reminders.digests import DigestReport, deliver_digests
-from reminders.outbox import DeliveryReport, deliver
-from reminders.planning import BATCH, open_cycles, plan_overdue, plan_prompts, plan_reminders
+from reminders.outbox import DeliveryReport, Planning, deliver
+from reminders.planning import BATCH, FIRST_BATCH, open_cycles, plan_overdue, plan_prompts, plan_reminders
 from storage.digests import plan_digests
 from storage.escalations import RulesReport, sweep_escalations
 from storage.gates import plan_gate_aging
@@ -50,9 +50,11 @@ class SweepReport:
 async def sweep(deps: Deps, *, now: datetime) -> SweepReport:
     """Plan what is owed at `now` and deliver it; delivery starts with the first planned batch."""
     report = SweepReport()
-    planning = asyncio.ensure_future(_plan(deps, now, report))
+    progress = Planning()
+    planning = asyncio.ensure_future(_plan(deps, now, report, progress))
+    planning.add_done_callback(lambda _: progress.finish())
     try:
-        report.delivery = await deliver(deps, now=now, planning=planning)
+        report.delivery = await deliver(deps, now=now, planning=progress)
     finally:
         await planning  # raises what planning raised
     await refresh_stale(deps)
@@ -62,18 +64,11 @@ async def sweep(deps: Deps, *, now: datetime) -> SweepReport:
     return report
 
 
-async def _plan(deps: Deps, now: datetime, report: SweepReport) -> None:
+async def _plan(deps: Deps, now: datetime, report: SweepReport, progress: Planning) -> None:
     settings = deps.settings
-    while True:  # cycles are opened owner by owner, so each batch can be prompted at once
-        fetched, opened = await deps.transaction(lambda s: open_cycles(session=s, now=now))
-        report.cycles_opened += opened
-        while True:
-            claimed, prompts = await deps.transaction(lambda s: plan_prompts(session=s, now=now))
-            report.prompts += prompts
-            if claimed < BATCH:
-                break
-        if fetched < BATCH:
-            break
+    if await _open_batch(deps, now, report, FIRST_BATCH, progress):  # small: its prompts go out at once
+        while await _open_batch(deps, now, report, BATCH, progress):
+            pass
     report.reminders = await deps.transaction(
         lambda s: plan_reminders(session=s, now=now, after=settings.reminder_after)
     )
@@ -91,6 +86,21 @@ async def _plan(deps: Deps, now: datetime, report: SweepReport) -> None:
     report.escalations = await deps.transaction(
         lambda s: sweep_escalations(session=s, now=now, approval_after=settings.approval_report_after)
     )
+
+
+async def _open_batch(deps: Deps, now: datetime, report: SweepReport, limit: int, progress: Planning) -> bool:
+    """Open the cycles of up to `limit` due measures, owner by owner, and owe their prompts at once;
+    True while there may be more."""
+    fetched, opened = await deps.transaction(lambda s: open_cycles(session=s, now=now, limit=limit))
+    report.cycles_opened += opened
+    while True:
+        claimed, prompts = await deps.transaction(lambda s: plan_prompts(session=s, now=now, limit=limit))
+        report.prompts += prompts
+        if prompts:
+            progress.owed()
+            await asyncio.sleep(0)  # delivery, woken, starts its transaction before our next one
+        if claimed < limit:
+            return fetched >= limit
 
 
 def start_scheduler(deps: Deps) -> AsyncIOScheduler:
