@@ -9,7 +9,7 @@ from pathlib import Path
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.context import make_deps
+from bot.context import freeze_startup_heap, make_deps
 from bot.sandbox import sandbox_directory
 from bot.settings import Settings
 from bot.slack_client import make_web_client
@@ -57,6 +57,7 @@ async def run_tick(settings: Settings, now: datetime) -> int:
     engine = create_db_engine(settings.database_url)
     deps = make_deps(settings, engine=engine, clock=lambda: now)
     deps.start_workers()
+    freeze_startup_heap()
     try:
         report = await sweep(deps, now=now)
     finally:

@@ -11,6 +11,7 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.app import create_app
+from bot.context import freeze_startup_heap
 from bot.sandbox import demo_standin, load_demo, reset_standin, wipe
 from bot.sandbox_page import SandboxClock, attach_page
 from bot.settings import Settings
@@ -30,6 +31,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     clock = SandboxClock()  # the sandbox's time can be played forward; otherwise it is the real one
     app = create_app(settings, engine=engine, clock=clock)
     app.deps.start_workers()
+    freeze_startup_heap()
     if settings.sandbox:
         standin = demo_standin(settings)
         standin.url = settings.api_url.removesuffix("/api/")
