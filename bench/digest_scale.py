@@ -23,7 +23,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench.checkin_fanout import count_queries, fresh_database
-from bot.context import make_deps
+from bot.context import freeze_startup_heap, make_deps
 from bot.settings import Settings
 from reminders.chart import value_chart
 from reminders.digest_data import load_digest, months_of
@@ -31,6 +31,7 @@ from reminders.digests import build_digest
 from storage.db import create_db_engine, upgrade
 from storage.enums import Level, Stage
 from storage.models import AuditLog, CheckIn, Escalation, Evidence, GateRequest, Measure, MeasureMonth, Person, Unit
+from storage.money import refresh_money
 
 NOW = datetime(2027, 11, 5, 15, 0, tzinfo=UTC)
 STAGES = [Stage.DI1, Stage.DI2, Stage.DI3, Stage.DI3, Stage.DI4, Stage.DI4, Stage.DI5, Stage.DI0, Stage.ON_HOLD]
@@ -81,6 +82,7 @@ def populate(engine: sa.Engine, *, measures: int, weeks: int) -> int:
             {"measure_id": n, "cause": "shortfall", "active_key": f"{n}:shortfall", "detail": "{}", "state": "open",
              "rung": 1, "rung_started_at": NOW, "raised_at": NOW - timedelta(days=1), "refresh_pending": False}
             for n in range(5, measures + 1, max(1, measures // 100))])  # fmt: skip
+        refresh_money(connection)  # bulk inserts bypass the session that keeps it
     with engine.begin() as connection:
         connection.execute(sa.text("ANALYZE"))
     return portfolio
@@ -119,6 +121,7 @@ async def measure_size(args: argparse.Namespace, directory: Path, size: int) -> 
     settings = Settings(bot_token="xoxb-bench", signing_secret="bench", api_url="http://127.0.0.1:9/api/",
                         database_url=url)  # fmt: skip
     deps = make_deps(settings, engine=engine, clock=lambda: NOW)
+    freeze_startup_heap()  # as `serve` does once it has started
     counter = count_queries(engine)
     timings: dict[str, list[float]] = {"load": [], "render": [], "chart": [], "total": []}
     queries = 0

@@ -3,14 +3,16 @@ measures are below it), then rolled up by plain functions.
 
 Value counts in the plan from DI3 (Decided) on, as the spec says: plan, forecast and actual totals and
 the chart are over measures in DI3–DI5. A measure's forecast for the year is the owner's latest
-forecast, or its plan where the owner has given none; a month's forecast likewise. Money is summed
-by the database per package and month (one pass over the year's figures), counts in Python.
+forecast, or its plan where the owner has given none; a month's forecast likewise. Money is read
+from the money rollup (storage/money.py: measure months already summed per package), counts are
+made in Python over one narrow pass of the unit's measures.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -20,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from bot.rules import Cause, Rung
 from storage.enums import ImplStatus, Stage
-from storage.models import AuditLog, Escalation, Evidence, GateRequest, Measure, MeasureMonth
+from storage.models import AuditLog, Escalation, Evidence, GateRequest, Measure, MoneyRollup
 from storage.tree import UnitTree
 
 COMMITTED = (Stage.DI3, Stage.DI4, Stage.DI5)
@@ -132,7 +134,8 @@ def load_digest(*, session: Session, unit_id: int, now: datetime, since: datetim
     rows only where they are listed (and then at most what a thread can show)."""
     tree = UnitTree.load(session=session)
     unit = tree.units[unit_id]
-    in_unit = col(Measure.package_id).in_(tree.packages_under(unit_id))
+    packages = tree.packages_under(unit_id)
+    in_unit = col(Measure.package_id).in_(packages)
     children = tree.children.get(unit_id, [])
     child_of = {package: child.name for child in children for package in tree.packages_under(child.id or 0)}
     scan = _scan(session, in_unit)
@@ -151,7 +154,7 @@ def load_digest(*, session: Session, unit_id: int, now: datetime, since: datetim
         attention_total=scan.attention_total,
         overdue_keys=scan.overdue_keys,
         child_of_package=child_of,
-        money=_money(session, in_unit, now.year),
+        money=_money(session, packages, now.year),
         changes=_changes(session, in_unit, since),
         approvals=_approvals(session, in_unit),
         escalations=_escalations(session, in_unit),
@@ -228,19 +231,21 @@ def _attention(session: Session, in_unit: Any) -> list[Attention]:
     return [Attention(*row) for row in session.exec(query).all()]
 
 
-def _money(session: Session, in_unit: Any, year: int) -> list[PackageMonth]:
-    """Committed money by package and month: one pass over the year's monthly figures."""
-    committed = col(Measure.stage).in_([str(s) for s in COMMITTED])
-    no_year_forecast = sa.case((col(Measure.forecast_year).is_(None), MeasureMonth.plan), else_=0)
+def _money(session: Session, packages: Iterable[int], year: int) -> list[PackageMonth]:
+    """Committed money by package and month, from the money rollup (storage/money.py)."""
+    rollup = MoneyRollup
+    no_year_forecast = sa.case((col(rollup.year_forecast_given), 0), else_=rollup.plan)
     query = (
         select(
-            Measure.package_id, MeasureMonth.month, sa.func.sum(MeasureMonth.plan),
-            sa.func.sum(sa.func.coalesce(MeasureMonth.forecast, MeasureMonth.plan)), sa.func.sum(MeasureMonth.actual),
-            sa.func.sum(no_year_forecast),
+            rollup.package_id, rollup.month, sa.func.sum(rollup.plan), sa.func.sum(rollup.forecast),
+            sa.func.sum(rollup.actual), sa.func.sum(no_year_forecast),
         )
-        .join(Measure, col(Measure.id) == col(MeasureMonth.measure_id))
-        .where(in_unit, committed, col(MeasureMonth.month).between(date(year, 1, 1), date(year, 12, 1)))
-        .group_by(col(Measure.package_id), col(MeasureMonth.month))
+        .where(
+            col(rollup.package_id).in_(packages),
+            col(rollup.stage).in_([str(s) for s in COMMITTED]),
+            col(rollup.month).between(date(year, 1, 1), date(year, 12, 1)),
+        )
+        .group_by(col(rollup.package_id), col(rollup.month))
     )  # fmt: skip
     return [
         PackageMonth(

@@ -16,6 +16,8 @@ from alembic.config import Config
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from storage.money import track_money
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
@@ -48,6 +50,7 @@ def _sqlite_begin_immediate(connection: sa.Connection) -> None:
 def session_scope(engine: Engine) -> Iterator[Session]:
     """One transaction: committed when the block ends, rolled back when it raises."""
     with Session(engine, expire_on_commit=False) as session:
+        track_money(session)
         try:
             yield session
             session.commit()

@@ -238,23 +238,18 @@ def _replace_children(*, session: Session, measure: Measure, draft: MeasureDraft
 
 
 def _replace_plan(*, session: Session, measure_id: int, plan: dict[date, int]) -> None:
-    """Set the plan of each month in `plan`; months no longer planned keep forecast/actual."""
+    """Set the plan of each month in `plan`; months no longer planned keep forecast/actual, and
+    months left with nothing in them are removed (through the session, so the money rollup sees it)."""
     rows = {m.month: m for m in session.exec(select(MeasureMonth).where(MeasureMonth.measure_id == measure_id))}
     for month, row in rows.items():
-        if month not in plan and row.plan is not None:
+        if month in plan:
+            continue
+        if row.forecast is None and row.actual is None:
+            session.delete(row)
+        elif row.plan is not None:
             row.plan = None
             session.add(row)
     for month, value in plan.items():
         row = rows.get(month) or MeasureMonth(measure_id=measure_id, month=month)
         row.plan = value
         session.add(row)
-    # Months left with nothing in them are removed.
-    session.flush()
-    session.exec(
-        delete(MeasureMonth).where(
-            col(MeasureMonth.measure_id) == measure_id,
-            col(MeasureMonth.plan).is_(None),
-            col(MeasureMonth.forecast).is_(None),
-            col(MeasureMonth.actual).is_(None),
-        )
-    )

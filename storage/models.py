@@ -122,6 +122,22 @@ class MeasureMonth(SQLModel, table=True):
     actual: int | None = Field(default=None, sa_type=sa.BigInteger)
 
 
+class MoneyRollup(SQLModel, table=True):
+    """Measure months summed per package, month, stage and whether the owner gave a forecast for
+    the year: what a digest's money reads (a few rows a package, not twelve a measure). Kept by
+    storage/money.py in the transaction of every change to a measure or its months."""
+
+    __tablename__ = "money_rollup"
+
+    package_id: int = Field(primary_key=True)
+    month: date = Field(primary_key=True)
+    stage: str = Field(primary_key=True, max_length=16)
+    year_forecast_given: bool = Field(primary_key=True)
+    plan: int = Field(default=0, sa_type=sa.BigInteger)
+    forecast: int = Field(default=0, sa_type=sa.BigInteger)  # the month forecasts, the plan where none is given
+    actual: int | None = Field(default=None, sa_type=sa.BigInteger)
+
+
 class Risk(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     measure_id: int = Field(foreign_key="measure.id", index=True)

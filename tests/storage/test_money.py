@@ -1,0 +1,114 @@
+"""The money rollup stays equal to the measure months it sums, whatever changes them (both databases)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from storage.db import session_scope
+from storage.enums import Stage
+from storage.measures import draft_from_measure, update_measure
+from storage.models import Measure, MeasureMonth, MoneyRollup
+from storage.money import summed_months
+from tests.conftest import OWNER
+from tests.factories import make_measure, make_tree
+
+Row = tuple[int, date, str, bool, int, int, int | None]
+
+
+def rollup_rows(engine: Engine) -> set[Row]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(
+                MoneyRollup.package_id, MoneyRollup.month, MoneyRollup.stage, MoneyRollup.year_forecast_given,
+                MoneyRollup.plan, MoneyRollup.forecast, MoneyRollup.actual,
+            )
+        ).all()  # fmt: skip
+    return {tuple(row) for row in rows}  # type: ignore[misc]
+
+
+def summed_now(engine: Engine) -> set[Row]:
+    with engine.connect() as connection:
+        return {tuple(row) for row in connection.execute(summed_months()).all()}  # type: ignore[misc]
+
+
+def assert_in_step(engine: Engine) -> None:
+    assert rollup_rows(engine) == summed_now(engine)
+
+
+def test_every_kind_of_change_keeps_the_rollup_in_step(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        package = make_tree(session)
+        other = make_tree(session, names=("Acme", "Ops", "Logistics", "Fleet", "Trucks"))
+        first = make_measure(session, package=package, stage=Stage.DI3)
+        second = make_measure(session, package=package, stage=Stage.DI4, title="Second")
+        ids = (first.id, second.id, package.id, other.id)
+    assert_in_step(engine)
+    assert {(row[0], row[2]) for row in rollup_rows(engine)} == {(ids[2], "DI3"), (ids[2], "DI4")}
+
+    with session_scope(engine) as session:  # an owner's forecasts and actuals
+        measure = session.get(Measure, ids[0])
+        assert measure is not None
+        measure.forecast_year = 90_000
+        january = session.get(MeasureMonth, (ids[0], date(2027, 1, 1)))
+        assert january is not None
+        january.forecast, january.actual = 7_000, 6_500
+        session.add_all([measure, january, MeasureMonth(measure_id=ids[0], month=date(2028, 1, 1), plan=5)])
+    assert_in_step(engine)
+
+    with session_scope(engine) as session:  # a gate passed, a new plan, a move to another package
+        measure = session.get(Measure, ids[1])
+        assert measure is not None
+        measure.stage = Stage.DI5
+        plan = {date(2027, m, 1): 2_000 for m in range(1, 7)}
+        draft = replace(draft_from_measure(measure), package_id=ids[3], monthly_plan=plan)
+        update_measure(session=session, measure=measure, draft=draft, actor=OWNER)
+    assert_in_step(engine)
+    packages = {row[0] for row in rollup_rows(engine)}
+    assert packages == {ids[2], ids[3]}
+
+    with session_scope(engine) as session:  # months removed, then the measure itself
+        for month in session.exec(select(MeasureMonth).where(MeasureMonth.measure_id == ids[1])).all():
+            session.delete(month)
+    assert_in_step(engine)
+    assert {row[0] for row in rollup_rows(engine)} == {ids[2]}
+
+
+def test_two_transactions_changing_one_package_at_once_both_land(engine: Engine) -> None:
+    """Each refresh locks its packages first: the second waits for the first and sums what it wrote,
+    instead of colliding with its rows (PostgreSQL; SQLite takes turns at BEGIN anyway)."""
+    with session_scope(engine) as session:
+        package = make_tree(session)
+        ids = [make_measure(session, package=package, title=f"M {n}", stage=Stage.DI3).id for n in range(2)]
+    first_flushed, errors = threading.Event(), []
+
+    def change(measure_id: int | None, actual: int, *, first: bool) -> None:
+        try:
+            with session_scope(engine) as session:
+                month = session.get(MeasureMonth, (measure_id, date(2027, 2, 1)))
+                assert month is not None
+                month.actual = actual
+                session.add(month)
+                session.flush()
+                if first:
+                    first_flushed.set()
+                    threading.Event().wait(0.3)  # hold the package while the other one tries
+        except Exception as error:  # reported below: a thread's exception would be lost
+            errors.append(error)
+
+    one = threading.Thread(target=change, args=(ids[0], 100), kwargs={"first": True})
+    one.start()
+    first_flushed.wait(5)
+    two = threading.Thread(target=change, args=(ids[1], 200), kwargs={"first": False})
+    two.start()
+    one.join(10)
+    two.join(10)
+    assert errors == []
+    assert_in_step(engine)
+    february = [row for row in rollup_rows(engine) if row[1] == date(2027, 2, 1)]
+    assert [row[6] for row in february] == [300]
