@@ -213,7 +213,8 @@ async def deliver(deps: Deps, *, now: datetime, planning: Planning | None = None
     report = DeliveryReport()
     attempted: set[int] = set()
     await _stream(deps, now, report, attempted, planning)
-    await _stream(deps, now, report, attempted, None)  # what the first pass owed admins
+    if report.failed:  # what the first pass owed admins about the messages it gave up on
+        await _stream(deps, now, report, attempted, None)
     return report
 
 
@@ -244,6 +245,8 @@ async def _stream(
 
     async def claim_all() -> None:
         size = FIRST_CHUNK  # the first chunk is small: its messages go out while the next is claimed
+        if planning is not None:  # what is owed (an earlier sweep's leftovers too) is taken once planning owes
+            await planning.news()
         while True:
             ids = [i for i in await deps.transaction(lambda s: deliverable_ids(session=s)) if i not in attempted]
             if not ids:
