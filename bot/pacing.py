@@ -30,7 +30,7 @@ class Pacer:
         self,
         rate: float,
         *,
-        catch_up: float = 0.05,
+        catch_up: float = 0.25,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
