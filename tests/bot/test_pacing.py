@@ -46,9 +46,7 @@ def pacer_in(virtual: VirtualTime, rate: int) -> Pacer:
     return Pacer(rate, clock=virtual.clock, sleep=virtual.sleep)
 
 
-async def calls(
-    pacer: Pacer, count: int, *, senders: int, call: Callable[[float], Awaitable[float]]
-) -> list[float]:
+async def calls(pacer: Pacer, count: int, *, senders: int, call: Callable[[float], Awaitable[float]]) -> list[float]:
     """`count` calls from `senders` concurrent senders; returns what each `call` returned."""
     results: list[float] = []
     remaining = itertools.count()
