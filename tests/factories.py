@@ -1,9 +1,11 @@
-"""Factories for test data, written through the same storage functions the bot uses."""
+"""Factories for test data: rows written through the storage functions the bot uses, and plain data
+for the pure functions (rendering, rollups)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -11,6 +13,7 @@ from sqlmodel import Session
 from bot.people import store_user
 from bot.standin.server import SlackStandIn
 from commands.parsing import RiskLine
+from reminders.digest_data import Attention, DigestData, PackageMonth, StageGroup
 from storage.enums import Level, Severity
 from storage.measures import MeasureDraft, create_measure
 from storage.models import Measure, Unit
@@ -68,3 +71,26 @@ def add_people(session: Session, standin: SlackStandIn) -> None:
     """Store the stand-in's users as the bot would after users.info (names, timezones)."""
     for user in standin.state.users.values():
         store_user(session=session, user=user)
+
+
+DIGEST_NOW = datetime(2027, 3, 5, 15, tzinfo=UTC)
+
+
+def digest_data(attention: int, loaded: int | None = None) -> DigestData:
+    """What a digest of a unit with `attention` measures needing attention shows (`loaded` of them listed)."""
+    groups = [
+        StageGroup(1, "DI3", "on_track", 10, 100_000, 2, 1, 500_000, 4),
+        StageGroup(2, "DI1", "off_track", 5, 50_000, 0, 0, 0, 5),
+        StageGroup(2, "DI0", "not_started", 3, 30_000, 0, 0, 0, 3),
+    ]
+    money = [PackageMonth(1, date(2027, m, 1), 1_000, 900, 800 if m < 3 else None, 400) for m in range(1, 13)]
+    rows = [
+        Attention(f"M-{n}", "A title " * 20, "U1", "off_track", "at_risk", "blocked\nby legal")
+        for n in range(attention)
+    ]
+    return DigestData(
+        unit_name="Ops", unit_path="Acme › Ops", child_level="program", now=DIGEST_NOW, since=DIGEST_NOW, year=2027,
+        groups=groups, potential=Counter({"at_risk": 15}), owners=Counter({"U1": 15}), delivered_with_evidence=0,
+        attention=rows[: loaded if loaded is not None else attention], attention_total=attention, overdue_keys=["M-1"],
+        child_of_package={1: "Procurement", 2: "Logistics"}, money=money, changes=[], approvals=[], escalations=[],
+    )  # fmt: skip

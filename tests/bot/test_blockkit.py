@@ -30,7 +30,7 @@ from slack_sdk.models.blocks import (
 from bot.blockkit import blocks_json
 from reminders.digest_render import render_digest
 from reminders.render import PromptItem, delivery_failure_message, prompt_message, reminder_message
-from tests.reminders.test_digest_render import data as digest_data
+from tests.factories import digest_data
 
 NOW = datetime(2027, 3, 8, 9, tzinfo=UTC)
 
