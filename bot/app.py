@@ -93,7 +93,7 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
     pacer: Pacer | None = None,
 ) -> PacekeeperApp:
-    from bot import errors, home, replays
+    from bot import errors, guards, home, replays
     from commands import digest, escalations, gates, measure, router, rules, structure
     from reminders import checkin
 
@@ -105,7 +105,7 @@ def create_app(
         logger=logging.getLogger("pacekeeper.bolt"),
         process_before_response=False,
     )
-    features = (errors, replays, router, measure, structure, gates, escalations, rules, digest, checkin, home)
+    features = (errors, guards, replays, router, measure, structure, gates, escalations, rules, digest, checkin, home)
     for feature in features:
         feature.register(app)
     return app

@@ -1,12 +1,25 @@
-"""The HTTP surface: `POST /slack/events` into Bolt, `GET /healthz` (200 only with a reachable database)."""
+"""The HTTP surface: `POST /slack/events` into Bolt, `GET /healthz` (200 only with a reachable database).
+
+Every request to `/slack/events` passes `checked_request` before Bolt sees any of it: the headers
+must be well formed, the body valid UTF-8, the timestamp recent and the signature right (401
+otherwise), and a signed body must parse as Slack sends it (400 otherwise). Nothing of a request -
+its `response_url`, its user, its text - is read before that, so a forged or malformed request is
+answered with a status and one log line, and causes no outgoing call and no write.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import re
+import time
 from urllib.parse import parse_qsl
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -14,10 +27,33 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from bot.app import PacekeeperApp
 from storage.db import is_reachable
 
+log = logging.getLogger("pacekeeper.http")
+FORM = "application/x-www-form-urlencoded"
+MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller; a larger body is not Slack
+MAX_AGE_SECONDS = 60 * 5  # as Slack's docs and slack-sdk's SignatureVerifier
+TIMESTAMP = re.compile(r"[0-9]{1,12}")
+SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+
+
+class Refused(Exception):
+    """A request answered with `status` and nothing else (no listener runs)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
 
 def create_web_app(app: PacekeeperApp) -> web.Application:
+    secret = app.deps.settings.signing_secret
+
     async def slack_events(request: web.Request) -> web.Response:
-        bolt_response = await app.async_dispatch(reparse_form(await to_bolt_request(request)))
+        try:
+            bolt_request = await checked_request(request, signing_secret=secret)
+        except Refused as refused:
+            log.warning("refused a request to /slack/events (%d): %s", refused.status, refused.reason)
+            return web.json_response({"ok": False, "error": refused.reason}, status=refused.status)
+        bolt_response = await app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
     async def healthz(_request: web.Request) -> web.Response:
@@ -25,28 +61,77 @@ def create_web_app(app: PacekeeperApp) -> web.Application:
             return web.json_response({"ok": True})
         return web.json_response({"ok": False, "error": "database unreachable"}, status=503)
 
-    web_app = web.Application()
+    web_app = web.Application(client_max_size=MAX_BODY)
     # Socket Mode without a signing secret: HTTP requests could not be verified, so none are taken.
-    if app.deps.settings.signing_secret:
+    if secret:
         web_app.router.add_post("/slack/events", slack_events)
     web_app.router.add_get("/healthz", healthz)
     return web_app
 
 
-FORM = "application/x-www-form-urlencoded"
+async def checked_request(request: web.Request, *, signing_secret: str, now: float | None = None) -> AsyncBoltRequest:
+    """The request as Bolt takes it, once it is known to come from Slack and to parse; else Refused."""
+    try:
+        raw_bytes = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise Refused(413, "body too large") from None
+    verify_signature(
+        raw_bytes,
+        timestamp=request.headers.get("X-Slack-Request-Timestamp", ""),
+        signature=request.headers.get("X-Slack-Signature", ""),
+        signing_secret=signing_secret,
+        now=time.time() if now is None else now,
+    )
+    raw = raw_bytes.decode("utf-8")  # verify_signature checked that it decodes
+    content_type = request.content_type
+    fields = parse_body(raw, content_type=content_type)
+    bolt_request = AsyncBoltRequest(body=raw, query=request.query_string, headers=request.headers)  # type: ignore[arg-type]
+    if content_type == FORM and "payload" not in fields and "payload" in raw:
+        # Bolt takes a form body for an interaction whenever the text `payload` appears anywhere in
+        # it, so `/measure list payload-team` reached no listener. Such a body is given to Bolt by its
+        # fields; the raw body is kept as sent, so Bolt verifies its signature again.
+        bolt_request.body = fields
+        bolt_request.context = build_async_context(AsyncBoltContext({}), fields)
+    return bolt_request
 
 
-def reparse_form(request: AsyncBoltRequest) -> AsyncBoltRequest:
-    """Bolt takes a form body for an interaction whenever the text `payload` appears anywhere in it, so
-    `/measure list payload-team` reached no listener (404, "dispatch_failed" for the person). Only such
-    a body, with no `payload` field, is read again by its fields; the raw body is kept as sent, so
-    Bolt verifies its signature."""
-    raw = request.raw_body
-    if request.content_type != FORM or "payload" not in raw or raw.startswith("{"):
-        return request
-    fields = dict(parse_qsl(raw, keep_blank_values=True))
-    if "payload" in fields:  # a real interaction: Bolt read it right
-        return request
-    request.body = fields
-    request.context = build_async_context(AsyncBoltContext({}), fields)
-    return request
+def verify_signature(body: bytes, *, timestamp: str, signature: str, signing_secret: str, now: float) -> None:
+    """Slack's v0 signature over `v0:{timestamp}:{body}`, compared in constant time; Refused(401)."""
+    if not TIMESTAMP.fullmatch(timestamp) or not SIGNATURE.fullmatch(signature):
+        raise Refused(401, "missing or malformed signature headers")
+    if abs(now - int(timestamp)) > MAX_AGE_SECONDS:
+        raise Refused(401, "stale timestamp")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Refused(401, "body is not UTF-8") from None
+    base = f"v0:{timestamp}:{text}".encode()
+    expected = "v0=" + hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, signature):
+        raise Refused(401, "invalid signature")
+
+
+def parse_body(raw: str, *, content_type: str) -> dict[str, object]:
+    """The body's fields as Slack sends them (a form, its `payload` a JSON object, or a JSON object);
+    Refused(400) for anything else. Bolt parses it again; this only makes sure that cannot fail."""
+    if content_type == FORM:
+        try:
+            fields: dict[str, object] = dict(parse_qsl(raw, keep_blank_values=True, strict_parsing=bool(raw)))
+        except ValueError:
+            raise Refused(400, "malformed form body") from None
+        if "payload" in fields:
+            _json_object(str(fields["payload"]))
+        return fields
+    if content_type == "application/json":
+        return _json_object(raw)
+    raise Refused(400, f"unsupported content type {content_type[:40]!r}")
+
+
+def _json_object(raw: str) -> dict[str, object]:
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise Refused(400, "malformed JSON") from None
+    if not isinstance(value, dict):
+        raise Refused(400, "JSON body is not an object")
+    return value

@@ -73,7 +73,7 @@ def escalation_message(view: EscalationView, rung: int) -> Rendered:
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text="Unacknowledged escalations move up a rung: "
                                                                   "owner → sponsor → steering channel.")]))  # fmt: skip
     state = "resolved" if view.state == "resolved" else "open"
-    text = f"Escalation ({state}): {view.cause.label} — {view.key} {view.title}. {cause_text(view)}"
+    text = f"Escalation ({state}): {view.cause.label} — {view.key} {escape(view.title)}. {cause_text(view)}"
     return Rendered(truncate(text), blocks)
 
 

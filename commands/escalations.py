@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 BUTTON_ACTS = {Action.ESCALATION_ACK: Act.ACKNOWLEDGE, Action.ESCALATION_RESOLVE: Act.RESOLVE}
 
 
+NOTE_LIMIT = 2000
+
+
 def register(app: PacekeeperApp) -> None:
     deps = app.deps
 
@@ -70,8 +73,9 @@ def register(app: PacekeeperApp) -> None:
     async def submit_note(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         ref = EscalationRef.load(view.get("private_metadata"))
         note = (read_state(view["state"]["values"]).get(Field.NOTE) or "").strip()
-        if ref is None or not note:
-            await ack(response_action="errors", errors={Field.NOTE: "Write the note." if ref else "Out of date."})
+        if ref is None or not note or len(note) > NOTE_LIMIT:
+            why = "Write the note." if not note else f"A note can be at most {NOTE_LIMIT:,} characters."
+            await ack(response_action="errors", errors={Field.NOTE: why if ref else "Out of date."})
             return
         user_id = body["user"]["id"]
         admin = await is_admin(deps, user_id)
@@ -79,7 +83,7 @@ def register(app: PacekeeperApp) -> None:
         try:
             await deps.transaction(lambda s: act_on(
                 session=s, escalation_id=ref.escalation_id, user_id=user_id, admin=admin, act=Act.NOTE, now=now,
-                note=note[:2000]))  # fmt: skip
+                note=note))  # fmt: skip
         except EscalationRefused as refused:
             await ack(response_action="errors", errors={Field.NOTE: str(refused)})
             return

@@ -39,6 +39,8 @@ from storage.gates import (
 from storage.models import Outbox
 from storage.queries import get_measure
 
+REASON_LIMIT = 2000
+
 
 def register(app: PacekeeperApp) -> None:
     deps = app.deps
@@ -55,8 +57,10 @@ def register(app: PacekeeperApp) -> None:
         reason = " ".join(call.args[1:]).strip()
         if key is not None and not reason:
             await call.reply(f"Say why: `/measure cancel {key} <reason>`. The sponsor approves a cancellation.")
+        elif key is not None and len(reason) > REASON_LIMIT:
+            await call.reply(f"A reason can be at most {REASON_LIMIT:,} characters; nothing was changed.")
         elif key is not None:
-            await _request(deps, call.body, call.user_id, key, RequestKind.CANCEL, reason=reason[:2000])
+            await _request(deps, call.body, call.user_id, key, RequestKind.CANCEL, reason=reason)
 
     @subcommand(app, "hold")
     async def hold(call: Invocation) -> None:
@@ -64,9 +68,11 @@ def register(app: PacekeeperApp) -> None:
         reason = " ".join(call.args[1:]).strip()
         if key is not None and not reason:
             await call.reply(f"Say why: `/measure hold {key} <reason>`.")
+        elif key is not None and len(reason) > REASON_LIMIT:
+            await call.reply(f"A reason can be at most {REASON_LIMIT:,} characters; nothing was changed.")
         elif key is not None:
             await _move(deps, call, key, lambda s, m, now: put_on_hold(
-                session=s, measure=m, user_id=call.user_id, reason=reason[:2000], now=now))  # fmt: skip
+                session=s, measure=m, user_id=call.user_id, reason=reason, now=now))  # fmt: skip
 
     @subcommand(app, "resume")
     async def resume(call: Invocation) -> None:
@@ -139,15 +145,17 @@ def register(app: PacekeeperApp) -> None:
         user_id = body["user"]["id"]
         meta = GateReasonMeta.load(view.get("private_metadata"))
         reason = (read_state(view["state"]["values"]).get(Field.REASON) or "").strip()
-        if meta is None or not reason:
+        if meta is None or not reason or len(reason) > REASON_LIMIT:
             message = "Give a reason: the requester reads it." if meta else "This form is out of date."
+            if meta and reason:
+                message = f"A reason can be at most {REASON_LIMIT:,} characters; this one has {len(reason):,}."
             await ack(response_action="errors", errors={Field.REASON: message})
             return
         now = deps.clock()
         try:
             decided = await deps.transaction(lambda s: decide(
                 session=s, request_id=meta.request_id, step=meta.step, user_id=user_id,
-                decision=meta.decision, reason=reason[:2000], now=now))  # fmt: skip
+                decision=meta.decision, reason=reason, now=now))  # fmt: skip
         except GateRefused as refused:
             await ack(response_action="errors", errors={Field.REASON: str(refused)})
             return

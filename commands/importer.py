@@ -108,11 +108,13 @@ def read_rows(text: str) -> tuple[list[ImportRow], list[str]]:
 
 def _parse_row(line: int, cells: dict[str, str]) -> tuple[ImportRow | None, list[str]]:
     errors = [f"line {line}: {column} is empty" for column in REQUIRED if not cells.get(column)]
-    row = ImportRow(
-        line=line,
-        units=tuple(cells.get(c, "")[:200] for c in UNIT_COLUMNS),
-        title=cells.get("title", "")[:200],
-    )
+    limits = {**dict.fromkeys(UNIT_COLUMNS, 200), "title": 200, "business_unit": 100, "function": 100}
+    errors += [
+        f"line {line}: {column} can be at most {limit} characters; this one has {len(cells[column]):,}"
+        for column, limit in limits.items()
+        if len(cells.get(column, "")) > limit
+    ]
+    row = ImportRow(line=line, units=tuple(cells.get(c, "") for c in UNIT_COLUMNS), title=cells.get("title", ""))
     parsers: dict[str, Any] = {
         "key": parse_key, "baseline": parse_amount, "target": parse_amount, "due": parse_date,
         "stage": _parse_stage, "cadence": parse_schedule,
@@ -133,7 +135,7 @@ def _parse_row(line: int, cells: dict[str, str]) -> tuple[ImportRow | None, list
             row.people[role] = cell
     for column in ("business_unit", "function"):
         if cells.get(column):
-            setattr(row, column, cells[column][:100])
+            setattr(row, column, cells[column])
     return (None, errors) if errors else (row, [])
 
 

@@ -26,6 +26,7 @@ from bot.payloads import MeasureFormMeta
 from commands.parsing import (
     InputError,
     RiskLine,
+    bounded,
     parse_amount,
     parse_keys,
     parse_monthly_plan,
@@ -37,6 +38,7 @@ from storage.enums import WEEKDAYS, Cadence
 from storage.measures import MeasureDraft
 
 NO_KNOWN_RISKS = "none"
+TITLE_LIMIT = 200
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -93,7 +95,7 @@ def _blocks(packages: Sequence[PackageChoice], v: FormValues) -> list[Block]:
     risk_text = "\n".join(f"{r.severity}: {r.text}" + (f" | {r.mitigation}" if r.mitigation else "") for r in v.risks)
     deps_text = ", ".join(v.dependency_keys) or ("none" if v.dependencies_stated else "")
     return [
-        _text(Field.TITLE, "Title", v.title, optional=False, max_length=200),
+        _text(Field.TITLE, "Title", v.title, optional=False, max_length=TITLE_LIMIT),
         _text(Field.DESCRIPTION, "Description", v.description, multiline=True, max_length=3000),
         _package_select(packages, v.package_id),
         _user(Field.OWNER, "Owner", v.owner_id),
@@ -239,8 +241,16 @@ def parse_measure_form(values: Mapping[str, Any]) -> tuple[MeasureDraft | None, 
             errors[block_id] = str(error)
             return default
 
-    title = (values.get(Field.TITLE) or "").strip()
-    if not title:
+    def text(block_id: str, limit: int, what: str) -> str:
+        raw = (values.get(block_id) or "").strip()
+        try:
+            return bounded(raw, limit=limit, what=what)
+        except InputError as error:
+            errors[block_id] = str(error)
+            return ""
+
+    title = text(Field.TITLE, TITLE_LIMIT, "The title")
+    if not title and Field.TITLE not in errors:
         errors[Field.TITLE] = "Give the measure a title."
     package_raw = values.get(Field.PACKAGE)
     if not package_raw or not str(package_raw).isdigit():
@@ -254,14 +264,14 @@ def parse_measure_form(values: Mapping[str, Any]) -> tuple[MeasureDraft | None, 
     deps_raw = (values.get(Field.DEPENDENCIES) or "").strip()
     stated_none = deps_raw.lower() == "none"
     draft = MeasureDraft(
-        title=title[:200],
+        title=title,
         package_id=int(package_raw) if package_raw and str(package_raw).isdigit() else 0,
-        description=(values.get(Field.DESCRIPTION) or "").strip()[:3000],
+        description=text(Field.DESCRIPTION, 3000, "The description"),
         owner_id=values.get(Field.OWNER),
         sponsor_id=values.get(Field.SPONSOR),
         controller_id=values.get(Field.CONTROLLER),
-        business_unit=(values.get(Field.BUSINESS_UNIT) or "").strip()[:100],
-        function=(values.get(Field.FUNCTION) or "").strip()[:100],
+        business_unit=text(Field.BUSINESS_UNIT, 100, "The business unit"),
+        function=text(Field.FUNCTION, 100, "The function"),
         baseline=attempt(Field.BASELINE, parse_amount, values.get(Field.BASELINE)),
         target=attempt(Field.TARGET, parse_amount, values.get(Field.TARGET)),
         one_time_cost=attempt(Field.ONE_TIME_COST, parse_amount, values.get(Field.ONE_TIME_COST)),

@@ -16,6 +16,13 @@ class InputError(ValueError):
     """A value someone typed is not usable; str(error) is the friendly explanation."""
 
 
+def bounded(text: str, *, limit: int, what: str) -> str:
+    """`text` when it fits in `limit` characters; otherwise refused (never cut without a word)."""
+    if len(text) > limit:
+        raise InputError(f"{what} can be at most {limit:,} characters; this one has {len(text):,}. Shorten it.")
+    return text
+
+
 _AMOUNT = re.compile(r"^(-)?\s*[€$£]?\s*(\d[\d,' _]*(?:\.\d+)?)\s*([kKmM]?)$")
 _MULTIPLIERS = {"": 1, "k": 1_000, "m": 1_000_000}
 MAX_AMOUNT = 10**15
@@ -172,11 +179,18 @@ def parse_risks(text: str | None) -> list[RiskLine]:
                 "like “high: supplier delay | second supplier”"
             )
         risk_text, _, mitigation = rest.partition("|")
-        risks.append(RiskLine(severity, risk_text.strip()[:500], mitigation.strip()[:500]))
+        where = f"Line {number}: the risk"
+        risks.append(
+            RiskLine(
+                severity,
+                bounded(risk_text.strip(), limit=500, what=where),
+                bounded(mitigation.strip(), limit=500, what=f"Line {number}: the mitigation"),
+            )
+        )
     return risks
 
 
-_URL = re.compile(r"^https?://[^\s<>]+$")
+_URL = re.compile(r"^https?://[^\s<>|]+$")
 
 
 def parse_urls(text: str | None) -> list[str]:
@@ -184,7 +198,7 @@ def parse_urls(text: str | None) -> list[str]:
     for line in (text or "").split():
         if not _URL.match(line):
             raise InputError(f"“{line}” is not a link: evidence must be http(s) links, one per line")
-        urls.append(line[:1000])
+        urls.append(bounded(line, limit=1000, what="A link"))
     return urls
 
 

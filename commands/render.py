@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -57,8 +58,16 @@ def truncate(text: str, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+_BROADCAST_WORD = re.compile(r"@(?=(?:channel|everyone|here)\b)", re.IGNORECASE)
+
+
 def escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """User data made safe for Slack text (mrkdwn and every `text` fallback): `&`, `<` and `>` escaped
+    as Slack documents, so `<!channel>`, `<@U…>` and `<https://…|…>` show as typed and never ping or
+    link; a bare `@channel`/`@here`/`@everyone` gets a word joiner after its `@` so nothing reads it as
+    a broadcast. The one function for every piece of user data placed in Slack text."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _BROADCAST_WORD.sub("@\u2060", escaped)
 
 
 @dataclass(frozen=True)
@@ -172,7 +181,7 @@ def _details(card: MeasureCard) -> str:
 def card_fallback(card: MeasureCard) -> str:
     m = card.measure
     return (
-        f"{m.key} {m.title}: {Stage(m.stage).label}, implementation {ImplStatus(m.impl_status).label}, "
+        f"{m.key} {escape(m.title)}: {Stage(m.stage).label}, implementation {ImplStatus(m.impl_status).label}, "
         f"potential {PotentialStatus(m.potential_status).label}"
     )
 

@@ -28,6 +28,9 @@ from storage.queries import all_units, get_child_unit, path_in, record_audit
 NEW_ORGANIZATION = "root"
 
 
+UNIT_NAME_LIMIT = 200
+
+
 def register(app: PacekeeperApp) -> None:
     deps = app.deps
 
@@ -45,8 +48,9 @@ def register(app: PacekeeperApp) -> None:
         values = read_state(view["state"]["values"])
         name = (values.get(Field.UNIT_NAME) or "").strip()
         parent = values.get(Field.PARENT) or ""
-        if not name:
-            await ack(response_action="errors", errors={Field.UNIT_NAME: "Give the unit a name."})
+        if not name or len(name) > UNIT_NAME_LIMIT:
+            why = "Give the unit a name." if not name else f"A name can be at most {UNIT_NAME_LIMIT} characters."
+            await ack(response_action="errors", errors={Field.UNIT_NAME: why})
             return
         if not await is_admin(deps, user_id):
             await ack(response_action="errors", errors={Field.UNIT_NAME: "Only admins can change the structure."})
@@ -109,7 +113,7 @@ def add_unit(session: Session, *, parent: str, name: str, actor: str) -> Unit | 
     parent_id = parent_unit.id if parent_unit else None
     if get_child_unit(session=session, parent_id=parent_id, name=name) is not None:
         return Field.UNIT_NAME, f"There is already a unit called “{name}” there."
-    unit = Unit(level=level, name=name[:200], parent_id=parent_id)
+    unit = Unit(level=level, name=name, parent_id=parent_id)
     session.add(unit)
     session.flush()
     record_audit(

@@ -17,7 +17,8 @@ from slack_sdk.models.views import View
 
 from bot.ids import INPUT, Callback, Field
 from bot.payloads import CheckinRef
-from commands.parsing import InputError, parse_amount, parse_urls
+from commands.parsing import InputError, bounded, parse_amount, parse_urls
+from commands.render import escape, truncate
 from reminders.answers import Answer
 from reminders.status import answerable_statuses
 from storage.enums import ImplStatus
@@ -48,7 +49,7 @@ def checkin_modal(*, checkin_id: int, key: str, title: str, status: str | None, 
         submit="Record",
         close="Cancel",
         private_metadata=CheckinRef(checkin_id=checkin_id).dump(),
-        blocks=[ContextBlock(elements=[MarkdownTextObject(text=f"*{key}* {title}"[:2000])]), *blocks],
+        blocks=[ContextBlock(elements=[MarkdownTextObject(text=truncate(f"*{key}* {escape(title)}", 2000))]), *blocks],
     )
 
 
@@ -70,6 +71,13 @@ def parse_checkin_form(values: Mapping[str, Any]) -> tuple[Answer | None, dict[s
             errors[block_id] = str(error)
             return None
 
+    def text(block_id: str, what: str) -> str:
+        try:
+            return bounded((values.get(block_id) or "").strip(), limit=2000, what=what)
+        except InputError as error:
+            errors[block_id] = str(error)
+            return ""
+
     try:
         status = ImplStatus(values.get(Field.STATUS) or "")
     except ValueError:
@@ -88,8 +96,8 @@ def parse_checkin_form(values: Mapping[str, Any]) -> tuple[Answer | None, dict[s
         forecast_month=amount(Field.FORECAST_MONTH),
         forecast_year=amount(Field.FORECAST_YEAR),
         actual_last_month=amount(Field.ACTUAL_LAST_MONTH),
-        blockers=(values.get(Field.BLOCKERS) or "").strip()[:2000],
+        blockers=text(Field.BLOCKERS, "The blockers"),
         evidence_url=urls[0] if urls else None,
-        comment=(values.get(Field.COMMENT) or "").strip()[:2000],
+        comment=text(Field.COMMENT, "The comment"),
     )
     return (None, errors) if errors else (answer, {})

@@ -84,7 +84,7 @@ def render_digest(data: DigestData, *, cadence: str = "weekly") -> Digest:
     blocks.append(SectionBlock(text=truncate(f"*Overdue check-ins* ({total.overdue}) {overdue_text or '_None._'}")))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text="The detail and the value chart are in the thread.")]))
     summary_text = (
-        f"{cadence.capitalize()} digest for {data.unit_name}: plan {money(total.plan)}, forecast "
+        f"{cadence.capitalize()} digest for {escape(data.unit_name)}: plan {money(total.plan)}, forecast "
         f"{money(total.forecast)}, actual {money(total.actual)}; {total.in_progress} in progress, "
         f"{total.impl['off_track']} off track, {len(data.escalations)} open escalations"
     )
@@ -136,4 +136,4 @@ def _more(count: int) -> Block:
 
 
 def _part(unit: str, title: str, blocks: list[Block]) -> Rendered:
-    return Rendered(truncate(f"Digest for {unit}: {title}"), blocks)
+    return Rendered(truncate(f"Digest for {escape(unit)}: {title}"), blocks)
