@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from slack_bolt.response import BoltResponse
 
 from bot.app import PacekeeperApp
+from bot.people import SLACK_USER_ID
 
 log = logging.getLogger("pacekeeper.guards")
-USER_ID = re.compile(r"[UW][A-Z0-9]{2,31}")  # Slack user ids; Person.slack_id is 32 characters
+
 NUL_TEXT = "That text contains a character Pacekeeper cannot store (a NUL byte). Remove it and try again."
 BAD_USER = "Pacekeeper cannot act for this Slack account (its user id is not one it knows how to store)."
 
@@ -32,12 +32,13 @@ def acting_user(body: dict[str, Any]) -> object:
 
 
 def typed_strings(body: dict[str, Any]) -> Iterator[tuple[str | None, str]]:
-    """(block id or None, text) for what a person typed or a button carried: a command's text,
-    the values of a submitted view, an action's values, and the state carried in private metadata."""
+    """(block id or None, text) for what a person typed: a command's text, the values of a submitted
+    view and the state carried in its private metadata. (A click's value that holds a NUL byte is not
+    one of ours: the listener's typed model refuses it and says the button is out of date.)"""
     if isinstance(body.get("text"), str):
         yield None, body["text"]
     view = body.get("view")
-    if isinstance(view, dict):
+    if isinstance(view, dict) and body.get("type") == "view_submission":
         if isinstance(view.get("private_metadata"), str):
             yield None, view["private_metadata"]
         values = (view.get("state") or {}).get("values") or {}
@@ -45,9 +46,6 @@ def typed_strings(body: dict[str, Any]) -> Iterator[tuple[str | None, str]]:
             for block_id, actions in values.items():
                 for text in _strings(actions):
                     yield str(block_id), text
-    for action in body.get("actions") or []:
-        for text in _strings(action):
-            yield None, text
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -64,7 +62,7 @@ def _strings(value: Any) -> Iterator[str]:
 def refusal(body: dict[str, Any]) -> BoltResponse | None:
     """The answer to a request no listener should see, or None to let it through."""
     user = acting_user(body)
-    if user is not None and not (isinstance(user, str) and USER_ID.fullmatch(user)):
+    if user is not None and not (isinstance(user, str) and SLACK_USER_ID.fullmatch(user)):
         return _answer(body, BAD_USER, block_id=None)
     for block_id, text in typed_strings(body):
         if "\x00" in text:

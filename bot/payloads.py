@@ -18,7 +18,7 @@ class Payload(BaseModel):
     @classmethod
     def load(cls, raw: str | None) -> Self | None:
         """The model, or None when `raw` is missing or not one of ours (a forged or stale value)."""
-        if not raw:
+        if not raw or "\x00" in raw:  # no value of ours holds a NUL byte
             return None
         try:
             return cls.model_validate_json(raw)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +20,7 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 MAX_AGE = timedelta(hours=12)
+SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,31}")  # a Slack user id; Person.slack_id holds 32 characters
 
 
 async def refresh_person(deps: Deps, slack_id: str, *, force: bool = False) -> Person | None:
@@ -52,6 +56,40 @@ def store_user(*, session: Session, user: dict[str, Any], touch: bool = True, no
         session.flush()
         reschedule_owner(session=session, owner_id=person.slack_id, now=now or utcnow())
     return person
+
+
+NOT_A_PERSON = "Choose a person in this Slack workspace (not a channel, a bot or a deactivated account)."
+
+
+def is_a_person(user: dict[str, Any]) -> bool:
+    """A users.info user who can own, sponsor or control a measure: not a bot, not deactivated."""
+    return not (user.get("is_bot") or user.get("deleted") or user.get("id") == "USLACKBOT")
+
+
+async def people_errors(deps: Deps, picked: Mapping[str, str | None], *, known: Iterable[str] = ()) -> dict[str, str]:
+    """{field: why} for each picked value that is not a person Slack knows. The values come from user
+    pickers, which a forged submission can fill with anything; each id not in `known` (the people the
+    measure has already) is asked of users.info, concurrently, and stored when it is a person."""
+    wanted = {value for value in picked.values() if value and value not in set(known)}
+    answers = await asyncio.gather(*(_verified(deps, slack_id) for slack_id in wanted))
+    people = {slack_id for slack_id, ok in zip(wanted, answers, strict=True) if ok}
+    return {field: NOT_A_PERSON for field, value in picked.items() if value in wanted and value not in people}
+
+
+async def _verified(deps: Deps, slack_id: str) -> bool:
+    if not SLACK_USER_ID.fullmatch(slack_id):
+        return False
+    try:
+        response = await deps.client.users_info(user=slack_id)
+    except SlackApiError as error:
+        log.info("users.info %s: %s", slack_id, error.response.get("error"))
+        return False
+    user = response["user"]
+    if not is_a_person(user):
+        return False
+    now = deps.clock()
+    await deps.transaction(lambda s: store_user(session=s, user=user, touch=False, now=now))
+    return True
 
 
 async def is_admin(deps: Deps, slack_id: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
@@ -17,11 +18,28 @@ from bot.payloads import Payload
 log = logging.getLogger(__name__)
 
 
-def response_url_of(body: dict[str, Any]) -> str | None:
-    if body.get("response_url"):
-        return str(body["response_url"])
-    urls = body.get("response_urls") or []
-    return str(urls[0]["response_url"]) if urls else None
+SLACK_RESPONSE_ORIGINS = frozenset({"https://hooks.slack.com", "https://hooks.slack-gov.com"})
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def response_url_of(body: dict[str, Any], *, api_url: str) -> str | None:
+    """The request's response URL when it is Slack's own (or the Web API's host: the stand-in's);
+    any other URL is never called, whatever the body says."""
+    url = body.get("response_url")
+    if not url:
+        urls = body.get("response_urls") or []
+        url = urls[0].get("response_url") if urls and isinstance(urls[0], dict) else None
+    if not isinstance(url, str):
+        return None
+    trusted = SLACK_RESPONSE_ORIGINS | {origin_of(api_url)}
+    if origin_of(url) not in trusted:
+        log.warning("ignored a response_url outside Slack: %s", origin_of(url)[:80])
+        return None
+    return url
 
 
 async def tell(
@@ -29,7 +47,7 @@ async def tell(
 ) -> None:
     """One Slack call: an ephemeral reply where the request came with a response URL, else a DM."""
     block_dicts = blocks_json(blocks) if blocks else None
-    url = response_url_of(body)
+    url = response_url_of(body, api_url=deps.settings.api_url)
     if url:
         await AsyncWebhookClient(url).send(
             text=text, blocks=block_dicts, response_type="ephemeral", replace_original=False

@@ -15,7 +15,7 @@ from bot.context import Deps
 from bot.gates import GateRefused, RequestKind
 from bot.ids import Action, Callback, Field
 from bot.payloads import GateReasonMeta, GateRef, MeasureRef
-from bot.people import is_admin
+from bot.people import NOT_A_PERSON, is_admin, people_errors
 from bot.surfaces import clicked, tell
 from commands.gate_data import gate_view
 from commands.gate_render import approval_message
@@ -96,6 +96,9 @@ def register(app: PacekeeperApp) -> None:
             return
         if until < deps.clock().date():
             await call.reply("That date has passed.")
+            return
+        if await people_errors(deps, {"delegate": person}):
+            await call.reply(f"Nothing was changed. {NOT_A_PERSON}")
             return
         try:
             await deps.transaction(

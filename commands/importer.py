@@ -22,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session
 
-from bot.people import store_user
+from bot.people import is_a_person, store_user
 from commands.parsing import InputError, Schedule, parse_amount, parse_date, parse_key, parse_schedule
 from storage.enums import Level, Stage
 from storage.measures import MeasureDraft, create_measure, draft_from_measure, update_measure
@@ -38,7 +38,7 @@ UNIT_COLUMNS = ("organization", "portfolio", "program", "project", "package")
 PEOPLE = ("owner", "sponsor", "controller")
 ACTOR = "import"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 
 
 @dataclass
@@ -170,6 +170,9 @@ async def resolve_people(
                 response = await client.users_info(user=ref)
         except SlackApiError as error:
             unknown[ref] = str(error.response.get("error"))
+            continue
+        if not is_a_person(response["user"]):
+            unknown[ref] = "a bot or a deactivated account, not a person"
             continue
         users[ref] = response["user"]
     return users, unknown

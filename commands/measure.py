@@ -16,7 +16,7 @@ from bot.app import PacekeeperApp
 from bot.context import Deps
 from bot.ids import Action, Callback, Field
 from bot.payloads import MeasureFormMeta, MeasureRef
-from bot.people import can_edit, is_admin, refresh_person
+from bot.people import can_edit, is_admin, people_errors, refresh_person
 from bot.surfaces import clicked, tell
 from commands.measure_data import form_values, measure_card, package_choices
 from commands.measure_form import FormValues, measure_modal, parse_measure_form, read_state
@@ -24,7 +24,7 @@ from commands.parsing import parse_user_mention
 from commands.render import card_blocks, card_fallback, escape, list_blocks
 from commands.router import Invocation, subcommand
 from storage.enums import Stage
-from storage.measures import MeasureDraft, create_measure, reference_errors, update_measure
+from storage.measures import MeasureDraft, StaleEdit, create_measure, reference_errors, update_measure
 from storage.models import Measure
 from storage.queries import (
     count_measures_for_person,
@@ -39,6 +39,7 @@ from storage.queries import (
 
 log = logging.getLogger(__name__)
 LIST_LIMIT = 200
+STALE = "Someone changed this measure after you opened the form: close it and reopen it."
 
 
 class FormRejected(Exception):
@@ -102,7 +103,9 @@ def register(app: PacekeeperApp) -> None:
     async def submit_new(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         user_id = body["user"]["id"]
         draft, errors = parse_measure_form(read_state(view["state"]["values"]))
-        if draft is None:
+        if draft is not None:
+            errors = await people_errors(deps, _people_of(draft))
+        if draft is None or errors:
             await ack(response_action="errors", errors=errors)
             return
         try:
@@ -124,7 +127,10 @@ def register(app: PacekeeperApp) -> None:
                 errors={Field.TITLE: "This form is out of date: close it and reopen it."},
             )
             return
-        if draft is None:
+        if draft is not None:
+            known = await deps.transaction(lambda s: _people_now(s, meta.key or ""))
+            errors = await people_errors(deps, _people_of(draft), known=known)
+        if draft is None or errors:
             await ack(response_action="errors", errors=errors)
             return
         admin = await is_admin(deps, user_id)
@@ -135,6 +141,17 @@ def register(app: PacekeeperApp) -> None:
             return
         await ack(response_action="update", view=_saved_view(measure, created=False, changed=sorted(changes)))
         await _refresh_people(deps, [draft.owner_id, draft.sponsor_id, draft.controller_id])
+
+
+def _people_of(draft: MeasureDraft) -> dict[str, str | None]:
+    return {Field.OWNER: draft.owner_id, Field.SPONSOR: draft.sponsor_id, Field.CONTROLLER: draft.controller_id}
+
+
+def _people_now(session: Session, key: str) -> list[str]:
+    """The people a measure has now (verified when they were set): an edit re-checks only new ones."""
+    measure = get_measure(session=session, key=key)
+    people = (measure.owner_id, measure.sponsor_id, measure.controller_id) if measure else ()
+    return [slack_id for slack_id in people if slack_id]
 
 
 def _card(session: Session, deps: Deps, key: str, user_id: str, admin: bool) -> Any:
@@ -198,13 +215,17 @@ def _apply_edit(
     if not can_edit(measure, user_id, admin=admin):
         raise FormRejected({Field.TITLE: "Only the owner, sponsor or controller, or an admin, can edit this measure."})
     if measure.version != meta.version:
-        raise FormRejected(
-            {Field.TITLE: "Someone changed this measure after you opened the form: close it and reopen it."}
-        )
+        raise FormRejected({Field.TITLE: STALE})
     errors = reference_errors(session=session, draft=draft, key=measure.key)
     if errors:
         raise FormRejected(errors)
-    return measure, update_measure(session=session, measure=measure, draft=draft, actor=user_id)
+    try:
+        changes = update_measure(
+            session=session, measure=measure, draft=draft, actor=user_id, expected_version=meta.version
+        )
+    except StaleEdit:
+        raise FormRejected({Field.TITLE: STALE}) from None
+    return measure, changes
 
 
 def _saved_view(measure: Measure, *, created: bool, changed: list[str] | None = None) -> View:

@@ -103,10 +103,10 @@ def _slack_id(text: str, sigil: str, first: str) -> str | None:
     """Slack's escaped reference ('<@U123|ann>', '<#C123|general>') or a bare id -> the id, which
     starts with one of `first`; anything else -> None."""
     raw = text.strip()
-    match = re.fullmatch(rf"<{sigil}([{first}][A-Z0-9]+)(?:\|[^>]*)?>", raw)
+    match = re.fullmatch(rf"<{sigil}([{first}][A-Z0-9]{{2,31}})(?:\|[^>]*)?>", raw)
     if match:
         return match[1]
-    return raw if re.fullmatch(rf"[{first}][A-Z0-9]{{2,}}", raw) else None
+    return raw if re.fullmatch(rf"[{first}][A-Z0-9]{{2,31}}", raw) else None  # ids fit in 32 characters
 
 
 def parse_user_mention(text: str) -> str | None:

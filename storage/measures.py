@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, delete, select
 
 from bot.gates import MeasureFacts, stage_for_new
@@ -113,10 +115,36 @@ def create_measure(
     return measure
 
 
+class StaleEdit(Exception):
+    """The measure changed after the form was opened (its version is no longer the one edited)."""
+
+
+def claim_version(*, session: Session, measure: Measure, expected: int) -> None:
+    """Move the measure from version `expected` to the next in one conditional UPDATE, or raise
+    StaleEdit. On PostgreSQL a concurrent edit waits for this row's lock and then finds the version
+    moved on, so of many saves from one form exactly one succeeds; SQLite serializes writers."""
+    claimed = session.execute(
+        sa.update(Measure)
+        .where(col(Measure.id) == measure.id, col(Measure.version) == expected)
+        .values(version=expected + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise StaleEdit(measure.key)
+    set_committed_value(measure, "version", expected + 1)  # the database has it already
+
+
 def update_measure(
-    *, session: Session, measure: Measure, draft: MeasureDraft, actor: str, now: datetime | None = None
+    *,
+    session: Session,
+    measure: Measure,
+    draft: MeasureDraft,
+    actor: str,
+    now: datetime | None = None,
+    expected_version: int | None = None,
 ) -> dict[str, Any]:
-    """Apply `draft`; returns {field: [old, new]} of what changed (empty: nothing written)."""
+    """Apply `draft`; returns {field: [old, new]} of what changed (empty: nothing written). With
+    `expected_version` (an edit form's), a measure changed since then raises StaleEdit."""
     ensure_person_rows(session=session, slack_ids=[draft.owner_id, draft.sponsor_id, draft.controller_id])
     changes = {
         name: [getattr(measure, name), value]
@@ -128,13 +156,16 @@ def update_measure(
         changes["stage"] = [measure.stage, draft.stage]
     if not changes:
         return {}
+    if expected_version is not None:
+        claim_version(session=session, measure=measure, expected=expected_version)
     for name, value in _scalars(draft).items():
         setattr(measure, name, value)
     if draft.stage is not None:
         measure.stage = draft.stage
     if SCHEDULE_FIELDS & changes.keys():
         reschedule(session=session, measure=measure, now=now or utcnow())
-    measure.version += 1
+    if expected_version is None:
+        measure.version += 1
     measure.updated_at = utcnow()
     session.add(measure)
     _replace_children(session=session, measure=measure, draft=draft, actor=actor)
