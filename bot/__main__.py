@@ -10,6 +10,7 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
+from bot.redact import install_log_redaction, redact
 from bot.settings import Settings, SettingsError
 
 
@@ -28,11 +29,13 @@ def main(argv: list[str] | None = None) -> int:
     load_dotenv()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    install_log_redaction()  # tokens and URL passwords, before the settings are even read
     try:
         settings = Settings.from_env()
     except SettingsError as error:
-        print(f"pacekeeper: configuration error: {error}", file=sys.stderr)
+        print(f"pacekeeper: configuration error: {redact(str(error))}", file=sys.stderr)
         return 2
+    install_log_redaction([settings.bot_token, settings.signing_secret, settings.app_token or ""])
 
     if args.command == "db":
         from storage.db import upgrade

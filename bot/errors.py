@@ -17,8 +17,9 @@ def register(app: PacekeeperApp) -> None:
         error_id = uuid.uuid4().hex[:8]
         kind = body.get("type") or body.get("command") or "request"
         log.error("error %s while handling %s: %r", error_id, kind, error, exc_info=error)
-        user_id = body.get("user_id") or (body.get("user") or {}).get("id") or (body.get("event") or {}).get("user")
-        if not user_id or body.get("type") == "event_callback":
+        user = body.get("user")
+        user_id = body.get("user_id") or (user.get("id") if isinstance(user, dict) else None)
+        if not isinstance(user_id, str) or body.get("type") == "event_callback":
             return
         text = f"Sorry, something went wrong on our side; please try again. If it happens again, quote ref {error_id}."
         try:

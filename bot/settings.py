@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from urllib.parse import urlparse
 
+from bot.redact import redact
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///pacekeeper.db"
 SANDBOX_TOKEN = "xoxb-sandbox-token"
@@ -24,9 +26,9 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    bot_token: str
-    signing_secret: str
-    app_token: str | None = None
+    bot_token: str = field(repr=False)  # secrets stay out of every repr (and so out of log lines)
+    signing_secret: str = field(repr=False)
+    app_token: str | None = field(default=None, repr=False)
     api_url: str = DEFAULT_SLACK_API_URL
     database_url: str = DEFAULT_DATABASE_URL
     host: str = "127.0.0.1"
@@ -111,7 +113,7 @@ def _url(env: Mapping[str, str], name: str, default: str) -> str:
     value = _get(env, name) or default
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise SettingsError(f"{name} must be an http(s) URL such as {default}, got {value!r}")
+        raise SettingsError(f"{name} must be an http(s) URL such as {default}, got {redact(value)!r}")
     return value if value.endswith("/") else value + "/"
 
 
@@ -123,7 +125,8 @@ def _database_url(env: Mapping[str, str]) -> str:
         value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
     if not (value.startswith("sqlite:///") or value.startswith("postgresql+psycopg://")):
         raise SettingsError(
-            f"DATABASE_URL must be sqlite:///path/to/file.db or postgresql://user@host:5432/dbname, got {value!r}"
+            "DATABASE_URL must be sqlite:///path/to/file.db or postgresql://user@host:5432/dbname, "
+            f"got {redact(value)!r}"
         )
     return value
 

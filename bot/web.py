@@ -114,17 +114,49 @@ def verify_signature(body: bytes, *, timestamp: str, signature: str, signing_sec
 def parse_body(raw: str, *, content_type: str) -> dict[str, object]:
     """The body's fields as Slack sends them (a form, its `payload` a JSON object, or a JSON object);
     Refused(400) for anything else. Bolt parses it again; this only makes sure that cannot fail."""
+    if content_type == FORM and raw.startswith("{"):  # Bolt would read it as JSON; Slack never sends that
+        raise Refused(400, "a form body that is not URL-encoded")
     if content_type == FORM:
         try:
             fields: dict[str, object] = dict(parse_qsl(raw, keep_blank_values=True, strict_parsing=bool(raw)))
         except ValueError:
             raise Refused(400, "malformed form body") from None
         if "payload" in fields:
-            _json_object(str(fields["payload"]))
+            check_shape(_json_object(str(fields["payload"])))
         return fields
     if content_type == "application/json":
-        return _json_object(raw)
+        return check_shape(_json_object(raw))
     raise Refused(400, f"unsupported content type {content_type[:40]!r}")
+
+
+# The fields Bolt and the listeners read from an interaction or event envelope, with the type Slack
+# documents for each: a signed body whose fields have other types is not one Slack sent.
+OBJECT_FIELDS = ("event", "view", "user", "container", "message", "channel", "state", "submission")
+LIST_FIELDS = ("actions", "authorizations", "response_urls")
+OPTIONAL_OBJECT_FIELDS = ("team", "enterprise", "function_data", "bot_access_token")
+
+
+def check_shape(body: dict[str, object]) -> dict[str, object]:
+    """Refused(400) unless the envelope's fields have the types Slack sends (recursively for the view,
+    its state and the actions), so that no listener or Bolt internals meet a list where an object is."""
+    for name, value in body.items():
+        if name == "type" and not isinstance(value, str):
+            raise Refused(400, "type is not a string")
+        if name in OBJECT_FIELDS and not isinstance(value, dict):
+            raise Refused(400, f"{name} is not an object")
+        if name in LIST_FIELDS and not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
+            raise Refused(400, f"{name} is not a list of objects")
+        if name in OPTIONAL_OBJECT_FIELDS and value is not None and not isinstance(value, (dict, str)):
+            raise Refused(400, f"{name} is not an object")
+    if body.get("type") in ("block_actions", "interactive_message") and body.get("actions") == []:
+        raise Refused(400, "an action payload without actions")
+    view = body.get("view")
+    if isinstance(view, dict):
+        check_shape({k: v for k, v in view.items() if k in ("state", "type")})
+        values = (view.get("state") or {}).get("values", {})  # type: ignore[union-attr]
+        if not (isinstance(values, dict) and all(isinstance(v, dict) for v in values.values())):
+            raise Refused(400, "view.state.values is not an object of objects")
+    return body
 
 
 def _json_object(raw: str) -> dict[str, object]:

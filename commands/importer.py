@@ -76,6 +76,9 @@ class ImportReport:
 
 def read_rows(text: str) -> tuple[list[ImportRow], list[str]]:
     """Parse the whole file; return the rows, or the errors of every bad row."""
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        return [], [f"line {line}: a NUL byte, which no database column can hold (is this really a CSV file?)"]
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip().lower() for h in reader.fieldnames or []]
     unknown = [h for h in header if h not in COLUMNS]

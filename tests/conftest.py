@@ -11,6 +11,7 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -58,8 +59,10 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+@contextmanager
+def scratch_postgres() -> Iterator[str]:
+    """A migrated PostgreSQL database of its own, dropped afterwards; the test is skipped, saying why,
+    when no server answers (TEST_DATABASE_URL, or the local server at 127.0.0.1:5432)."""
     admin_url = os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG
     admin_url = (
         admin_url.replace("postgresql://", "postgresql+psycopg://", 1) if "+psycopg" not in admin_url else admin_url
@@ -75,10 +78,18 @@ def postgres_url() -> Iterator[str]:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     url = admin_url.rsplit("/", 1)[0] + f"/{name}"
     upgrade(url)
-    yield url
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    with scratch_postgres() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

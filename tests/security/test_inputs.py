@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -125,3 +126,23 @@ async def test_people_fields_take_only_people_slack_knows(bot: Bot) -> None:
     body = (await bot.client.submit(OWNER, view, form)).json()  # real people: created
     assert body["response_action"] == "update" and GENERIC_ERROR not in json.dumps(body)
     assert measure_one(bot).sponsor_id == SPONSOR
+
+
+async def test_an_import_with_nul_bytes_long_cells_or_bots_writes_nothing_and_says_where(
+    bot: Bot, tmp_path: Path
+) -> None:
+    from bot.settings import Settings
+    from tests.commands.test_importer import GOOD, run_import
+
+    bot.slack.add_user("U0ROBOT", name="Robot", email="robot@example.com", tz="UTC")
+    bot.slack.state.users["U0ROBOT"]["is_bot"] = True
+    settings: Settings = bot.app.deps.settings
+    before = rows(bot)
+    for text, expected in (
+        (GOOD + "Acme,Ops,P,S,K,,Nul\x00title,,,,,,,,,,\n", "line 5: a NUL byte"),
+        (GOOD + f"Acme,Ops,P,S,K,,{'t' * 201},,,,,,,,,,\n", "line 5: title can be at most 200 characters"),
+        (GOOD + "Acme,Ops,P,S,K,,Robot-owned,U0ROBOT,,,,,,,,,\n", "line 5: owner: Slack has no user U0ROBOT (a bot"),
+    ):
+        code, _out, err = await run_import(settings, text, tmp_path)
+        assert code == 1 and "Nothing was imported" in err and expected in err, err
+    assert rows(bot) == before
