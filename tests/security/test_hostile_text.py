@@ -62,6 +62,8 @@ def hostile_setup(bot: Bot) -> None:
             session, package=package, title=f"T {EVIL}"[:200], description=EVIL, business_unit=EVIL[:100],
             function=EVIL[:100], risks=[RiskLine(Severity.HIGH, EVIL, EVIL)], stage=Stage.DI1, now=WED,
         )  # fmt: skip
+        # Never answered, with a gate request left waiting: reminders, overdue, approval aging.
+        make_measure(session, package=package, title=f"U {EVIL}"[:200], stage=Stage.DI1, now=WED)
 
 
 async def command(bot: Bot, user: str, text: str) -> None:
@@ -98,8 +100,10 @@ async def test_no_markup_from_user_data_survives_in_any_message(bot: Bot) -> Non
     assert (await bot.client.submit(SPONSOR, bot.slack.last_view(SPONSOR), {Field.NOTE: EVIL})).status == 200
     await bot.settle()
     await tick(bot, NY_MON_9 + timedelta(hours=26))
+    await tick(bot, NY_MON_9 + timedelta(hours=49))  # M-2's check-in is overdue
 
-    # A gate request, rejected with a hostile reason; a hostile hold reason.
+    # A gate request, rejected with a hostile reason; a hostile hold reason; one left waiting.
+    await command(bot, OWNER, "gate M-2")
     await command(bot, OWNER, "gate M-1")
     approval = last_dm(bot, SPONSOR, "Approval: ")
     await bot.client.click(SPONSOR, Action.GATE_REJECT, button_value(approval, Action.GATE_REJECT), message=approval)
@@ -120,6 +124,9 @@ async def test_no_markup_from_user_data_survives_in_any_message(bot: Bot) -> Non
     assert any("Digest" in text for _, text in sent) and any("Escalation" in text for _, text in sent)
     assert {"C0PACK", DIGEST_CHANNEL, STEERING} <= {call.args.get("channel") for call in bot.slack.calls()}
     assert any("T &lt;!channel&gt;" in text for _, text in sent)  # the title is shown, escaped
+    said = "\n".join(text for _, text in sent)
+    for kind in ("Reminder: your check-in", "Reminder: M-2 is waiting", "Check-in overdue", "Approval: ", "Notes"):
+        assert kind in said, kind  # every kind of message was played
     leaks = [(method, text[:300]) for method, text in sent if LEAKS.search(text)]
     assert leaks == [], "\n".join(f"{m}: {t}" for m, t in leaks)
 
