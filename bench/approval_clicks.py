@@ -30,11 +30,11 @@ from slack_sdk.signature import SignatureVerifier
 from sqlmodel import select
 
 from bench.checkin_fanout import fresh_database
-from bot.gates import MeasureFacts, RequestKind
-from bot.payloads import GateRef
+from domain.enums import Level, Stage
+from domain.stage_gates import MeasureFacts, RequestKind
+from messages.payloads import GateRef
 from storage.db import create_db_engine, session_scope, upgrade
-from storage.enums import Level, Stage
-from storage.gates import request_gate
+from storage.gate_requests import request_gate
 from storage.models import GateDecision, Measure, Person, Unit
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -31,11 +31,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bot.context import freeze_startup_heap, make_deps
-from bot.settings import Settings
+from domain.enums import Level, Stage
 from reminders.sweep import sweep
+from slackkit.context import freeze_startup_heap, make_deps
+from slackkit.settings import Settings
 from storage.db import create_db_engine, upgrade
-from storage.enums import Level, Stage
 from storage.models import Measure, Person, Unit
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -23,13 +23,13 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench.checkin_fanout import count_queries, fresh_database
-from bot.context import freeze_startup_heap, make_deps
-from bot.settings import Settings
-from reminders.chart import value_chart
-from reminders.digest_data import load_digest, months_of
+from domain.enums import Level, Stage
+from messages.chart import value_chart
 from reminders.digests import build_digest
+from slackkit.context import freeze_startup_heap, make_deps
+from slackkit.settings import Settings
 from storage.db import create_db_engine, upgrade
-from storage.enums import Level, Stage
+from storage.digest_data import load_digest, months_of
 from storage.models import AuditLog, CheckIn, Escalation, Evidence, GateRequest, Measure, MeasureMonth, Person, Unit
 from storage.money import refresh_money
 

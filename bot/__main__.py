@@ -10,8 +10,8 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-from bot.redact import install_log_redaction, redact
-from bot.settings import Settings, SettingsError
+from slackkit.redact import install_log_redaction, redact
+from slackkit.settings import Settings, SettingsError
 
 
 def main(argv: list[str] | None = None) -> int:

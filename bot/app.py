@@ -14,9 +14,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import Engine
 
-from bot.context import Deps, make_deps
-from bot.pacing import Pacer
-from bot.settings import Settings
+from slackkit.context import Deps, make_deps
+from slackkit.pacing import Pacer
+from slackkit.settings import Settings
 from storage.types import utcnow
 
 Listener = Callable[..., Awaitable[Any]]
@@ -93,9 +93,8 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
     pacer: Pacer | None = None,
 ) -> PacekeeperApp:
-    from bot import errors, guards, home, replays
-    from commands import digest, escalations, gates, measure, router, rules, structure
-    from reminders import checkin
+    from bot import errors, guards, replays
+    from commands import checkin, digest, escalations, gates, home, measure, portfolio_rules, router, structure
 
     deps = make_deps(settings, engine=engine, client=client, clock=clock, pacer=pacer)
     app = PacekeeperApp(
@@ -105,7 +104,20 @@ def create_app(
         logger=logging.getLogger("pacekeeper.bolt"),
         process_before_response=False,
     )
-    features = (errors, guards, replays, router, measure, structure, gates, escalations, rules, digest, checkin, home)
+    features = (
+        errors,
+        guards,
+        replays,
+        router,
+        measure,
+        structure,
+        gates,
+        escalations,
+        portfolio_rules,
+        digest,
+        checkin,
+        home,
+    )
     for feature in features:
         feature.register(app)
     return app

@@ -9,13 +9,13 @@ from pathlib import Path
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.context import freeze_startup_heap, make_deps
 from bot.sandbox import sandbox_directory
-from bot.settings import Settings
-from bot.slack_client import make_web_client
 from commands.importer import ImportRow, apply_rows, people_errors, read_rows, resolve_people
-from commands.parsing import InputError
+from domain.parsing import InputError
 from reminders.sweep import sweep
+from slackkit.context import freeze_startup_heap, make_deps
+from slackkit.settings import Settings
+from slackkit.web_client import make_web_client
 from storage.db import create_db_engine, session_scope, upgrade
 
 

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from bot.app import PacekeeperApp
-from bot.surfaces import tell
+from slackkit.surfaces import tell
 
 log = logging.getLogger("pacekeeper.errors")
 

@@ -15,7 +15,7 @@ from typing import Any
 from slack_bolt.response import BoltResponse
 
 from bot.app import PacekeeperApp
-from bot.people import SLACK_USER_ID
+from slackkit.people import SLACK_USER_ID
 
 log = logging.getLogger("pacekeeper.guards")
 

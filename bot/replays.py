@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt.response import BoltResponse
-from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col
 
 from bot.app import PacekeeperApp
-from storage.models import ProcessedEvent
-
-KEEP = timedelta(days=1)  # Slack retries within minutes; a day is plenty
-
-
-def remember(*, session: Session, event_id: str, now: datetime) -> None:
-    """Record the event; IntegrityError (raised out of the transaction) when it was seen before."""
-    session.add(ProcessedEvent(event_id=event_id[:64], received_at=now))
-    session.flush()
-
-
-def forget_old_events(*, session: Session, now: datetime) -> None:
-    session.exec(delete(ProcessedEvent).where(col(ProcessedEvent.received_at) < now - KEEP))  # type: ignore[call-overload]
+from storage.events import remember
 
 
 def register(app: PacekeeperApp) -> None:

@@ -15,9 +15,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session, SQLModel
 
 from bot.sandbox_demo import seed
-from bot.settings import Settings
-from bot.slack_client import make_web_client
 from bot.standin.server import SlackStandIn, StandInState
+from slackkit.settings import Settings
+from slackkit.web_client import make_web_client
 from storage.queries import all_units, upsert_person
 
 DEMO_PEOPLE = [

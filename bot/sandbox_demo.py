@@ -12,13 +12,13 @@ from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
-from bot.gates import RequestKind
 from commands.measure_data import facts_of
-from commands.parsing import RiskLine
-from reminders.status import got_worse, potential_status
+from domain.enums import Cadence, Level, Severity, Stage
+from domain.parsing import RiskLine
+from domain.stage_gates import RequestKind
+from domain.status import got_worse, potential_status
 from storage.digests import subscribe
-from storage.enums import Cadence, Level, Severity, Stage
-from storage.gates import request_gate
+from storage.gate_requests import request_gate
 from storage.measures import MeasureDraft, create_measure
 from storage.models import AuditLog, CheckIn, Evidence, Measure, MeasureMonth, Unit
 from storage.types import business_clock

@@ -23,11 +23,11 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from sqlmodel import Session, select
 
-from bot.context import Deps
 from bot.sandbox_demo import CHANNELS
 from bot.standin.client import SignedClient
 from bot.standin.server import Message, SlackStandIn
 from reminders.sweep import sweep
+from slackkit.context import Deps
 from storage.models import DigestSubscription, Measure
 from storage.types import utcnow
 

@@ -11,12 +11,12 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.app import create_app
-from bot.context import freeze_startup_heap
 from bot.sandbox import demo_standin, load_demo, reset_standin, wipe
 from bot.sandbox_page import SandboxClock, attach_page
-from bot.settings import Settings
 from bot.web import create_web_app
 from reminders.sweep import start_scheduler, sweep
+from slackkit.context import freeze_startup_heap
+from slackkit.settings import Settings
 from storage.db import create_db_engine, upgrade
 
 log = logging.getLogger("pacekeeper")

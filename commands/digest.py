@@ -11,15 +11,15 @@ from slack_sdk.models.blocks import SectionBlock
 from sqlmodel import Session
 
 from bot.app import PacekeeperApp
-from bot.context import Deps
-from bot.people import is_admin
-from commands.parsing import InputError, parse_cadence_word, parse_channel, parse_time, parse_weekday
-from commands.render import escape, slack_time, truncate
 from commands.router import Invocation, subcommand
-from reminders.digest_data import load_digest
-from reminders.digest_render import render_digest
+from domain.enums import WEEKDAYS, Cadence
+from domain.parsing import InputError, parse_cadence_word, parse_channel, parse_time, parse_weekday
+from messages.digest import render_digest
+from messages.text import escape, slack_time, truncate
+from slackkit.context import Deps
+from slackkit.people import is_admin
+from storage.digest_data import load_digest
 from storage.digests import FIRST_SINCE, DigestRefused, subscribe, subscriptions, unsubscribe
-from storage.enums import WEEKDAYS, Cadence
 from storage.tree import UnitTree
 
 USAGE = (

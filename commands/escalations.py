@@ -6,30 +6,22 @@ import logging
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
-from sqlmodel import Session
 
 from bot.app import PacekeeperApp
-from bot.blockkit import blocks_json
-from bot.context import Deps
-from bot.ids import Action, Callback, Field
-from bot.payloads import EscalationRef
-from bot.people import is_admin
-from bot.surfaces import clicked, tell
-from commands.escalation_render import escalation_message
-from commands.measure_form import read_state
-from commands.render import text_modal
-from reminders.render import Rendered
+from messages.cards import text_modal
+from messages.ids import Action, Callback, Field
+from messages.measure_form import read_state
+from messages.payloads import EscalationRef
+from slackkit.context import Deps
+from slackkit.escalation_copies import refresh_copies
+from slackkit.people import is_admin
+from slackkit.surfaces import clicked, tell
 from storage.escalations import (
     Act,
     EscalationRefused,
     act_on,
-    copies_of,
     entitled,
-    escalation_views,
-    mark_refreshed,
-    stale_escalation_ids,
 )
 
 log = logging.getLogger(__name__)
@@ -109,35 +101,3 @@ def note_modal(ref: EscalationRef) -> View:
         callback_id=Callback.ESCALATION_NOTE, title="Add a note", submit="Add note", metadata=ref.dump(),
         explain="Everyone who received this escalation sees the note.", block_id=Field.NOTE, label="Note",
     )  # fmt: skip
-
-
-async def refresh_copies(deps: Deps, escalation_ids: list[int]) -> int:
-    """Show each escalation's current state in every message sent about it (chat.update is
-    idempotent, so a refresh cut short is simply done again by the next sweep)."""
-
-    def load(session: Session) -> list[tuple[str, str, Rendered]]:
-        views = escalation_views(session=session, escalation_ids=escalation_ids)
-        updates = []
-        for escalation_id, view in views.items():
-            for channel, ts, rung in copies_of(session=session, escalation_id=escalation_id):
-                updates.append((channel, ts, escalation_message(view, rung)))
-        return updates
-
-    updated = 0
-    for channel, ts, rendered in await deps.transaction(load):
-        try:
-            async with deps.pacer.slot():
-                await deps.client.chat_update(
-                    channel=channel, ts=ts, text=rendered.text, blocks=blocks_json(rendered.blocks)
-                )
-            updated += 1
-        except SlackApiError as error:  # a deleted message or an archived channel: nothing to update
-            log.warning("could not update an escalation message in %s: %s", channel, error.response.get("error"))
-    await deps.transaction(lambda s: mark_refreshed(session=s, escalation_ids=escalation_ids))
-    return updated
-
-
-async def refresh_stale(deps: Deps) -> int:
-    """Refresh what the sweep changed (climbed, resolved because the cause cleared)."""
-    stale = await deps.transaction(lambda s: stale_escalation_ids(session=s))
-    return await refresh_copies(deps, stale) if stale else 0

@@ -10,23 +10,22 @@ from slack_sdk.models.views import View
 from sqlmodel import Session, col, select
 
 from bot.app import PacekeeperApp
-from bot.blockkit import blocks_json
-from bot.context import Deps
-from bot.gates import GateRefused, RequestKind
-from bot.ids import Action, Callback, Field
-from bot.payloads import GateReasonMeta, GateRef, MeasureRef
-from bot.people import NOT_A_PERSON, is_admin, people_errors
-from bot.surfaces import clicked, tell
-from commands.gate_data import gate_view
-from commands.gate_render import approval_message
 from commands.measure_data import facts_of
-from commands.measure_form import read_state
-from commands.parsing import InputError, parse_date, parse_user_mention
-from commands.render import slack_date, text_modal
 from commands.router import Invocation, subcommand
-from reminders.outbox import deliver
-from reminders.render import Rendered
-from storage.gates import (
+from domain.parsing import InputError, parse_date, parse_user_mention
+from domain.stage_gates import GateRefused, RequestKind
+from messages.approval import approval_message
+from messages.blockkit import Rendered, blocks_json
+from messages.cards import text_modal
+from messages.ids import Action, Callback, Field
+from messages.measure_form import read_state
+from messages.payloads import GateReasonMeta, GateRef, MeasureRef
+from messages.text import slack_date
+from slackkit.context import Deps
+from slackkit.outbox import deliver
+from slackkit.people import NOT_A_PERSON, is_admin, people_errors
+from slackkit.surfaces import clicked, tell
+from storage.gate_requests import (
     Decision,
     GateKind,
     decide,
@@ -36,6 +35,7 @@ from storage.gates import (
     request_gate,
     resume_from_hold,
 )
+from storage.gate_views import gate_view
 from storage.models import Outbox
 from storage.queries import get_measure
 

@@ -22,9 +22,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session
 
-from bot.people import is_a_person, store_user
-from commands.parsing import InputError, Schedule, parse_amount, parse_date, parse_key, parse_schedule
-from storage.enums import Level, Stage
+from domain.enums import Level, Stage
+from domain.parsing import InputError, Schedule, parse_amount, parse_date, parse_key, parse_schedule
+from slackkit.people import is_a_person, store_user
 from storage.measures import MeasureDraft, create_measure, draft_from_measure, update_measure
 from storage.models import Measure, Unit
 from storage.queries import find_measure_by_title, get_child_unit, get_measure, record_audit

@@ -13,17 +13,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.app import PacekeeperApp
-from bot.context import Deps
-from bot.ids import Action, Callback, Field
-from bot.payloads import MeasureFormMeta, MeasureRef
-from bot.people import can_edit, is_admin, people_errors, refresh_person
-from bot.surfaces import clicked, tell
 from commands.measure_data import form_values, measure_card, package_choices
-from commands.measure_form import FormValues, measure_modal, parse_measure_form, read_state
-from commands.parsing import parse_user_mention
-from commands.render import card_blocks, card_fallback, escape, list_blocks
 from commands.router import Invocation, subcommand
-from storage.enums import Stage
+from domain.enums import Stage
+from domain.parsing import parse_user_mention
+from domain.policy import can_edit
+from messages.cards import card_blocks, card_fallback, list_blocks
+from messages.ids import Action, Callback, Field
+from messages.measure_form import FormValues, measure_modal, parse_measure_form, read_state
+from messages.payloads import MeasureFormMeta, MeasureRef
+from messages.text import escape
+from slackkit.context import Deps
+from slackkit.people import is_admin, people_errors, refresh_person
+from slackkit.surfaces import clicked, tell
 from storage.measures import MeasureDraft, StaleEdit, create_measure, reference_errors, update_measure
 from storage.models import Measure
 from storage.queries import (

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 
 from sqlmodel import Session
 
-from bot.gates import MeasureFacts, missing_for, next_stage
-from commands.measure_form import FormValues, PackageChoice
-from commands.parsing import RiskLine
-from commands.render import MeasureCard, Totals
-from storage.enums import Level, Severity, Stage
+from domain.enums import Level, Severity, Stage
+from domain.parsing import RiskLine
+from domain.stage_gates import MeasureFacts, missing_for, next_stage
+from messages.cards import MeasureCard, Totals
+from messages.measure_form import FormValues, PackageChoice
 from storage.escalations import open_causes_of
 from storage.models import Measure, Unit
 from storage.queries import (

@@ -9,11 +9,12 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.app import PacekeeperApp
-from bot.context import Deps
-from bot.ids import Command
-from bot.surfaces import tell
-from commands.parsing import InputError, parse_key, split_command
-from commands.render import escape, help_blocks, truncate
+from domain.parsing import InputError, parse_key, split_command
+from messages.cards import help_blocks
+from messages.ids import Command
+from messages.text import escape, truncate
+from slackkit.context import Deps
+from slackkit.surfaces import tell
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,12 @@ from slack_sdk.models.views import View
 from sqlmodel import Session
 
 from bot.app import PacekeeperApp
-from bot.ids import INPUT, Callback, Field
-from bot.people import is_admin
-from commands.measure_form import read_state
-from commands.render import escape
 from commands.router import Invocation, subcommand
-from storage.enums import Level
+from domain.enums import Level
+from messages.ids import INPUT, Callback, Field
+from messages.measure_form import read_state
+from messages.text import escape
+from slackkit.people import is_admin
 from storage.models import Unit
 from storage.queries import all_units, get_child_unit, path_in, record_audit
 

@@ -14,14 +14,14 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlmodel import Session
 
-from bot.blockkit import blocks_json
-from bot.context import Deps
-from reminders.chart import value_chart
-from reminders.digest_data import DigestData, load_digest, months_of
-from reminders.digest_render import render_digest
-from reminders.outbox import PERMANENT, failure_of
-from reminders.planning import owe_failure_reports
+from messages.blockkit import blocks_json
+from messages.chart import value_chart
+from messages.digest import render_digest
+from slackkit.context import Deps
+from slackkit.outbox import PERMANENT, failure_of
+from storage.digest_data import DigestData, load_digest, months_of
 from storage.digests import RunToSend, claim_runs, finish_run, record_progress
+from storage.outbox import owe_failure_reports
 
 log = logging.getLogger(__name__)
 JsonBlocks = list[dict[str, object]]

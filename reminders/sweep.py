@@ -11,15 +11,15 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.context import Deps
-from bot.replays import forget_old_events
-from commands.escalations import refresh_stale
 from reminders.digests import DigestReport, deliver_digests
-from reminders.outbox import DeliveryReport, Planning, deliver
-from reminders.planning import BATCH, FIRST_BATCH, open_cycles, plan_overdue, plan_prompts, plan_reminders
+from slackkit.context import Deps
+from slackkit.escalation_copies import refresh_stale
+from slackkit.outbox import DeliveryReport, Planning, deliver
+from storage.checkin_cycles import BATCH, FIRST_BATCH, open_cycles, plan_overdue, plan_prompts, plan_reminders
 from storage.digests import plan_digests
 from storage.escalations import RulesReport, sweep_escalations
-from storage.gates import plan_gate_aging
+from storage.events import forget_old_events
+from storage.gate_requests import plan_gate_aging
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from datetime import datetime, time, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from reminders.schedule import CheckinSchedule, cycle_at, zone
-from storage.enums import Cadence
+from domain.enums import Cadence
+from domain.schedule import CheckinSchedule, cycle_at, zone
 from storage.models import DigestRun, DigestSubscription
 from storage.queries import claimable, record_audit
 from storage.tree import UnitTree

@@ -20,11 +20,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from bot.rules import START_RUNG, Cause, Ladder, Rung, climb_to
-from reminders.planning import away_on, owe
-from reminders.schedule import ACTIVE_STAGES
-from storage.enums import ImplStatus, Stage
+from domain.enums import ImplStatus, Stage
+from domain.escalation_rules import START_RUNG, Cause, Ladder, Rung, climb_to
+from domain.schedule import ACTIVE_STAGES, away_on
 from storage.models import Dependency, Escalation, EscalationNote, Flagged, GateRequest, Measure, Outbox, Person
+from storage.outbox import owe
 from storage.queries import record_audit
 from storage.tree import UnitTree
 

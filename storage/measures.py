@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, delete, select
 
-from bot.gates import MeasureFacts, stage_for_new
-from commands.parsing import RiskLine
-from reminders.schedule import next_checkin_for
-from storage.enums import Cadence, Level, Stage
+from domain.enums import Cadence, Level, Stage
+from domain.parsing import RiskLine
+from domain.schedule import next_checkin_for
+from domain.stage_gates import MeasureFacts, stage_for_new
 from storage.models import Dependency, Evidence, Measure, MeasureMonth, Person, Risk, Unit
 from storage.queries import (
     dependency_keys_of,

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from storage.enums import Cadence, ImplStatus, PotentialStatus, Stage
+from domain.enums import Cadence, ImplStatus, PotentialStatus, Stage
 from storage.types import UTCDateTime, business_now
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from storage.enums import Level
+from domain.enums import Level
 from storage.models import (
     AuditLog,
     CheckIn,

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
-from bot.rules import PortfolioRules
-from storage.enums import Level
+from domain.enums import Level
+from domain.escalation_rules import PortfolioRules
 from storage.models import Unit
 from storage.queries import all_units, path_in
 

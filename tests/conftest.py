@@ -22,10 +22,10 @@ from aiohttp import web
 from sqlalchemy.engine import Engine
 
 from bot.app import PacekeeperApp, create_app
-from bot.settings import Settings
 from bot.standin.client import SignedClient
 from bot.standin.server import SlackStandIn
 from bot.web import create_web_app
+from slackkit.settings import Settings
 from storage.db import create_db_engine, session_scope, upgrade
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

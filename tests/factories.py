@@ -10,11 +10,11 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.people import store_user
 from bot.standin.server import SlackStandIn
-from commands.parsing import RiskLine
-from reminders.digest_data import Attention, DigestData, PackageMonth, StageGroup
-from storage.enums import Level, Severity
+from domain.enums import Level, Severity
+from domain.parsing import RiskLine
+from slackkit.people import store_user
+from storage.digest_data import Attention, DigestData, PackageMonth, StageGroup
 from storage.measures import MeasureDraft, create_measure
 from storage.models import Measure, Unit
 from storage.queries import get_child_unit

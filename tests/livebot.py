@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from bot.app import PacekeeperApp, create_app
-from bot.settings import Settings
 from bot.standin.client import SignedClient
 from bot.standin.server import SlackStandIn
 from bot.web import create_web_app
+from slackkit.settings import Settings
 from storage.db import create_db_engine, session_scope, upgrade
 from tests.conftest import ADMIN, PEOPLE, SIGNING_SECRET, TOKEN, start_site
 from tests.factories import add_people, make_measure, make_tree

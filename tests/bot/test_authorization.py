@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.ids import Action
+from domain.enums import PotentialStatus, Stage
+from messages.ids import Action
 from reminders.sweep import sweep
-from storage.enums import PotentialStatus, Stage
 from storage.models import DigestSubscription, Escalation, GateDecision, GateRequest, Measure
 from tests.conftest import ADMIN, CONTROLLER, OWNER, SIGNING_SECRET, SPONSOR, STRANGER, TOKEN, Bot
 from tests.factories import add_people, make_measure, make_tree

@@ -27,9 +27,10 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
-from bot.blockkit import blocks_json
-from reminders.digest_render import render_digest
-from reminders.render import PromptItem, delivery_failure_message, prompt_message, reminder_message
+from messages.blockkit import blocks_json
+from messages.checkin import delivery_failure_message, prompt_message, reminder_message
+from messages.digest import render_digest
+from storage.checkins import PromptItem
 from tests.factories import digest_data
 
 NOW = datetime(2027, 3, 8, 9, tzinfo=UTC)

@@ -3,8 +3,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from bot.gates import MeasureFacts, missing_for, next_stage, stage_for_new
-from storage.enums import Stage
+from domain.enums import Stage
+from domain.stage_gates import MeasureFacts, missing_for, next_stage, stage_for_new
 
 IDEA = MeasureFacts(
     title="Reuse pallets", package_id=1, owner_id=None, sponsor_id=None, controller_id=None,
@@ -44,7 +44,7 @@ def test_next_stage() -> None:
 
 
 def test_approval_chains() -> None:
-    from bot.gates import RequestKind, Role, approval_chain
+    from domain.stage_gates import RequestKind, Role, approval_chain
 
     assert approval_chain(RequestKind.ADVANCE, Stage.DI5) == [Role.CONTROLLER, Role.SPONSOR]
     assert approval_chain(RequestKind.ADVANCE, Stage.DI3) == [Role.SPONSOR]
@@ -54,7 +54,7 @@ def test_approval_chains() -> None:
 def test_plan_request_refuses_with_reasons() -> None:
     import pytest
 
-    from bot.gates import GateRefused, RequestKind, plan_request
+    from domain.stage_gates import GateRefused, RequestKind, plan_request
 
     people = {"sponsor_id": "U2", "controller_id": "U3"}
     target, chain = plan_request(RequestKind.ADVANCE, Stage.DI0, IDENTIFIED, requester="U1", **people)
@@ -86,7 +86,7 @@ def test_di4_and_di5_need_evidence_and_actuals() -> None:
 def test_hold_and_resume() -> None:
     import pytest
 
-    from bot.gates import GateRefused, hold, resume
+    from domain.stage_gates import GateRefused, hold, resume
 
     assert hold(Stage.DI3) is Stage.DI3
     assert resume(Stage.ON_HOLD, "DI3") is Stage.DI3

@@ -8,7 +8,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 
-from bot.pacing import Pacer
+from slackkit.pacing import Pacer
 
 
 class VirtualTime:

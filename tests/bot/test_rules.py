@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.rules import Cause, Ladder, PortfolioRules, Rung, climb_to
-from commands.parsing import InputError
-from commands.rules import parse_settings
+from commands.portfolio_rules import parse_settings
+from domain.escalation_rules import Cause, Ladder, PortfolioRules, Rung, climb_to
+from domain.parsing import InputError
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 STEP = timedelta(hours=24)

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.settings import Settings, SettingsError
+from slackkit.settings import Settings, SettingsError
 
 
 def test_no_token_means_the_sandbox_with_sqlite_defaults() -> None:

@@ -7,9 +7,9 @@ import asyncio
 import aiohttp
 
 from bot.serve import serve
-from bot.settings import Settings
 from bot.standin.client import SignedClient
 from bot.standin.server import SlackStandIn
+from slackkit.settings import Settings
 from tests.bot.test_main import free_port
 from tests.conftest import OWNER, TOKEN, start_site
 

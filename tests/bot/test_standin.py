@@ -8,9 +8,9 @@ import aiohttp
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from bot.settings import Settings
-from bot.slack_client import make_web_client
 from bot.standin.server import SlackStandIn
+from slackkit.settings import Settings
+from slackkit.web_client import make_web_client
 from tests.conftest import OWNER, TOKEN, Bot
 
 

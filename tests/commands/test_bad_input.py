@@ -20,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.ids import Action, Callback
 from bot.standin.client import Reply
 from commands.importer import read_rows
+from messages.ids import Action, Callback
 from tests.conftest import OWNER, STRANGER
 from tests.livebot import LiveBot, live_bot
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot.ids import Action, Callback, Field
-from bot.rules import Cause, Rung
-from storage.enums import ImplStatus
+from domain.enums import ImplStatus
+from domain.escalation_rules import Cause, Rung
+from messages.ids import Action, Callback, Field
 from storage.models import AuditLog, Escalation, EscalationNote
 from tests.conftest import ADMIN, OWNER, SPONSOR, STRANGER, Bot
 from tests.factories import add_people, make_measure, make_tree

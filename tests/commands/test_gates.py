@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.ids import Action, Callback, Field
-from bot.payloads import GateRef
-from commands.parsing import RiskLine
+from domain.enums import Severity, Stage
+from domain.parsing import RiskLine
+from messages.ids import Action, Callback, Field
+from messages.payloads import GateRef
 from reminders.sweep import sweep
-from storage.enums import Severity, Stage
 from storage.models import AuditLog, Escalation, Evidence, GateDecision, GateRequest, Measure, MeasureMonth
 from storage.queries import get_measure
 from tests.conftest import ADMIN, CONTROLLER, OWNER, SPONSOR, STRANGER, Bot
@@ -214,7 +214,7 @@ async def test_only_the_owner_or_an_admin_requests_and_one_request_at_a_time(bot
 async def test_concurrent_double_decisions_produce_one(bot: Bot) -> None:
     setup(bot, stage=Stage.DI2)
     with bot.session() as session:
-        from storage.gates import delegate
+        from storage.gate_requests import delegate
 
         delegate(session=session, delegator=SPONSOR, delegate_id=ADMIN, until=date(2027, 12, 31))
     await bot.client.command(OWNER, "gate M-1")

@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import SQLModel, select
 
-from bot.settings import Settings
 from commands.importer import read_rows
-from storage.enums import Cadence, Level, Stage
+from domain.enums import Cadence, Level, Stage
+from slackkit.settings import Settings
 from storage.models import AuditLog, Measure, Person, Unit
 from storage.queries import get_measure
 from tests.conftest import CONTROLLER, OWNER, SPONSOR, Bot

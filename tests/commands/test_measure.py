@@ -8,9 +8,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import select
 
-from bot.ids import Action, Callback, Field
-from bot.payloads import MeasureRef
-from storage.enums import Stage
+from domain.enums import Stage
+from messages.ids import Action, Callback, Field
+from messages.payloads import MeasureRef
 from storage.models import AuditLog, Measure, MeasureMonth, Risk
 from storage.queries import get_measure
 from tests.conftest import ADMIN, CONTROLLER, OWNER, SPONSOR, STRANGER, WS_ADMIN, Bot

@@ -4,7 +4,8 @@ from datetime import date, time
 
 import pytest
 
-from commands.parsing import (
+from domain.enums import Cadence, Severity
+from domain.parsing import (
     InputError,
     parse_amount,
     parse_date,
@@ -16,7 +17,6 @@ from commands.parsing import (
     parse_user_mention,
     split_command,
 )
-from storage.enums import Cadence, Severity
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from commands.render import MeasureCard, Totals, card_blocks, list_blocks, slack_date
-from storage.enums import Stage
+from domain.enums import Stage
+from messages.cards import MeasureCard, Totals, card_blocks, list_blocks
+from messages.text import slack_date
 from storage.models import Measure
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.ids import Callback, Field
 from commands.structure import NEW_ORGANIZATION
-from storage.enums import Level
+from domain.enums import Level
+from messages.ids import Callback, Field
 from storage.models import AuditLog, Unit
 from tests.conftest import ADMIN, OWNER, WS_ADMIN, Bot
 from tests.factories import make_tree

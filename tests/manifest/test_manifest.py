@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from bot.app import create_app
-from bot.settings import Settings
+from slackkit.settings import Settings
 from tests.conftest import OWNER, Bot
 
 MANIFEST = Path(__file__).parents[2] / "manifest" / "manifest.yml"

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.ids import Action, Callback, Field
-from bot.payloads import CheckinAnswer, CheckinRef
-from storage.enums import ImplStatus, PotentialStatus, Stage
+from domain.enums import ImplStatus, PotentialStatus, Stage
+from messages.ids import Action, Callback, Field
+from messages.payloads import CheckinAnswer, CheckinRef
 from storage.measures import draft_from_measure, update_measure
 from storage.models import AuditLog, CheckIn, Measure, MeasureMonth, Outbox
 from storage.queries import get_measure

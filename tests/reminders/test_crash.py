@@ -13,7 +13,7 @@ from collections import Counter
 
 from sqlmodel import select
 
-from bot.settings import Settings
+from slackkit.settings import Settings
 from storage.models import Outbox
 from tests.conftest import Bot
 from tests.reminders.test_tick import ROOT, many_owners

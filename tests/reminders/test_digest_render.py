@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from reminders.digest_data import by_child, rollup
-from reminders.digest_render import MAX_THREAD_MESSAGES, render_digest
+from messages.digest import MAX_THREAD_MESSAGES, render_digest
+from storage.digest_data import by_child, rollup
 from tests.factories import digest_data
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from bot.standin.server import Message
-from storage.enums import ImplStatus, Stage
+from domain.enums import ImplStatus, Stage
 from storage.models import AuditLog, DigestRun, DigestSubscription, Measure, MeasureMonth, Unit
 from tests.conftest import ADMIN, OWNER, SPONSOR, STRANGER, Bot
 from tests.factories import add_people, make_measure, make_tree

@@ -13,10 +13,10 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.app import create_app
-from bot.settings import Settings
 from bot.standin.client import SignedClient
 from bot.web import create_web_app
 from reminders.sweep import sweep
+from slackkit.settings import Settings
 from storage.models import DigestRun, Outbox
 from tests.conftest import ADMIN, SIGNING_SECRET, Bot, start_site
 from tests.factories import add_people, make_measure, make_tree

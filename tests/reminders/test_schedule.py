@@ -4,8 +4,8 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from reminders.schedule import CheckinSchedule, cycle_at, next_cycle_start, zone
-from storage.enums import Cadence
+from domain.enums import Cadence
+from domain.schedule import CheckinSchedule, cycle_at, next_cycle_start, zone
 
 NY, TOKYO, BERLIN = zone("America/New_York"), zone("Asia/Tokyo"), zone("Europe/Berlin")
 WEEKLY_MON_9 = CheckinSchedule(Cadence.WEEKLY, 0, time(9, 0))

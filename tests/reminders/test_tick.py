@@ -11,8 +11,8 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from bot.settings import Settings
-from storage.enums import PotentialStatus, Stage
+from domain.enums import PotentialStatus, Stage
+from slackkit.settings import Settings
 from storage.models import CheckIn, DigestSubscription, Escalation, Measure, Outbox
 from tests.conftest import OWNER, Bot
 from tests.factories import add_people, make_measure, make_tree

@@ -13,9 +13,9 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from bot.ids import Action, Field
-from commands.parsing import RiskLine
-from storage.enums import ImplStatus, Severity, Stage
+from domain.enums import ImplStatus, Severity, Stage
+from domain.parsing import RiskLine
+from messages.ids import Action, Field
 from tests.conftest import ADMIN, OWNER, SPONSOR, Bot
 from tests.factories import add_people, make_measure, make_tree
 from tests.playbook import NY_MON_9, WED, button_value, last_dm, prompt_of, tick

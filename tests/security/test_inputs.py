@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import SQLModel, select
 
-from bot.ids import Field
+from messages.ids import Field
 from storage.models import AuditLog, Measure
 from storage.queries import get_measure
 from tests.commands.test_measure import FULL_FORM, _initial, open_modal
@@ -131,7 +131,7 @@ async def test_people_fields_take_only_people_slack_knows(bot: Bot) -> None:
 async def test_an_import_with_nul_bytes_long_cells_or_bots_writes_nothing_and_says_where(
     bot: Bot, tmp_path: Path
 ) -> None:
-    from bot.settings import Settings
+    from slackkit.settings import Settings
     from tests.commands.test_importer import GOOD, run_import
 
     bot.slack.add_user("U0ROBOT", name="Robot", email="robot@example.com", tz="UTC")

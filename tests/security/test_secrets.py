@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from bot.redact import RedactingFilter, redact
-from bot.settings import Settings
+from slackkit.redact import RedactingFilter, redact
+from slackkit.settings import Settings
 from tests.bot.test_main import clean_env, run_bot
 
 

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from domain.enums import Stage
 from storage.db import session_scope
-from storage.enums import Stage
 from storage.measures import draft_from_measure, update_measure
 from storage.models import Measure, MeasureMonth, MoneyRollup
 from storage.money import summed_months

@@ -1,0 +1,115 @@
+"""`/measure rules <portfolio> [setting=value …]`: a portfolio's threshold rules, steering channel,
+tolerance and escalation timing. Anyone may read them; admins change them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from bot.app import PacekeeperApp
+from commands.router import Invocation, subcommand
+from domain.enums import Level
+from domain.escalation_rules import RULE_SWITCHES, Cause, PortfolioRules
+from domain.parsing import InputError, parse_channel
+from messages.text import escape
+from slackkit.people import is_admin
+from storage.models import Unit
+from storage.queries import record_audit
+from storage.tree import UnitTree
+
+SWITCH_WORDS = {
+    "overdue": Cause.CHECKIN_OVERDUE,
+    "offtrack": Cause.OFF_TRACK_TWICE,
+    "shortfall": Cause.SHORTFALL,
+    "approval": Cause.APPROVAL_OVERDUE,
+    "dependency": Cause.DEPENDENCY,
+}
+USAGE = (
+    "Use `/measure rules <portfolio> [steering=#channel] [tolerance=10] [approval-days=3] [step-hours=24] "
+    "[overdue|offtrack|shortfall|approval|dependency=on|off]`."
+)
+
+
+def register(app: PacekeeperApp) -> None:
+    deps = app.deps
+
+    @subcommand(app, "rules")
+    async def rules(call: Invocation) -> None:
+        settings = [a for a in call.args if "=" in a]
+        name = " ".join(a for a in call.args if "=" not in a)
+        if not name:
+            await call.reply(USAGE)
+            return
+        if settings and not await is_admin(deps, call.user_id):
+            await call.reply("Only admins (the programme office) can change a portfolio's rules.")
+            return
+        try:
+            changes = parse_settings(settings)
+        except InputError as error:
+            await call.reply(f"Nothing was changed. {escape(str(error))} {USAGE}")
+            return
+        await call.reply(await deps.transaction(lambda s: apply_rules(s, name, changes, call.user_id)))
+
+
+def parse_settings(words: list[str]) -> dict[str, Any]:
+    """`key=value` words into the fields they set; an unknown key or a bad value is an InputError."""
+    changes: dict[str, Any] = {}
+    for word in words:
+        key, _, value = word.partition("=")
+        key, value = key.strip().lower(), value.strip()
+        if key == "steering":
+            channel = parse_channel(value) if value.lower() not in ("", "none") else ""
+            if channel is None:
+                raise InputError(f"“{value}” is not a channel: pick it with # so Slack sends its id.")
+            changes["steering_channel"] = channel or None
+        elif key in ("tolerance", "approval-days", "step-hours"):
+            if not value.isdigit():
+                raise InputError(f"{key} takes a whole number, not “{value}”.")
+            changes[{"tolerance": "tolerance_pct"}.get(key, key.replace("-", "_"))] = int(value)
+        elif key in SWITCH_WORDS:
+            if value.lower() not in ("on", "off"):
+                raise InputError(f"{key} is on or off, not “{value}”.")
+            changes[RULE_SWITCHES[SWITCH_WORDS[key]]] = value.lower() == "on"
+        else:
+            raise InputError(f"I don't know the setting “{key}”.")
+    if not 0 < changes.get("tolerance_pct", 10) <= 100:
+        raise InputError("tolerance is a percentage between 1 and 100.")
+    return changes
+
+
+def apply_rules(session: Session, name: str, changes: dict[str, Any], actor: str) -> str:
+    tree = UnitTree.load(session=session)
+    found = [u for u in tree.named(name) if u.level == Level.PORTFOLIO]
+    if len(found) != 1:
+        return "Nothing was changed. " + escape(tree.describe_matches(name, found, what="portfolio"))
+    portfolio = found[0]
+    if changes:
+        rules = PortfolioRules.parse(portfolio.rules).model_dump()
+        rules.update({k: v for k, v in changes.items() if k in PortfolioRules.model_fields})
+        try:
+            portfolio.rules = PortfolioRules.model_validate(rules).model_dump_json()
+        except ValidationError:
+            return f"Nothing was changed: approval-days is 1–90 and step-hours 1–720. {USAGE}"
+        portfolio.tolerance_pct = changes.get("tolerance_pct", portfolio.tolerance_pct)
+        portfolio.steering_channel = changes.get("steering_channel", portfolio.steering_channel)
+        session.add(portfolio)
+        record_audit(session=session, actor=actor, entity="unit", entity_key=str(portfolio.id),
+                     action="rules_changed", detail=changes)  # fmt: skip
+    return describe(portfolio, changed=bool(changes))
+
+
+def describe(portfolio: Unit, *, changed: bool) -> str:
+    rules = PortfolioRules.parse(portfolio.rules)
+    switches = ", ".join(f"{word} {'on' if rules.enabled(c) else 'off'}" for word, c in SWITCH_WORDS.items())
+    steering = (
+        f"<#{portfolio.steering_channel}>" if portfolio.steering_channel else "none (escalations stop at sponsors)"
+    )
+    approval = f"{rules.approval_days} days" if rules.approval_days else "the default (APPROVAL_REPORT_HOURS)"
+    head = "Saved. " if changed else ""
+    return (
+        f"{head}*{escape(portfolio.name)}* — steering channel {steering}; tolerance {portfolio.tolerance_pct or 10}%; "
+        f"approvals escalate after {approval}; an unacknowledged escalation climbs after {rules.step_hours} h; "
+        f"rules: {switches}."
+    )

@@ -1,0 +1,215 @@
+"""Pure parsers for what people type: amounts, dates, cadences, mentions, plan and risk lines.
+
+Each raises `InputError` with a sentence meant for the person who typed the value.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, time
+
+from domain.enums import WEEKDAYS, Cadence, Severity
+
+
+class InputError(ValueError):
+    """A value someone typed is not usable; str(error) is the friendly explanation."""
+
+
+def bounded(text: str, *, limit: int, what: str) -> str:
+    """`text` when it fits in `limit` characters; otherwise refused (never cut without a word)."""
+    if len(text) > limit:
+        raise InputError(f"{what} can be at most {limit:,} characters; this one has {len(text):,}. Shorten it.")
+    return text
+
+
+_AMOUNT = re.compile(r"^(-)?\s*[€$£]?\s*(\d[\d,' _]*(?:\.\d+)?)\s*([kKmM]?)$")
+_MULTIPLIERS = {"": 1, "k": 1_000, "m": 1_000_000}
+MAX_AMOUNT = 10**15
+
+
+def parse_amount(text: str) -> int:
+    """'1,250,000', '1.25m', '250k', '-40 000' -> whole currency units."""
+    raw = text.strip()
+    match = _AMOUNT.match(raw)
+    if not match:
+        raise InputError(f"“{raw}” is not an amount: use digits, like 250000, 250k or 1.5m")
+    sign, digits, suffix = match.groups()
+    cleaned = re.sub(r"[,' _]", "", digits)
+    value = round(float(cleaned) * _MULTIPLIERS[suffix.lower()])
+    if abs(value) >= MAX_AMOUNT:
+        raise InputError(f"“{raw}” is too large for an amount")
+    return -value if sign else value
+
+
+def parse_date(text: str) -> date:
+    raw = text.strip()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InputError(f"“{raw}” is not a date: use YYYY-MM-DD, like 2027-03-31") from None
+
+
+def parse_time(text: str) -> time:
+    raw = text.strip()
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", raw)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise InputError(f"“{raw}” is not a time of day: use HH:MM, like 09:00")
+    return time(int(match[1]), int(match[2]))
+
+
+def parse_weekday(text: str) -> int:
+    raw = text.strip().lower()[:3]
+    if raw not in WEEKDAYS:
+        raise InputError(f"“{text.strip()}” is not a weekday: use mon, tue, wed, thu, fri, sat or sun")
+    return WEEKDAYS.index(raw)
+
+
+def parse_cadence_word(text: str) -> Cadence:
+    raw = text.strip().lower().replace("-", "")
+    aliases = {"everytwoweeks": "biweekly", "fortnightly": "biweekly", "2weeks": "biweekly"}
+    raw = aliases.get(raw.replace(" ", ""), raw)
+    try:
+        return Cadence(raw)
+    except ValueError:
+        raise InputError(f"“{text.strip()}” is not a cadence: use weekly, biweekly or monthly") from None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    cadence: Cadence = Cadence.WEEKLY
+    weekday: int = 0
+    at: time = time(9, 0)
+
+
+def parse_schedule(text: str) -> Schedule:
+    """'weekly', 'biweekly thu', 'monthly mon 14:30' (defaults: weekly, Monday, 09:00)."""
+    words = text.split()
+    if not words:
+        return Schedule()
+    if len(words) > 3:
+        raise InputError(f"“{text.strip()}” is not a cadence: use e.g. “weekly mon 09:00”")
+    cadence = parse_cadence_word(words[0])
+    weekday, at = 0, time(9, 0)
+    for word in words[1:]:
+        if ":" in word:
+            at = parse_time(word)
+        else:
+            weekday = parse_weekday(word)
+    return Schedule(cadence, weekday, at)
+
+
+def _slack_id(text: str, sigil: str, first: str) -> str | None:
+    """Slack's escaped reference ('<@U123|ann>', '<#C123|general>') or a bare id -> the id, which
+    starts with one of `first`; anything else -> None."""
+    raw = text.strip()
+    match = re.fullmatch(rf"<{sigil}([{first}][A-Z0-9]{{2,31}})(?:\|[^>]*)?>", raw)
+    if match:
+        return match[1]
+    return raw if re.fullmatch(rf"[{first}][A-Z0-9]{{2,31}}", raw) else None  # ids fit in 32 characters
+
+
+def parse_user_mention(text: str) -> str | None:
+    """'<@U123|ann>' or 'U123' -> 'U123'; anything else -> None."""
+    return _slack_id(text, "@", "UW")
+
+
+def parse_channel(text: str) -> str | None:
+    """'<#C123|general>' or 'C123' -> 'C123'; anything else (a bare '#name') -> None."""
+    return _slack_id(text, "#", "CG")
+
+
+_KEY = re.compile(r"^[Mm]-\d{1,9}$")
+
+
+def parse_key(text: str) -> str:
+    raw = text.strip()
+    if not _KEY.match(raw):
+        raise InputError(f"“{raw}” is not a measure key: keys look like M-12")
+    return raw.upper()
+
+
+def parse_keys(text: str | None) -> list[str]:
+    if not text or not text.strip():
+        return []
+    keys = [parse_key(part) for part in re.split(r"[,\s]+", text.strip()) if part]
+    return sorted(set(keys), key=lambda k: int(k[2:]))
+
+
+def parse_monthly_plan(text: str | None) -> dict[date, int]:
+    """Lines like '2027-01: 10k' -> {date(2027, 1, 1): 10000}."""
+    plan: dict[date, int] = {}
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        match = re.fullmatch(r"\s*(\d{4})-(\d{2})\s*[:=]\s*(.+?)\s*", line)
+        if not match or not 1 <= int(match[2]) <= 12:
+            raise InputError(f"line {number}: write each month as “YYYY-MM: amount”, like “2027-01: 10k”")
+        month = date(int(match[1]), int(match[2]), 1)
+        if month in plan:
+            raise InputError(f"line {number}: {month:%Y-%m} is listed twice")
+        try:
+            plan[month] = parse_amount(match[3])
+        except InputError as error:
+            raise InputError(f"line {number}: {error}") from None
+    return plan
+
+
+@dataclass(frozen=True)
+class RiskLine:
+    severity: Severity
+    text: str
+    mitigation: str
+
+
+def parse_risks(text: str | None) -> list[RiskLine]:
+    """Lines like 'high: supplier delay | second supplier lined up'."""
+    risks = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        severity_word, sep, rest = line.partition(":")
+        try:
+            severity = Severity(severity_word.strip().lower())
+        except ValueError:
+            severity = None
+        if not sep or severity is None or not rest.strip():
+            raise InputError(
+                f"line {number}: write each risk as “low|medium|high: risk | mitigation”, "
+                "like “high: supplier delay | second supplier”"
+            )
+        risk_text, _, mitigation = rest.partition("|")
+        where = f"Line {number}: the risk"
+        risks.append(
+            RiskLine(
+                severity,
+                bounded(risk_text.strip(), limit=500, what=where),
+                bounded(mitigation.strip(), limit=500, what=f"Line {number}: the mitigation"),
+            )
+        )
+    return risks
+
+
+_URL = re.compile(r"^https?://[^\s<>|]+$")
+
+
+def parse_urls(text: str | None) -> list[str]:
+    urls = []
+    for line in (text or "").split():
+        if not _URL.match(line):
+            raise InputError(f"“{line}” is not a link: evidence must be http(s) links, one per line")
+        urls.append(bounded(line, limit=1000, what="A link"))
+    return urls
+
+
+@dataclass(frozen=True)
+class CommandLine:
+    name: str
+    args: list[str]
+
+
+def split_command(text: str) -> CommandLine:
+    words = text.split()
+    if not words:
+        return CommandLine("help", [])
+    return CommandLine(words[0].lower(), words[1:])

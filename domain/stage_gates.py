@@ -1,0 +1,150 @@
+"""The DoI stage gates as plain functions: entry criteria, who approves each gate and in which
+order, hold and resume, cancel. No database and no Slack here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from domain.enums import Stage
+
+FORWARD = [Stage.DI0, Stage.DI1, Stage.DI2, Stage.DI3, Stage.DI4, Stage.DI5]
+
+
+@dataclass(frozen=True)
+class MeasureFacts:
+    title: str
+    package_id: int | None
+    owner_id: str | None
+    sponsor_id: str | None
+    controller_id: str | None
+    baseline: int | None
+    target: int | None
+    business_unit: str
+    function: str
+    due: date | None = None
+    plan_total: int | None = None
+    risk_count: int = 0
+    no_known_risks: bool = False
+    dependencies_stated: bool = False
+    evidence_count: int = 0
+    has_actuals: bool = False
+
+
+def missing_for(stage: Stage, facts: MeasureFacts) -> list[str]:
+    """What `facts` lack to enter `stage`, in words for the requester (empty when ready)."""
+    checks: dict[Stage, list[tuple[bool, str]]] = {
+        Stage.DI0: [
+            (bool(facts.title.strip()), "a title"),
+            (facts.package_id is not None, "a measure package"),
+        ],
+        Stage.DI1: [
+            (facts.owner_id is not None, "an owner"),
+            (facts.sponsor_id is not None, "a sponsor"),
+            (facts.controller_id is not None, "a controller"),
+            (facts.baseline is not None, "a baseline"),
+            (facts.target is not None, "a target value"),
+            (bool(facts.business_unit.strip()), "a business unit"),
+            (bool(facts.function.strip()), "a function"),
+        ],
+        Stage.DI2: [
+            (facts.due is not None, "a due date"),
+            (
+                facts.plan_total is not None and facts.plan_total == facts.target,
+                "a monthly value plan that sums to the target",
+            ),
+            (facts.risk_count > 0 or facts.no_known_risks, "at least one risk, or “no known risks”"),
+            (facts.dependencies_stated, "its dependencies stated (or “none”)"),
+        ],
+        # DI3 needs the sponsor's approval of the business case: nothing more to check first.
+        Stage.DI4: [(facts.evidence_count > 0, "evidence that the activities are done (a link)")],
+        Stage.DI5: [(facts.has_actuals, "actuals entered (at a check-in)")],
+    }
+    missing: list[str] = []
+    for step in FORWARD[: FORWARD.index(stage) + 1] if stage in FORWARD else []:
+        missing += [label for ok, label in checks.get(step, []) if not ok]
+    return missing
+
+
+def stage_for_new(facts: MeasureFacts) -> Stage:
+    """A new measure starts at DI1 when it already meets DI1's entry criteria, else at DI0."""
+    return Stage.DI1 if not missing_for(Stage.DI1, facts) else Stage.DI0
+
+
+def next_stage(stage: Stage) -> Stage | None:
+    if stage not in FORWARD or stage is Stage.DI5:
+        return None
+    return FORWARD[FORWARD.index(stage) + 1]
+
+
+class Role(StrEnum):
+    CONTROLLER = "controller"
+    SPONSOR = "sponsor"
+
+
+class RequestKind(StrEnum):
+    ADVANCE = "advance"
+    CANCEL = "cancel"
+
+
+def approval_chain(kind: RequestKind, to_stage: Stage) -> list[Role]:
+    """Who approves, in order: the controller validates the figures before DI5, then the sponsor;
+    every other gate, and a cancellation, is the sponsor's."""
+    if kind is RequestKind.ADVANCE and to_stage is Stage.DI5:
+        return [Role.CONTROLLER, Role.SPONSOR]
+    return [Role.SPONSOR]
+
+
+def approver_for(role: Role, *, sponsor_id: str | None, controller_id: str | None) -> str | None:
+    return sponsor_id if role is Role.SPONSOR else controller_id
+
+
+class GateRefused(ValueError):
+    """The request cannot be made; str() says why, for the requester."""
+
+
+def plan_request(
+    kind: RequestKind,
+    stage: Stage,
+    facts: MeasureFacts,
+    *,
+    requester: str,
+    sponsor_id: str | None,
+    controller_id: str | None,
+) -> tuple[Stage, list[tuple[Role, str]]]:
+    """The target stage and the approvers in order, or GateRefused with what is missing."""
+    if stage in (Stage.CANCELLED,) or (kind is RequestKind.ADVANCE and stage is Stage.ON_HOLD):
+        raise GateRefused("It is " + ("cancelled." if stage is Stage.CANCELLED else "on hold: resume it first."))
+    if kind is RequestKind.CANCEL:
+        target = Stage.CANCELLED
+    else:
+        nxt = next_stage(stage)
+        if nxt is None:
+            raise GateRefused("It is realised (DI5): there is no further gate.")
+        missing = missing_for(nxt, facts)
+        if missing:
+            raise GateRefused(f"Before asking for {nxt.label} it needs: {', '.join(missing)}.")
+        target = nxt
+    chain = []
+    for role in approval_chain(kind, target):
+        person = approver_for(role, sponsor_id=sponsor_id, controller_id=controller_id)
+        if person is None:
+            raise GateRefused(f"It has no {role}: set one with `/measure edit` first.")
+        if person == requester:
+            raise GateRefused(f"You are also its {role}, and nobody approves their own request: set another {role}.")
+        chain.append((role, person))
+    return target, chain
+
+
+def hold(stage: Stage) -> Stage:
+    """Putting a measure on hold: it remembers the stage it left (returned), to resume there."""
+    if stage in (Stage.ON_HOLD, Stage.CANCELLED, Stage.DI5):
+        raise GateRefused(f"A measure at {stage.label} cannot be put on hold.")
+    return stage
+
+
+def resume(stage: Stage, held_from: str | None) -> Stage:
+    if stage is not Stage.ON_HOLD or held_from is None:
+        raise GateRefused("It is not on hold.")
+    return Stage(held_from)

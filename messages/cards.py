@@ -1,0 +1,207 @@
+"""Pure rendering: data in, Block Kit out (slack_sdk models). No database, no Slack calls."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from domain.enums import ImplStatus, PotentialStatus, Stage
+from messages.ids import INPUT, Action
+from messages.payloads import MeasureRef
+from messages.text import MAX_MESSAGE_BLOCKS, STATUS_EMOJI, escape, money, pack_lines, slack_date, status_text, truncate
+from storage.models import Measure
+
+
+@dataclass(frozen=True)
+class Totals:
+    plan: int | None
+    forecast: int | None
+    actual: int | None
+
+    @property
+    def variance(self) -> int | None:
+        if self.plan is None or self.forecast is None:
+            return None
+        return self.forecast - self.plan
+
+
+@dataclass(frozen=True)
+class MeasureCard:
+    measure: Measure
+    package_path: str
+    year: int
+    totals: Totals
+    risks: Sequence[tuple[str, str, str]]
+    dependency_keys: Sequence[str]
+    evidence_urls: Sequence[str]
+    missing_for_next: Sequence[str]
+    next_stage: Stage | None
+    can_edit: bool
+    can_request: bool = False
+    open_escalations: Sequence[str] = ()  # labels of the causes of its open escalations
+
+
+def _person(slack_id: str | None) -> str:
+    return f"<@{slack_id}>" if slack_id else "_not set_"
+
+
+def card_blocks(card: MeasureCard) -> list[Block]:
+    m = card.measure
+    blocks: list[Block] = [
+        HeaderBlock(text=truncate(f"{m.key} · {m.title}", 150)),
+        ContextBlock(elements=[MarkdownTextObject(text=truncate(escape(card.package_path), 2000))]),
+    ]
+    if card.open_escalations:
+        flags = " · ".join(f":rotating_light: {label}" for label in card.open_escalations)
+        blocks.append(SectionBlock(text=truncate(f"*Escalated:* {flags}")))
+    if m.description:
+        blocks.append(SectionBlock(text=truncate(escape(m.description), 1500)))
+    blocks.append(
+        SectionBlock(
+            fields=[
+                MarkdownTextObject(text=f"*Stage*\n{Stage(m.stage).label}"),
+                MarkdownTextObject(text=f"*Due*\n{slack_date(m.due) if m.due else '_not set_'}"),
+                MarkdownTextObject(text=f"*Implementation*\n{status_text(m.impl_status)}"),
+                MarkdownTextObject(text=f"*Potential*\n{status_text(m.potential_status, potential=True)}"),
+                MarkdownTextObject(text=f"*Owner*\n{_person(m.owner_id)}"),
+                MarkdownTextObject(text=f"*Sponsor*\n{_person(m.sponsor_id)}"),
+                MarkdownTextObject(text=f"*Controller*\n{_person(m.controller_id)}"),
+                MarkdownTextObject(
+                    text=f"*Business unit · function*\n{escape(m.business_unit or '—')} · {escape(m.function or '—')}"
+                ),
+            ]
+        )
+    )
+    t = card.totals
+    variance = "—" if t.variance is None else f"{t.variance:+,}"
+    blocks.append(
+        SectionBlock(
+            text=(
+                f"*Value {card.year}* — plan {money(t.plan)} · forecast {money(t.forecast)} · actual {money(t.actual)}"
+                f" · variance {variance}\nBaseline {money(m.baseline)} · target {money(m.target)} · "
+                f"one-time cost {money(m.one_time_cost)}"
+            )
+        )
+    )
+    details = _details(card)
+    if details:
+        blocks.append(SectionBlock(text=truncate(details)))
+    if card.next_stage is not None:
+        if card.missing_for_next:
+            text = f"To reach *{card.next_stage.label}* it still needs: {', '.join(card.missing_for_next)}."
+        else:
+            text = f"Ready to request *{card.next_stage.label}*."
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=truncate(text, 2000))]))
+    ref = MeasureRef(key=m.key).dump()
+    buttons = [ButtonElement(text="Edit", action_id=Action.EDIT_MEASURE, value=ref)] if card.can_edit else []
+    if card.can_request and card.next_stage is not None and not card.missing_for_next:
+        label = f"Request {card.next_stage.value}"
+        buttons.append(ButtonElement(text=label, action_id=Action.REQUEST_GATE, value=ref, style="primary"))
+    if buttons:
+        blocks.append(ActionsBlock(block_id="measure_actions", elements=buttons))
+    return blocks
+
+
+def _details(card: MeasureCard) -> str:
+    lines = []
+    if card.risks:
+        lines.append("*Risks*")
+        lines += [
+            f"• _{sev}_ {escape(text)}" + (f" — {escape(mit)}" if mit else "") for sev, text, mit in card.risks[:10]
+        ]
+    elif card.measure.no_known_risks:
+        lines.append("*Risks* none known")
+    if card.dependency_keys:
+        lines.append(f"*Depends on* {', '.join(card.dependency_keys)}")
+    if card.evidence_urls:
+        lines.append(
+            "*Evidence* " + " · ".join(f"<{url}|link {i}>" for i, url in enumerate(card.evidence_urls[:10], 1))
+        )
+    return "\n".join(lines)
+
+
+def card_fallback(card: MeasureCard) -> str:
+    m = card.measure
+    return (
+        f"{m.key} {escape(m.title)}: {Stage(m.stage).label}, implementation {ImplStatus(m.impl_status).label}, "
+        f"potential {PotentialStatus(m.potential_status).label}"
+    )
+
+
+def measure_line(measure: Measure) -> str:
+    owner = f"<@{measure.owner_id}>" if measure.owner_id else "no owner"
+    return (
+        f"*{measure.key}* {escape(truncate(measure.title, 120))} · {Stage(measure.stage).label} · "
+        f"{STATUS_EMOJI.get(measure.impl_status, ':white_circle:')}/"
+        f"{STATUS_EMOJI.get(measure.potential_status, ':white_circle:')} · {owner}"
+    )
+
+
+def list_blocks(title: str, measures: Sequence[Measure], total: int) -> list[Block]:
+    """A heading and the measures, packed into sections within Slack's text and block limits."""
+    blocks: list[Block] = [SectionBlock(text=truncate(title, 2000))]
+    if not measures:
+        blocks.append(SectionBlock(text="_No measures here yet._ Create one with `/measure new`."))
+        return blocks
+    sections = pack_lines((measure_line(m) for m in measures), max_sections=MAX_MESSAGE_BLOCKS - 2)
+    blocks += sections  # with the title and the "showing" line: within 50 blocks
+    shown = sum(s.text.text.count("\n") + 1 for s in sections if s.text)
+    if total > shown:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(text=f"Showing {shown} of {total}. Narrow it down with a unit or a person.")
+                ]
+            )
+        )
+    return blocks
+
+
+def text_modal(
+    *, callback_id: str, title: str, submit: str, metadata: str, explain: str, block_id: str, label: str
+) -> View:
+    """A modal asking for one piece of free text (a reason, a note), with a line saying who reads it."""
+    return View(
+        type="modal", callback_id=callback_id, title=title, submit=submit, close="Cancel", private_metadata=metadata,
+        blocks=[
+            ContextBlock(elements=[MarkdownTextObject(text=explain)]),
+            InputBlock(
+                block_id=block_id, label=label,
+                element=PlainTextInputElement(action_id=INPUT, multiline=True, max_length=2000),
+            ),
+        ],
+    )  # fmt: skip
+
+
+HELP = """*Pacekeeper* keeps every measure tied to an owner, a sponsor, a controller and its value.
+• `/measure new` — create a measure (starts at DI0, or DI1 when it is complete)
+• `/measure list [mine | @person | unit]` — list measures
+• `/measure show M-12` — a measure's card
+• `/measure edit M-12` — change a measure (owner, sponsor, controller or admin)
+• `/measure gate M-12` — ask for the next stage gate (or hear what is missing)
+• `/measure hold M-12 <reason>` · `/measure resume M-12` · `/measure cancel M-12 <reason>`
+• `/measure delegate @person until 2027-04-30` — someone decides your approvals meanwhile
+• `/measure away 2027-04-30` — no check-ins until then (`away off` when back)
+• `/measure structure` — add a unit under a parent (admins)
+• `/measure digest #channel <unit> [weekly|biweekly|monthly] [fri] [16:00]` — a channel's digest (admins)
+• `/measure digest list` · `/measure digest remove <n>` · `/measure digest preview <unit>`
+• `/measure rules <portfolio> [steering=#channel tolerance=10 …]` — threshold rules and escalations (admins change them)
+• `/measure help` — this help"""
+
+
+def help_blocks() -> list[Block]:
+    return [SectionBlock(text=HELP), DividerBlock()]

@@ -1,0 +1,139 @@
+"""The digest as Slack messages: a summary inside the block limits, and the detail as thread replies
+(pure: DigestData in, messages out; the text bodies come from templates/digest.j2)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+
+from domain.enums import ImplStatus, PotentialStatus, Stage
+from messages.blockkit import Rendered
+from messages.text import MAX_MESSAGE_BLOCKS, escape, money, pack_lines, slack_time, status_text, truncate
+from storage.digest_data import IN_PROGRESS, DigestData, Rollup, by_child, rollup
+
+SHOWN_IN_SUMMARY = 8
+MAX_THREAD_MESSAGES = 12
+
+
+@dataclass(frozen=True)
+class Digest:
+    summary: Rendered
+    thread: list[Rendered]
+    rollup: Rollup
+
+
+@lru_cache(maxsize=1)
+def _template() -> Any:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("messages", "templates"),
+        autoescape=False,  # Slack mrkdwn, not HTML: user text goes through the `esc` filter
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        money=money, esc=escape, oneline=lambda v: escape(" ".join(str(v).split())), when=slack_time,
+        short=truncate, signed=lambda v: f"{v:+,}",
+        status=lambda v, potential=False: status_text(v or "unknown", potential=potential),
+        stage=lambda v: Stage(v).label,
+    )  # fmt: skip
+    env.globals.update(
+        impl_order=[s.value for s in ImplStatus], potential_order=[s.value for s in PotentialStatus],
+        in_progress=[s.value for s in IN_PROGRESS], value_stages=[s.value for s in Stage if s != Stage.CANCELLED],
+    )  # fmt: skip
+    return env.get_template("digest.j2").module
+
+
+def _text(macro: str, *args: Any) -> str:
+    return truncate(str(getattr(_template(), macro)(*args)).strip())
+
+
+def _lines(macro: str, items: Sequence[Any]) -> list[str]:
+    """One line per item, from one call of a `…_lines` macro (a call per line would cost ten times more)."""
+    if not items:
+        return []
+    return [truncate(line, 2900) for line in str(getattr(_template(), macro)(items)).split("\n") if line.strip()]
+
+
+def render_digest(data: DigestData, *, cadence: str = "weekly") -> Digest:
+    total = rollup(data.groups, data.money)
+    lists = {
+        "Changes since the last digest": (data.changes, "change_lines"),
+        "Approvals waiting": (data.approvals, "approval_lines"),
+        "Open escalations": (data.escalations, "escalation_lines"),
+    }
+    context = f"{escape(data.unit_path)} · as of {slack_time(data.now)} · changes since {slack_time(data.since)}"
+    blocks: list[Block] = [
+        HeaderBlock(text=truncate(f"{cadence.capitalize()} digest · {data.unit_name}", 150)),
+        ContextBlock(elements=[MarkdownTextObject(text=truncate(context, 2000))]),
+        SectionBlock(text=_text("headline", total, data.year)),
+        SectionBlock(text=_text("statuses", total, data.potential)),
+        SectionBlock(text=_text("questions", total, data)),
+        SectionBlock(text=_text("value_by_stage", total)),
+    ]
+    for title, (items, line) in lists.items():
+        lines = _lines(line, items[:SHOWN_IN_SUMMARY])
+        blocks.append(SectionBlock(text=_text("section", title, lines, len(items), "More in the thread.")))
+    hidden = total.overdue - len(data.overdue_keys)
+    overdue_text = ", ".join(data.overdue_keys) + (f" and {hidden} more" if hidden > 0 else "")
+    blocks.append(SectionBlock(text=truncate(f"*Overdue check-ins* ({total.overdue}) {overdue_text or '_None._'}")))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text="The detail and the value chart are in the thread.")]))
+    summary_text = (
+        f"{cadence.capitalize()} digest for {escape(data.unit_name)}: plan {money(total.plan)}, forecast "
+        f"{money(total.forecast)}, actual {money(total.actual)}; {total.in_progress} in progress, "
+        f"{total.impl['off_track']} off track, {len(data.escalations)} open escalations"
+    )
+    thread = _thread(data, lists)
+    return Digest(Rendered(truncate(summary_text), blocks), thread, total)
+
+
+def _thread(data: DigestData, lists: dict[str, Any]) -> list[Rendered]:
+    parts: list[tuple[str, list[str], int]] = []  # title, lines, how many more were not even loaded
+    children = by_child(data)
+    if len(children) > 1 or (children and children[0][0] != data.unit_name):
+        level = (data.child_level or "unit").replace("package", "measure package")
+        parts.append((f"By {level}", _lines("child_lines", children), 0))
+    attention = _lines("attention_lines", data.attention)
+    parts.append(("Measures that need attention", attention, data.attention_total - len(data.attention)))
+    for title, (items, line) in lists.items():
+        if len(items) > SHOWN_IN_SUMMARY:
+            parts.append((title, _lines(line, items), 0))
+    messages: list[Rendered] = []
+    for title, lines, unloaded in parts:
+        room = MAX_THREAD_MESSAGES - len(messages)
+        messages += _messages(data.unit_name, title, lines, room=room, unloaded=unloaded)
+    return messages
+
+
+def _messages(unit: str, title: str, lines: Sequence[str], *, room: int, unloaded: int = 0) -> list[Rendered]:
+    """`lines` under a heading, as many thread messages as they need (each within 50 blocks), at most
+    `room`; what does not fit (and the `unloaded` items beyond `lines`) is counted in a closing line."""
+    if room <= 0:
+        return []
+    if not lines:
+        return [_part(unit, title, [SectionBlock(text=f"*{title}*\n_None._")])]
+    messages, rest, part = [], list(lines), 1
+    while rest and len(messages) < room:
+        sections = pack_lines(rest, max_sections=MAX_MESSAGE_BLOCKS - 2)
+        shown = sum((s.text.text.count("\n") + 1) for s in sections if s.text)
+        rest = rest[shown:]
+        heading = f"*{title}*" + (f" (part {part})" if part > 1 or rest else "")
+        blocks: list[Block] = [SectionBlock(text=heading), *sections]
+        if (rest and len(messages) + 1 == room) or (not rest and unloaded):
+            blocks.append(_more(len(rest) + unloaded))
+        messages.append(_part(unit, title, blocks))
+        part += 1
+    return messages
+
+
+def _more(count: int) -> Block:
+    return ContextBlock(elements=[MarkdownTextObject(text=f"… and {count} more: use `/measure list <unit>`.")])
+
+
+def _part(unit: str, title: str, blocks: list[Block]) -> Rendered:
+    return Rendered(truncate(f"Digest for {escape(unit)}: {title}"), blocks)

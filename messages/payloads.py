@@ -1,0 +1,69 @@
+"""Small typed models carried in button values and `private_metadata` (never split strings)."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from domain.enums import ImplStatus
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def dump(self) -> str:
+        return self.model_dump_json(exclude_none=True)
+
+    @classmethod
+    def load(cls, raw: str | None) -> Self | None:
+        """The model, or None when `raw` is missing or not one of ours (a forged or stale value)."""
+        if not raw or "\x00" in raw:  # no value of ours holds a NUL byte
+            return None
+        try:
+            return cls.model_validate_json(raw)
+        except ValidationError:
+            return None
+
+
+class MeasureRef(Payload):
+    key: str
+
+
+class MeasureFormMeta(Payload):
+    """Carried by the new/edit measure modal: which measure (edit), at which version."""
+
+    key: str | None = None
+    version: int | None = None
+
+
+class CheckinRef(Payload):
+    checkin_id: int
+
+
+class CheckinAnswer(Payload):
+    """A one-click status button on a check-in prompt."""
+
+    checkin_id: int
+    status: ImplStatus
+
+
+class GateRef(Payload):
+    """An approval button: which request, at which step (a click on an older step is stale)."""
+
+    request_id: int
+    step: int
+
+
+class GateReasonMeta(Payload):
+    """The reason modal of Request changes / Reject."""
+
+    request_id: int
+    step: int
+    decision: str
+
+
+class EscalationRef(Payload):
+    """An escalation's buttons, and the Add note modal's private_metadata."""
+
+    escalation_id: int

@@ -1,0 +1,79 @@
+"""Text helpers for Slack: escaping user data, truncating within Block Kit limits, dates, money, statuses."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time
+
+from slack_sdk.models.blocks import (
+    SectionBlock,
+)
+
+from domain.enums import ImplStatus, PotentialStatus
+
+MAX_TEXT = 3000
+
+
+MAX_MESSAGE_BLOCKS = 50
+
+
+STATUS_EMOJI = {
+    "on_track": ":large_green_circle:",
+    "at_risk": ":large_yellow_circle:",
+    "off_track": ":red_circle:",
+}
+
+
+def slack_date(day: date) -> str:
+    """A `<!date^…>` token: each reader sees the date in their own locale and timezone."""
+    stamp = int(datetime.combine(day, time(12, 0), tzinfo=UTC).timestamp())
+    return f"<!date^{stamp}^{{date_short}}|{day.isoformat()}>"
+
+
+def slack_time(instant: datetime) -> str:
+    return f"<!date^{int(instant.timestamp())}^{{date_short}} {{time}}|{instant.astimezone(UTC):%Y-%m-%d %H:%M} UTC>"
+
+
+def money(value: int | None) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+def status_text(value: str, *, potential: bool = False) -> str:
+    label = PotentialStatus(value).label if potential else ImplStatus(value).label
+    return f"{STATUS_EMOJI.get(value, ':white_circle:')} {label}"
+
+
+def truncate(text: str, limit: int = MAX_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_BROADCAST_WORD = re.compile(r"@(?=(?:channel|everyone|here)\b)", re.IGNORECASE)
+
+
+def escape(text: str) -> str:
+    """User data made safe for Slack text (mrkdwn and every `text` fallback): `&`, `<` and `>` escaped
+    as Slack documents, so `<!channel>`, `<@U…>` and `<https://…|…>` show as typed and never ping or
+    link; a bare `@channel`/`@here`/`@everyone` gets a word joiner after its `@` so nothing reads it as
+    a broadcast. The one function for every piece of user data placed in Slack text."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _BROADCAST_WORD.sub("@\u2060", escaped)
+
+
+def pack_lines(lines: Iterable[str], *, max_sections: int) -> list[SectionBlock]:
+    """Lines packed into as few sections as Slack's 3000-character text limit allows, at most
+    `max_sections` of them (lines beyond that are left out: callers say how many were shown)."""
+    sections: list[SectionBlock] = []
+    chunk: list[str] = []
+    size = 0
+    for line in lines:
+        if chunk and size + len(line) > MAX_TEXT - 10:
+            sections.append(SectionBlock(text="\n".join(chunk)))
+            chunk, size = [], 0
+            if len(sections) == max_sections:
+                return sections
+        chunk.append(line)
+        size += len(line) + 1
+    if chunk and len(sections) < max_sections:
+        sections.append(SectionBlock(text="\n".join(chunk)))
+    return sections

@@ -1,0 +1,73 @@
+"""Telling one person something: ephemeral through the response URL when there is one, else a DM."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import Block
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from messages.blockkit import blocks_json
+from messages.payloads import Payload
+from slackkit.context import Deps
+
+log = logging.getLogger(__name__)
+
+
+SLACK_RESPONSE_ORIGINS = frozenset({"https://hooks.slack.com", "https://hooks.slack-gov.com"})
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def response_url_of(body: dict[str, Any], *, api_url: str) -> str | None:
+    """The request's response URL when it is Slack's own (or the Web API's host: the stand-in's);
+    any other URL is never called, whatever the body says."""
+    url = body.get("response_url")
+    if not url:
+        urls = body.get("response_urls") or []
+        url = urls[0].get("response_url") if urls and isinstance(urls[0], dict) else None
+    if not isinstance(url, str):
+        return None
+    trusted = SLACK_RESPONSE_ORIGINS | {origin_of(api_url)}
+    if origin_of(url) not in trusted:
+        log.warning("ignored a response_url outside Slack: %s", origin_of(url)[:80])
+        return None
+    return url
+
+
+async def tell(
+    deps: Deps, *, body: dict[str, Any], user_id: str, text: str, blocks: Sequence[Block] | None = None
+) -> None:
+    """One Slack call: an ephemeral reply where the request came with a response URL, else a DM."""
+    block_dicts = blocks_json(blocks) if blocks else None
+    url = response_url_of(body, api_url=deps.settings.api_url)
+    if url:
+        await AsyncWebhookClient(url).send(
+            text=text, blocks=block_dicts, response_type="ephemeral", replace_original=False
+        )
+        return
+    try:
+        await deps.client.chat_postMessage(channel=user_id, text=text, blocks=block_dicts)
+    except SlackApiError as error:
+        log.warning("could not DM %s: %s", user_id, error.response.get("error"))
+
+
+P = TypeVar("P", bound=Payload)
+OUT_OF_DATE = "That button is out of date: nothing was changed."
+
+
+async def clicked(deps: Deps, body: dict[str, Any], model: type[P]) -> tuple[str, P] | None:
+    """(who clicked, the button's typed value); None, after telling them, for a forged or stale value."""
+    user_id = str(body["user"]["id"])
+    value = model.load(body["actions"][0].get("value"))
+    if value is None:
+        await tell(deps, body=body, user_id=user_id, text=OUT_OF_DATE)
+        return None
+    return user_id, value

@@ -1,0 +1,232 @@
+"""Answering a check-in: who may, until when, what is recorded (plain database work)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from domain.enums import ImplStatus, Level, PotentialStatus
+from domain.schedule import zone
+from domain.status import DEFAULT_TOLERANCE, got_worse, potential_status
+from storage.models import CheckIn, Evidence, Measure, MeasureMonth, Outbox, Person, Unit
+from storage.queries import months_of, record_audit, unit_path
+
+
+@dataclass(frozen=True)
+class PromptItem:
+    checkin_id: int
+    key: str
+    title: str
+    impl_status: str
+    potential_status: str
+    status: str  # the check-in's: pending | answered | skipped
+    answered_status: str | None
+    answered_at: datetime | None
+    cycle_end: datetime
+
+
+class Refused(Exception):
+    """The person cannot do this; str() says why, for them."""
+
+
+class CommentRequired(Exception):
+    """A status got worse and no comment explains it."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    impl_status: ImplStatus
+    forecast_month: int | None = None
+    forecast_year: int | None = None
+    actual_last_month: int | None = None
+    blockers: str = ""
+    evidence_url: str | None = None
+    comment: str = ""
+
+
+def answerable(*, session: Session, checkin_id: int, user_id: str, now: datetime) -> tuple[CheckIn, Measure]:
+    """The check-in and its measure, when `user_id` may answer it now; else Refused says why."""
+    checkin = session.get(CheckIn, checkin_id)
+    measure = session.get(Measure, checkin.measure_id) if checkin else None
+    if checkin is None or measure is None:
+        raise Refused("This check-in no longer exists.")
+    if user_id != measure.owner_id:
+        raise Refused(f"Only the owner of {measure.key}, <@{measure.owner_id}>, can answer its check-in.")
+    if now >= checkin.cycle_end:
+        raise Refused(f"The check-in for {measure.key} has closed; the next one will come at its time.")
+    if checkin.status == "skipped":
+        raise Refused(f"You skipped this cycle's check-in for {measure.key}.")
+    return checkin, measure
+
+
+def previous_statuses(*, session: Session, checkin: CheckIn) -> tuple[str, str]:
+    """The statuses recorded at the last answered check-in of an earlier cycle (the baseline for
+    "got worse"); not started / unknown when there is none."""
+    query = (
+        select(CheckIn.impl_status, CheckIn.potential_status)
+        .where(CheckIn.measure_id == checkin.measure_id, CheckIn.status == "answered")
+        .where(col(CheckIn.cycle_start) < checkin.cycle_start)
+        .order_by(col(CheckIn.cycle_start).desc())
+        .limit(1)
+    )
+    row = session.exec(query).first()
+    if row is None:
+        return ImplStatus.NOT_STARTED, PotentialStatus.UNKNOWN
+    return row[0] or ImplStatus.NOT_STARTED, row[1] or PotentialStatus.UNKNOWN
+
+
+def tolerance_of(*, session: Session, measure: Measure) -> float:
+    package = session.get(Unit, measure.package_id)
+    for unit in unit_path(session=session, unit=package) if package else []:
+        if unit.level == Level.PORTFOLIO and unit.tolerance_pct is not None:
+            return unit.tolerance_pct / 100
+    return DEFAULT_TOLERANCE
+
+
+def year_plan(*, session: Session, measure: Measure, year: int) -> int | None:
+    planned = [
+        m.plan for m in months_of(session=session, measure_id=measure.id or 0) if m.month.year == year and m.plan
+    ]
+    return sum(planned) if planned else measure.target
+
+
+def would_worsen(*, session: Session, checkin: CheckIn, measure: Measure, answer: Answer, now: datetime) -> bool:
+    before_impl, before_potential = previous_statuses(session=session, checkin=checkin)
+    potential = _potential(session=session, measure=measure, answer=answer, now=now)
+    return got_worse(before_impl, answer.impl_status) or got_worse(before_potential, potential)
+
+
+def _potential(*, session: Session, measure: Measure, answer: Answer, now: datetime) -> PotentialStatus:
+    forecast = answer.forecast_year if answer.forecast_year is not None else measure.forecast_year
+    plan = year_plan(session=session, measure=measure, year=now.year)
+    return potential_status(forecast=forecast, plan=plan, tolerance=tolerance_of(session=session, measure=measure))
+
+
+def record_answer(
+    *, session: Session, checkin: CheckIn, measure: Measure, answer: Answer, user_id: str, now: datetime
+) -> dict[str, Any]:
+    """Store the answer on the check-in and the measure, with its audit record."""
+    if would_worsen(session=session, checkin=checkin, measure=measure, answer=answer, now=now) and not answer.comment:
+        raise CommentRequired
+    potential = _potential(session=session, measure=measure, answer=answer, now=now)
+    checkin.status, checkin.answered_at, checkin.answered_by = "answered", now, user_id
+    checkin.impl_status, checkin.potential_status = answer.impl_status, potential
+    checkin.forecast_month, checkin.forecast_year = answer.forecast_month, answer.forecast_year
+    checkin.actual_last_month, checkin.blockers = answer.actual_last_month, answer.blockers
+    checkin.evidence_url, checkin.comment = answer.evidence_url, answer.comment
+    moved = {
+        name: [before, after]
+        for name, before, after in (
+            ("impl_status", measure.impl_status, str(answer.impl_status)),
+            ("potential_status", measure.potential_status, str(potential)),
+        )
+        if before != after
+    }
+    measure.impl_status, measure.potential_status = answer.impl_status, potential
+    # Threshold-rule state: the off-track streak, the overdue flag (any answer clears it), blockers.
+    session.add(checkin)
+    measure.off_track_streak = off_track_streak(session=session, measure_id=measure.id or 0)
+    measure.overdue_checkin_id = None
+    measure.blockers = answer.blockers
+    if answer.forecast_year is not None:
+        measure.forecast_year = answer.forecast_year
+    local = now.astimezone(zone(_owner_tz(session, measure))).date()
+    this_month = local.replace(day=1)
+    last_month = date(this_month.year - (this_month.month == 1), (this_month.month - 2) % 12 + 1, 1)
+    if answer.forecast_month is not None:
+        _month(session, measure, this_month).forecast = answer.forecast_month
+    if answer.actual_last_month is not None:
+        _month(session, measure, last_month).actual = answer.actual_last_month
+    if (
+        answer.evidence_url
+        and not session.exec(
+            select(Evidence).where(Evidence.measure_id == measure.id, Evidence.url == answer.evidence_url)
+        ).first()
+    ):
+        session.add(Evidence(measure_id=measure.id or 0, url=answer.evidence_url, added_by=user_id))
+    session.add(checkin)
+    session.add(measure)
+    detail = {
+        "checkin_id": checkin.id, "impl_status": answer.impl_status, "potential_status": potential,
+        "forecast_month": answer.forecast_month, "forecast_year": answer.forecast_year,
+        "actual_last_month": answer.actual_last_month, "blockers": answer.blockers, "comment": answer.comment,
+    }  # fmt: skip
+    record_audit(
+        session=session,
+        actor=user_id,
+        entity="measure",
+        entity_key=measure.key,
+        action="checkin_answered",
+        detail=detail,
+    )
+    if moved:
+        record_audit(
+            session=session, actor=user_id, entity="measure", entity_key=measure.key, action="status_changed",
+            detail=moved,
+        )  # fmt: skip
+    return detail
+
+
+def off_track_streak(*, session: Session, measure_id: int, window: int = 12) -> int:
+    """How many of the measure's latest answered check-ins in a row say "off track"."""
+    query = (
+        select(CheckIn.impl_status)
+        .where(CheckIn.measure_id == measure_id, CheckIn.status == "answered")
+        .order_by(col(CheckIn.cycle_start).desc())
+        .limit(window)
+    )
+    streak = 0
+    for status in session.exec(query).all():
+        if status != ImplStatus.OFF_TRACK:
+            break
+        streak += 1
+    return streak
+
+
+def skip(*, session: Session, checkin: CheckIn, measure: Measure, user_id: str) -> None:
+    if checkin.status == "answered":
+        raise Refused(f"You already answered this cycle's check-in for {measure.key}; change the answer instead.")
+    checkin.status, checkin.skip_reason = "skipped", "owner"
+    session.add(checkin)
+    record_audit(
+        session=session, actor=user_id, entity="measure", entity_key=measure.key, action="checkin_skipped",
+        detail={"checkin_id": checkin.id},
+    )  # fmt: skip
+
+
+def _owner_tz(session: Session, measure: Measure) -> str | None:
+    owner = session.get(Person, measure.owner_id) if measure.owner_id else None
+    return owner.tz if owner else None
+
+
+def _month(session: Session, measure: Measure, month: date) -> MeasureMonth:
+    row = session.get(MeasureMonth, (measure.id, month))
+    if row is None:
+        row = MeasureMonth(measure_id=measure.id or 0, month=month)
+    session.add(row)
+    return row
+
+
+def prompt_items(*, session: Session, prompt: Outbox) -> list[PromptItem]:
+    """Everything the prompt message shows, as it is now."""
+    return prompt_items_of(session=session, prompt_ids=[prompt.id or 0]).get(prompt.id or 0, [])
+
+
+def prompt_items_of(*, session: Session, prompt_ids: list[int]) -> dict[int, list[PromptItem]]:
+    """The items of many prompts in one query, keyed by prompt (outbox) id."""
+    rows = session.exec(
+        select(
+            CheckIn.prompt_id, CheckIn.id, Measure.key, Measure.title, Measure.impl_status, Measure.potential_status,
+            CheckIn.status, CheckIn.impl_status, CheckIn.answered_at, CheckIn.cycle_end,
+        )
+        .join(Measure, col(Measure.id) == col(CheckIn.measure_id))
+        .where(col(CheckIn.prompt_id).in_(prompt_ids))
+        .order_by(col(Measure.number))
+    ).all()  # fmt: skip
+    items: dict[int, list[PromptItem]] = {}
+    for prompt_id, *fields in rows:
+        items.setdefault(prompt_id or 0, []).append(PromptItem(*fields))
+    return items

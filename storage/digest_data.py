@@ -1,0 +1,377 @@
+"""What a digest shows, loaded for a unit at any level with a fixed number of queries (however many
+measures are below it), then rolled up by plain functions.
+
+Value counts in the plan from DI3 (Decided) on, as the spec says: plan, forecast and actual totals and
+the chart are over measures in DI3–DI5. A measure's forecast for the year is the owner's latest
+forecast, or its plan where the owner has given none; a month's forecast likewise. Money is read
+from the money rollup (storage/money.py: measure months already summed per package), counts are
+made in Python over one narrow pass of the unit's measures.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from domain.enums import ImplStatus, Stage
+from domain.escalation_rules import Cause, Rung
+from storage.models import AuditLog, Escalation, Evidence, GateRequest, Measure, MoneyRollup
+from storage.tree import UnitTree
+
+COMMITTED = (Stage.DI3, Stage.DI4, Stage.DI5)
+IN_PROGRESS = (Stage.DI1, Stage.DI2, Stage.DI3, Stage.DI4)
+MAX_CHANGES = 2000
+MAX_ATTENTION = 1000  # more than a digest's thread can show
+MAX_OVERDUE_KEYS = 40
+CHANGE_ACTIONS = ("created", "stage_changed", "status_changed", "held", "resumed")
+
+
+class StageGroup(NamedTuple):
+    """The unit's measures of one package, stage and implementation status, counted and summed."""
+
+    package_id: int
+    stage: str
+    impl_status: str
+    count: int
+    target: int
+    blocked: int  # how many report blockers
+    overdue: int  # how many have an overdue check-in
+    year_forecast: int  # the sum of the owners' forecasts for the year, where given
+    without_year_forecast: int  # how many have none
+
+    @property
+    def in_progress(self) -> bool:
+        return self.stage in IN_PROGRESS
+
+
+class Attention(NamedTuple):
+    """A measure in progress that is at risk or off track, in either status."""
+
+    key: str
+    title: str
+    owner_id: str | None
+    impl_status: str
+    potential_status: str
+    blockers: str
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    month: date
+    plan: int
+    forecast: int
+    actual: int | None
+
+
+@dataclass(frozen=True)
+class PackageMonth:
+    """Money of the committed measures (DI3–DI5) of one package in one month of the year."""
+
+    package_id: int
+    month: date
+    plan: int
+    forecast: int  # month forecasts, the plan where none is given
+    actual: int | None
+    plan_without_year_forecast: int  # plan of measures whose owner gave no forecast for the year
+
+
+@dataclass(frozen=True)
+class Change:
+    at: datetime
+    key: str
+    action: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Waiting:
+    key: str
+    title: str
+    to_stage: str
+    since: datetime
+
+
+@dataclass(frozen=True)
+class Raised:
+    key: str
+    title: str
+    cause: Cause
+    rung: Rung
+    since: datetime
+
+
+@dataclass(frozen=True)
+class DigestData:
+    unit_name: str
+    unit_path: str
+    child_level: str | None
+    now: datetime
+    since: datetime
+    year: int
+    groups: list[StageGroup]
+    potential: Counter[str]  # potential statuses of the measures in progress
+    owners: Counter[str]  # owners of the measures in progress, with how many each
+    delivered_with_evidence: int  # implemented or realised measures with evidence linked
+    attention: list[Attention]  # the worst first, at most MAX_ATTENTION
+    attention_total: int
+    overdue_keys: list[str]  # at most MAX_OVERDUE_KEYS
+    child_of_package: dict[int, str]  # package id -> the name of the unit's child it sits under
+    money: list[PackageMonth]
+    changes: list[Change]
+    approvals: list[Waiting]
+    escalations: list[Raised]
+
+
+def load_digest(*, session: Session, unit_id: int, now: datetime, since: datetime) -> DigestData:
+    """Everything a digest shows, in a fixed number of queries: aggregates where the unit is large,
+    rows only where they are listed (and then at most what a thread can show)."""
+    tree = UnitTree.load(session=session)
+    unit = tree.units[unit_id]
+    packages = tree.packages_under(unit_id)
+    in_unit = col(Measure.package_id).in_(packages)
+    children = tree.children.get(unit_id, [])
+    child_of = {package: child.name for child in children for package in tree.packages_under(child.id or 0)}
+    scan = _scan(session, in_unit)
+    return DigestData(
+        unit_name=unit.name,
+        unit_path=tree.path_text(unit_id),
+        child_level=children[0].level if children else None,
+        now=now,
+        since=since,
+        year=now.year,
+        groups=scan.groups,
+        potential=scan.potential,
+        owners=scan.owners,
+        delivered_with_evidence=_delivered_with_evidence(session, in_unit),
+        attention=_attention(session, in_unit) if scan.attention_total else [],
+        attention_total=scan.attention_total,
+        overdue_keys=scan.overdue_keys,
+        child_of_package=child_of,
+        money=_money(session, packages, now.year),
+        changes=_changes(session, in_unit, since),
+        approvals=_approvals(session, in_unit),
+        escalations=_escalations(session, in_unit),
+    )
+
+
+_IN_PROGRESS = col(Measure.stage).in_([str(s) for s in IN_PROGRESS])
+_BAD = (ImplStatus.AT_RISK, ImplStatus.OFF_TRACK)
+
+
+@dataclass
+class _Scan:
+    groups: list[StageGroup]
+    potential: Counter[str]
+    owners: Counter[str]
+    overdue_keys: list[str]
+    attention_total: int
+
+
+def _scan(session: Session, in_unit: Any) -> _Scan:
+    """One pass over the unit's measures (narrow columns, no titles), counted here: cheaper than a
+    GROUP BY per figure, each of which would read every row again."""
+    query = select(
+        Measure.key, Measure.package_id, Measure.stage, Measure.impl_status, Measure.potential_status,
+        Measure.owner_id, Measure.target, Measure.forecast_year, Measure.blockers != "",
+        col(Measure.overdue_checkin_id).is_not(None),
+    ).where(in_unit).order_by(col(Measure.id))  # fmt: skip
+    sums: dict[tuple[int, str, str], list[int]] = {}
+    potential: Counter[str] = Counter()
+    owners: Counter[str] = Counter()
+    overdue: list[str] = []
+    attention = 0
+    rows = session.connection().execute(query).all()  # Core rows: no ORM bookkeeping for 10,000 of them
+    for key, package, stage, impl, pot, owner, target, forecast, blocked, late in rows:
+        row = sums.setdefault((package, stage, impl), [0, 0, 0, 0, 0, 0])
+        row[0] += 1
+        row[1] += target or 0
+        row[2] += bool(blocked)
+        row[3] += bool(late)
+        row[4] += forecast or 0
+        row[5] += forecast is None
+        if stage in IN_PROGRESS:
+            potential[pot] += 1
+            if owner:
+                owners[owner] += 1
+            if late and len(overdue) < MAX_OVERDUE_KEYS:
+                overdue.append(key)
+            attention += impl in _BAD or pot in _BAD
+    groups = [StageGroup(package, stage, impl, *values) for (package, stage, impl), values in sums.items()]
+    return _Scan(groups, potential, owners, overdue, attention)
+
+
+def _delivered_with_evidence(session: Session, in_unit: Any) -> int:
+    query = (
+        select(sa.func.count(sa.distinct(Evidence.measure_id)))
+        .join(Measure, col(Measure.id) == col(Evidence.measure_id))
+        .where(in_unit, col(Measure.stage).in_([Stage.DI4, Stage.DI5]))
+    )
+    return int(session.exec(query).one() or 0)
+
+
+def _attention(session: Session, in_unit: Any) -> list[Attention]:
+    """Measures in progress at risk or off track (in either status), the worst first."""
+    needs = sa.or_(col(Measure.impl_status).in_(_BAD), col(Measure.potential_status).in_(_BAD))
+    statuses = (Measure.impl_status, Measure.potential_status)
+    severity = [sa.case({"off_track": 0, "at_risk": 1}, value=status, else_=2) for status in statuses]
+    query = (
+        select(Measure.key, Measure.title, Measure.owner_id, Measure.impl_status, Measure.potential_status,
+               Measure.blockers)
+        .where(in_unit, _IN_PROGRESS, needs)
+        .order_by(*severity, col(Measure.number))
+        .limit(MAX_ATTENTION)
+    )  # fmt: skip
+    return [Attention(*row) for row in session.exec(query).all()]
+
+
+def _money(session: Session, packages: Iterable[int], year: int) -> list[PackageMonth]:
+    """Committed money by package and month, from the money rollup (storage/money.py)."""
+    rollup = MoneyRollup
+    no_year_forecast = sa.case((col(rollup.year_forecast_given), 0), else_=rollup.plan)
+    query = (
+        select(
+            rollup.package_id, rollup.month, sa.func.sum(rollup.plan), sa.func.sum(rollup.forecast),
+            sa.func.sum(rollup.actual), sa.func.sum(no_year_forecast),
+        )
+        .where(
+            col(rollup.package_id).in_(packages),
+            col(rollup.stage).in_([str(s) for s in COMMITTED]),
+            col(rollup.month).between(date(year, 1, 1), date(year, 12, 1)),
+        )
+        .group_by(col(rollup.package_id), col(rollup.month))
+    )  # fmt: skip
+    return [
+        PackageMonth(
+            package,
+            month,
+            int(plan or 0),
+            int(forecast or 0),
+            None if actual is None else int(actual),
+            int(unforecast or 0),
+        )
+        for package, month, plan, forecast, actual, unforecast in session.exec(query).all()
+    ]
+
+
+def months_of(money: list[PackageMonth]) -> list[MonthFigures]:
+    """Plan, forecast and actual by month (for the chart), summed over packages."""
+    months: dict[date, list[int | None]] = {}
+    for row in money:
+        plan, forecast, actual = months.setdefault(row.month, [0, 0, None])
+        months[row.month] = [
+            (plan or 0) + row.plan,
+            (forecast or 0) + row.forecast,
+            actual if row.actual is None else (actual or 0) + row.actual,
+        ]
+    return [MonthFigures(m, int(v[0] or 0), int(v[1] or 0), v[2]) for m, v in sorted(months.items())]
+
+
+def _changes(session: Session, in_unit: Any, since: datetime) -> list[Change]:
+    """What happened to measures since, through the (at, action) index; then which of them are the
+    unit's, by key (a join would walk every measure's whole history instead)."""
+    query = (
+        select(AuditLog.at, AuditLog.entity_key, AuditLog.action, AuditLog.detail)
+        .where(col(AuditLog.at) >= since, col(AuditLog.action).in_(CHANGE_ACTIONS), AuditLog.entity == "measure")
+        .order_by(col(AuditLog.at), col(AuditLog.id))
+        .limit(MAX_CHANGES * 10)
+    )
+    rows = session.exec(query).all()
+    if not rows:
+        return []
+    mentioned = {row[1] for row in rows}
+    keys = set(session.exec(select(Measure.key).where(in_unit, col(Measure.key).in_(mentioned))).all())
+    changes = [Change(at, key, action, json.loads(detail or "{}")) for at, key, action, detail in rows if key in keys]
+    return changes[:MAX_CHANGES]
+
+
+def _approvals(session: Session, in_unit: Any) -> list[Waiting]:
+    query = (
+        select(Measure.key, Measure.title, GateRequest.to_stage, GateRequest.step_started_at)
+        .join(GateRequest, col(GateRequest.measure_id) == col(Measure.id))
+        .where(in_unit, GateRequest.state == "open")
+        .order_by(col(GateRequest.step_started_at))
+    )
+    return [Waiting(*row) for row in session.exec(query).all()]
+
+
+def _escalations(session: Session, in_unit: Any) -> list[Raised]:
+    query = (
+        select(Measure.key, Measure.title, Escalation.cause, Escalation.rung, Escalation.raised_at)
+        .join(Escalation, col(Escalation.measure_id) == col(Measure.id))
+        .where(in_unit, Escalation.state == "open")
+        .order_by(col(Escalation.raised_at))
+    )
+    return [Raised(key, title, Cause(c), Rung(r), at) for key, title, c, r, at in session.exec(query).all()]
+
+
+# ---- rollups (pure) --------------------------------------------------------------------------------
+@dataclass
+class Rollup:
+    measures: int = 0
+    stages: Counter[str] = field(default_factory=Counter)
+    value_by_stage: Counter[str] = field(default_factory=Counter)
+    impl: Counter[str] = field(default_factory=Counter)
+    potential: Counter[str] = field(default_factory=Counter)
+    plan: int = 0
+    forecast: int = 0
+    actual: int = 0
+    blocked: int = 0
+    overdue: int = 0
+    delivered: int = 0  # implemented or realised
+
+    @property
+    def variance(self) -> int:
+        return self.forecast - self.plan
+
+    @property
+    def variance_pct(self) -> float | None:
+        return None if not self.plan else 100 * self.variance / self.plan
+
+    @property
+    def in_progress(self) -> int:
+        return sum(self.stages[s] for s in IN_PROGRESS)
+
+
+def rollup(groups: list[StageGroup], money: list[PackageMonth]) -> Rollup:
+    """Counts and targets from the stage groups; plan and actual from the committed money; the year
+    forecast is each committed measure's own, or its plan where its owner has given none."""
+    total = Rollup()
+    for row in money:
+        total.plan += row.plan
+        total.actual += row.actual or 0
+        total.forecast += row.plan_without_year_forecast
+    for g in groups:
+        total.measures += g.count
+        total.stages[g.stage] += g.count
+        total.value_by_stage[g.stage] += g.target
+        if g.in_progress:
+            total.impl[g.impl_status] += g.count
+            total.blocked += g.blocked
+            total.overdue += g.overdue
+        if g.stage in COMMITTED:
+            total.forecast += g.year_forecast
+        if g.stage in (Stage.DI4, Stage.DI5):
+            total.delivered += g.count
+    return total
+
+
+def by_child(data: DigestData) -> list[tuple[str, Rollup]]:
+    """The rollup of each of the unit's children that holds measures, in name order."""
+
+    def child(package_id: int) -> str:
+        return data.child_of_package.get(package_id, data.unit_name)
+
+    groups: dict[str, list[StageGroup]] = {}
+    money: dict[str, list[PackageMonth]] = {}
+    for g in data.groups:
+        groups.setdefault(child(g.package_id), []).append(g)
+    for row in data.money:
+        money.setdefault(child(row.package_id), []).append(row)
+    return [(name, rollup(groups[name], money.get(name, []))) for name in sorted(groups)]

@@ -1,0 +1,248 @@
+"""Gate requests and decisions in the database: each call is one transaction's worth of work, with
+its audit record and the messages it owes (outbox rows). The rules themselves are in bot.gates."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from domain.enums import Stage
+from domain.stage_gates import GateRefused, MeasureFacts, RequestKind, Role, hold, plan_request, resume
+from storage.measures import reschedule
+from storage.models import Delegation, GateDecision, GateRequest, Measure
+from storage.outbox import owe
+from storage.queries import record_audit
+
+
+class GateKind:
+    APPROVAL = "gate_approval"  # to the approver of a step
+    OUTCOME = "gate_outcome"  # to the requester, after a decision
+    REMINDER = "gate_reminder"  # to an approver who has not decided within a day
+
+
+class Decision:
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CHANGES = "changes_requested"
+
+
+def chain_of(request: GateRequest) -> list[tuple[Role, str]]:
+    return [(Role(role), person) for role, person in json.loads(request.chain)]
+
+
+def open_request_of(*, session: Session, measure_id: int) -> GateRequest | None:
+    return session.exec(select(GateRequest).where(GateRequest.open_for == measure_id)).first()
+
+
+def request_gate(
+    *, session: Session, measure: Measure, facts: MeasureFacts, kind: RequestKind, requester: str, admin: bool,
+    now: datetime, reason: str = "",
+) -> GateRequest:  # fmt: skip
+    """Open a request (GateRefused says why not: who may ask, what is missing, what is pending)."""
+    if not admin and requester != measure.owner_id:
+        raise GateRefused(f"Only the owner of {measure.key}, or an admin, can request its gates.")
+    if open_request_of(session=session, measure_id=measure.id or 0) is not None:
+        raise GateRefused(f"{measure.key} already has a request waiting for approval.")
+    target, chain = plan_request(
+        kind, Stage(measure.stage), facts, requester=requester, sponsor_id=measure.sponsor_id,
+        controller_id=measure.controller_id,
+    )  # fmt: skip
+    request = GateRequest(
+        measure_id=measure.id or 0, open_for=measure.id, kind=kind, from_stage=measure.stage, to_stage=target,
+        requested_by=requester, requested_at=now, step_started_at=now, reason=reason,
+        chain=json.dumps([[role, person] for role, person in chain]),
+    )  # fmt: skip
+    try:
+        with session.begin_nested():  # a savepoint: the session stays usable if the insert loses
+            session.add(request)
+            session.flush()
+    except IntegrityError:  # another request was opened at the same moment
+        raise GateRefused(f"{measure.key} already has a request waiting for approval.") from None
+    record_audit(
+        session=session, actor=requester, entity="measure", entity_key=measure.key, action="gate_requested",
+        detail={"request_id": request.id, "kind": kind, "from": measure.stage, "to": target, "reason": reason},
+    )  # fmt: skip
+    _owe_approval(session=session, request=request)
+    return request
+
+
+def _owe_approval(*, session: Session, request: GateRequest) -> None:
+    _role, approver = chain_of(request)[request.step]
+    owe(
+        session=session, kind=GateKind.APPROVAL, key=f"{request.id}:{request.step}", recipient=approver,
+        payload={"request_id": request.id, "step": request.step},
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Decided:
+    request: GateRequest
+    measure: Measure
+    final: bool
+
+
+def delegate_of(*, session: Session, delegator: str, user_id: str, today: date) -> bool:
+    query = select(Delegation.id).where(
+        Delegation.delegator_id == delegator, Delegation.delegate_id == user_id, col(Delegation.until) >= today
+    )
+    return session.exec(query).first() is not None
+
+
+def may_decide(
+    *, session: Session, request_id: int, step: int, user_id: str, now: datetime
+) -> tuple[GateRequest, Measure]:
+    """The open request and its measure when `user_id` may decide this step now (locked for the
+    decision on PostgreSQL); else GateRefused says why the click does nothing."""
+    request = session.exec(select(GateRequest).where(GateRequest.id == request_id).with_for_update()).first()
+    if request is None:
+        raise GateRefused("This request no longer exists.")
+    measure = session.get(Measure, request.measure_id)
+    assert measure is not None
+    if request.state != "open" or request.step != step:
+        raise GateRefused(f"This request for {measure.key} has already been decided; nothing was changed.")
+    role, approver = chain_of(request)[step]
+    if user_id == request.requested_by:
+        raise GateRefused("You asked for this gate, so you cannot approve or reject it yourself.")
+    if user_id != approver and not delegate_of(session=session, delegator=approver, user_id=user_id, today=now.date()):
+        raise GateRefused(f"Only the {role} of {measure.key}, <@{approver}>, or their delegate can decide this.")
+    return request, measure
+
+
+def decide(
+    *, session: Session, request_id: int, step: int, user_id: str, decision: str, reason: str, now: datetime
+) -> Decided:
+    """Record one decision on one step, exactly once; GateRefused says why a click does nothing."""
+    request, measure = may_decide(session=session, request_id=request_id, step=step, user_id=user_id, now=now)
+    role, approver = chain_of(request)[step]
+    session.add(
+        GateDecision(
+            request_id=request_id, step=step, role=role, approver_id=approver, decided_by=user_id,
+            decision=decision, reason=reason, decided_at=now,
+        )
+    )  # fmt: skip
+    try:
+        session.flush()  # the unique (request, step) key: a second decision on this step fails here
+    except IntegrityError:
+        raise GateRefused(f"This request for {measure.key} has already been decided; nothing was changed.") from None
+    final = decision != Decision.APPROVED or step + 1 == len(chain_of(request))
+    if not final:
+        request.step, request.step_started_at, request.reminded_at = step + 1, now, None
+        _owe_approval(session=session, request=request)
+    else:
+        request.state = decision
+        request.open_for, request.decided_at = None, now
+        if decision == Decision.APPROVED:
+            _apply(session=session, request=request, measure=measure, now=now)
+        owe(
+            session=session, kind=GateKind.OUTCOME, key=str(request.id), recipient=request.requested_by,
+            payload={"request_id": request.id},
+        )  # fmt: skip
+    session.add(request)
+    record_audit(
+        session=session, actor=user_id, entity="measure", entity_key=measure.key, action=f"gate_{decision}",
+        detail={"request_id": request.id, "step": step, "role": role, "for": approver, "reason": reason},
+    )  # fmt: skip
+    return Decided(request, measure, final)
+
+
+def _apply(*, session: Session, request: GateRequest, measure: Measure, now: datetime) -> None:
+    old = measure.stage
+    measure.stage = request.to_stage
+    measure.version += 1
+    reschedule(session=session, measure=measure, now=now)
+    session.add(measure)
+    record_audit(
+        session=session, actor="system", entity="measure", entity_key=measure.key, action="stage_changed",
+        detail={"stage": [old, measure.stage], "request_id": request.id},
+    )  # fmt: skip
+
+
+def put_on_hold(*, session: Session, measure: Measure, user_id: str, reason: str, now: datetime) -> None:
+    measure.held_from_stage = hold(Stage(measure.stage))
+    _move(session=session, measure=measure, stage=Stage.ON_HOLD, user_id=user_id, action="held", reason=reason, now=now)
+
+
+def resume_from_hold(*, session: Session, measure: Measure, user_id: str, now: datetime) -> None:
+    stage = resume(Stage(measure.stage), measure.held_from_stage)
+    measure.held_from_stage = None
+    _move(session=session, measure=measure, stage=stage, user_id=user_id, action="resumed", reason="", now=now)
+
+
+def _move(
+    *, session: Session, measure: Measure, stage: Stage, user_id: str, action: str, reason: str, now: datetime
+) -> None:
+    if open_request_of(session=session, measure_id=measure.id or 0) is not None:
+        raise GateRefused(f"{measure.key} has a request waiting for approval: wait for the decision first.")
+    old = measure.stage
+    measure.stage = stage
+    measure.version += 1
+    reschedule(session=session, measure=measure, now=now)
+    session.add(measure)
+    record_audit(
+        session=session, actor=user_id, entity="measure", entity_key=measure.key, action=action,
+        detail={"stage": [old, stage], "reason": reason},
+    )  # fmt: skip
+
+
+def delegate(*, session: Session, delegator: str, delegate_id: str, until: date) -> Delegation:
+    if delegate_id == delegator:
+        raise GateRefused("Choose someone other than yourself.")
+    delegation = Delegation(delegator_id=delegator, delegate_id=delegate_id, until=until)
+    session.add(delegation)
+    session.flush()
+    record_audit(
+        session=session, actor=delegator, entity="person", entity_key=delegator, action="delegated",
+        detail={"delegate": delegate_id, "until": until},
+    )  # fmt: skip
+    return delegation
+
+
+def plan_gate_aging(*, session: Session, now: datetime, remind_after: timedelta, report_after: timedelta) -> int:
+    """Approvals waiting on a step: one reminder to the approver after `remind_after`; reported
+    (audited, for escalation) after `report_after`. Returns how many rows it touched."""
+    query = (
+        select(GateRequest)
+        .where(GateRequest.state == "open", col(GateRequest.step_started_at) <= now - remind_after)
+        .where(col(GateRequest.reminded_at).is_(None) | col(GateRequest.reported_at).is_(None))
+        .with_for_update(skip_locked=True)
+    )
+    touched = 0
+    for request in session.exec(query).all():
+        measure = session.get(Measure, request.measure_id)
+        key = measure.key if measure else str(request.measure_id)
+        if request.reminded_at is None:
+            _role, approver = chain_of(request)[request.step]
+            owe(
+                session=session, kind=GateKind.REMINDER, key=f"{request.id}:{request.step}", recipient=approver,
+                payload={"request_id": request.id},
+            )  # fmt: skip
+            request.reminded_at = now
+            touched += 1
+        if request.reported_at is None and request.step_started_at <= now - report_after:
+            request.reported_at = now
+            record_audit(
+                session=session, actor="system", entity="measure", entity_key=key, action="approval_overdue",
+                detail={"request_id": request.id, "step": request.step, "waiting_since": request.step_started_at},
+            )  # fmt: skip
+            touched += 1
+        session.add(request)
+    return touched
+
+
+def waiting_for(*, session: Session, user_id: str) -> list[tuple[str, str, str, datetime]]:
+    """(key, title, stage asked for, waiting since) of open requests whose current step is theirs."""
+    rows = session.exec(
+        select(GateRequest, Measure.key, Measure.title)
+        .join(Measure, col(Measure.id) == col(GateRequest.measure_id))
+        .where(GateRequest.state == "open")
+        .order_by(col(GateRequest.step_started_at))
+    ).all()
+    return [
+        (key, title, request.to_stage, request.step_started_at)
+        for request, key, title in rows
+        if chain_of(request)[request.step][1] == user_id
+    ]

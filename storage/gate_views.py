@@ -1,0 +1,69 @@
+"""What a gate message shows, loaded in one go (sync; inside a transaction)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from storage.gate_requests import chain_of
+from storage.models import GateDecision, GateRequest, Measure
+from storage.queries import evidence_of, months_of, risks_of
+
+
+@dataclass(frozen=True)
+class DecisionLine:
+    step: int
+    role: str
+    decided_by: str
+    decision: str
+    reason: str
+    decided_at: datetime
+
+
+@dataclass(frozen=True)
+class GateView:
+    request_id: int
+    kind: str
+    key: str
+    title: str
+    from_stage: str
+    to_stage: str
+    requested_by: str
+    requested_at: datetime
+    reason: str
+    baseline: int | None
+    target: int | None
+    forecast_year: int | None
+    actual_total: int | None
+    risks: list[tuple[str, str, str]]
+    evidence: list[str]
+    chain: list[tuple[str, str]]
+    step: int
+    step_started_at: datetime
+    state: str
+    decisions: list[DecisionLine]
+
+
+def gate_view(*, session: Session, request_id: int) -> GateView | None:
+    request = session.get(GateRequest, request_id)
+    measure = session.get(Measure, request.measure_id) if request else None
+    if request is None or measure is None:
+        return None
+    mid = measure.id or 0
+    actuals = [m.actual for m in months_of(session=session, measure_id=mid) if m.actual is not None]
+    decisions = session.exec(
+        select(GateDecision).where(GateDecision.request_id == request_id).order_by(col(GateDecision.step))
+    ).all()
+    return GateView(
+        request_id=request_id, kind=request.kind, key=measure.key, title=measure.title,
+        from_stage=request.from_stage, to_stage=request.to_stage, requested_by=request.requested_by,
+        requested_at=request.requested_at, reason=request.reason, baseline=measure.baseline, target=measure.target,
+        forecast_year=measure.forecast_year, actual_total=sum(actuals) if actuals else None,
+        risks=[(r.severity, r.text, r.mitigation) for r in risks_of(session=session, measure_id=mid)],
+        evidence=[e.url for e in evidence_of(session=session, measure_id=mid)],
+        chain=[(str(role), person) for role, person in chain_of(request)], step=request.step,
+        step_started_at=request.step_started_at, state=request.state,
+        decisions=[DecisionLine(d.step, d.role, d.decided_by, d.decision, d.reason, d.decided_at) for d in decisions],
+    )  # fmt: skip
