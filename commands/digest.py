@@ -14,10 +14,11 @@ from bot.app import PacekeeperApp
 from commands.router import Invocation, subcommand
 from domain.enums import WEEKDAYS, Cadence
 from domain.parsing import InputError, parse_cadence_word, parse_channel, parse_time, parse_weekday
+from domain.policy import Deed
 from messages.digest import render_digest
 from messages.text import escape, slack_time, truncate
 from slackkit.context import Deps
-from slackkit.people import is_admin
+from slackkit.people import allowed
 from storage.digest_data import load_digest
 from storage.digests import FIRST_SINCE, DigestRefused, subscribe, subscriptions, unsubscribe
 from storage.tree import UnitTree
@@ -40,7 +41,7 @@ def register(app: PacekeeperApp) -> None:
             await _preview(deps, call, " ".join(call.args[1:]))
         elif action == "list":
             await call.reply(await deps.transaction(_listing))
-        elif not await is_admin(deps, call.user_id):
+        elif not await allowed(deps, call.user_id, Deed.CONFIGURE_DIGEST):
             await call.reply("Only admins (the programme office) can set up digests. `/measure digest preview <unit>` "
                              "shows you one.")  # fmt: skip
         elif action == "remove":

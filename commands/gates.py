@@ -13,6 +13,7 @@ from bot.app import PacekeeperApp
 from commands.measure_data import facts_of
 from commands.router import Invocation, subcommand
 from domain.parsing import InputError, parse_date, parse_user_mention
+from domain.policy import Deed, Party, may
 from domain.stage_gates import GateRefused, RequestKind
 from messages.approval import approval_message
 from messages.blockkit import Rendered, blocks_json
@@ -207,7 +208,7 @@ async def _move(deps: Deps, call: Invocation, key: str, move: Any) -> None:
         measure = get_measure(session=session, key=key)
         if measure is None:
             raise GateRefused(f"There is no measure {key}.")
-        if not admin and call.user_id not in (measure.owner_id, measure.sponsor_id):
+        if not may(Deed.HOLD, call.user_id, admin=admin, party=Party.of(measure)):
             raise GateRefused(f"Only the owner or sponsor of {key}, or an admin, can hold or resume it.")
         move(session, measure, now)
         return f"{measure.key} is now {measure.stage.replace('_', ' ')}."

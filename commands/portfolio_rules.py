@@ -13,8 +13,9 @@ from commands.router import Invocation, subcommand
 from domain.enums import Level
 from domain.escalation_rules import RULE_SWITCHES, Cause, PortfolioRules
 from domain.parsing import InputError, parse_channel
+from domain.policy import Deed
 from messages.text import escape
-from slackkit.people import is_admin
+from slackkit.people import allowed
 from storage.models import Unit
 from storage.queries import record_audit
 from storage.tree import UnitTree
@@ -42,7 +43,7 @@ def register(app: PacekeeperApp) -> None:
         if not name:
             await call.reply(USAGE)
             return
-        if settings and not await is_admin(deps, call.user_id):
+        if settings and not await allowed(deps, call.user_id, Deed.CONFIGURE_RULES):
             await call.reply("Only admins (the programme office) can change a portfolio's rules.")
             return
         try:

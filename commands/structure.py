@@ -18,10 +18,11 @@ from sqlmodel import Session
 from bot.app import PacekeeperApp
 from commands.router import Invocation, subcommand
 from domain.enums import Level
+from domain.policy import Deed
 from messages.ids import INPUT, Callback, Field
 from messages.measure_form import read_state
 from messages.text import escape
-from slackkit.people import is_admin
+from slackkit.people import allowed
 from storage.models import Unit
 from storage.queries import all_units, get_child_unit, path_in, record_audit
 
@@ -36,7 +37,7 @@ def register(app: PacekeeperApp) -> None:
 
     @subcommand(app, "structure")
     async def structure(call: Invocation) -> None:
-        if not await is_admin(deps, call.user_id):
+        if not await allowed(deps, call.user_id, Deed.CONFIGURE_STRUCTURE):
             await call.reply("Only admins (the programme office) can change the structure.")
             return
         units = await deps.transaction(lambda s: list(all_units(session=s)))
@@ -52,7 +53,7 @@ def register(app: PacekeeperApp) -> None:
             why = "Give the unit a name." if not name else f"A name can be at most {UNIT_NAME_LIMIT} characters."
             await ack(response_action="errors", errors={Field.UNIT_NAME: why})
             return
-        if not await is_admin(deps, user_id):
+        if not await allowed(deps, user_id, Deed.CONFIGURE_STRUCTURE):
             await ack(response_action="errors", errors={Field.UNIT_NAME: "Only admins can change the structure."})
             return
         outcome = await deps.transaction(lambda s: add_unit(s, parent=parent, name=name, actor=user_id))

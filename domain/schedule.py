@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.enums import Cadence, Stage
-from storage.models import Measure
 
 
 def away_on(person_away_until: date | None, tz: str | None, instant: datetime) -> bool:
@@ -113,11 +113,21 @@ def _next_start(schedule: CheckinSchedule, start: date) -> date:
 ACTIVE_STAGES = frozenset({Stage.DI1, Stage.DI2, Stage.DI3, Stage.DI4})
 
 
-def schedule_of(measure: Measure) -> CheckinSchedule:
+class Scheduled(Protocol):
+    """What a schedule is computed from: a measure's cadence, owner and stage (a table row will do)."""
+
+    cadence: str
+    checkin_weekday: int
+    checkin_time: time
+    owner_id: str | None
+    stage: str
+
+
+def schedule_of(measure: Scheduled) -> CheckinSchedule:
     return CheckinSchedule(Cadence(measure.cadence), measure.checkin_weekday, measure.checkin_time)
 
 
-def next_checkin_for(measure: Measure, owner_tz: str | None, now: datetime) -> datetime | None:
+def next_checkin_for(measure: Scheduled, owner_tz: str | None, now: datetime) -> datetime | None:
     """When `measure` is next prompted: the next cycle start in its owner's timezone, or None when it
     takes no check-ins (no owner; an idea, realised, on hold or cancelled)."""
     if measure.owner_id is None or measure.stage not in ACTIVE_STAGES:

@@ -12,6 +12,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
+from domain.policy import Deed, may
 from slackkit.context import Deps
 from storage.measures import reschedule_owner
 from storage.models import Person
@@ -90,6 +91,11 @@ async def _verified(deps: Deps, slack_id: str) -> bool:
     now = deps.clock()
     await deps.transaction(lambda s: store_user(session=s, user=user, touch=False, now=now))
     return True
+
+
+async def allowed(deps: Deps, slack_id: str, deed: Deed) -> bool:
+    """The policy's answer for a deed on nothing in particular (configuration, import, export)."""
+    return may(deed, slack_id, admin=await is_admin(deps, slack_id))
 
 
 async def is_admin(deps: Deps, slack_id: str) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from domain.enums import ImplStatus, Level, PotentialStatus
+from domain.policy import Deed, Party, may
 from domain.schedule import zone
 from domain.status import DEFAULT_TOLERANCE, got_worse, potential_status
 from storage.models import CheckIn, Evidence, Measure, MeasureMonth, Outbox, Person, Unit
@@ -53,7 +54,7 @@ def answerable(*, session: Session, checkin_id: int, user_id: str, now: datetime
     measure = session.get(Measure, checkin.measure_id) if checkin else None
     if checkin is None or measure is None:
         raise Refused("This check-in no longer exists.")
-    if user_id != measure.owner_id:
+    if not may(Deed.ANSWER_CHECKIN, user_id, admin=False, party=Party.of(measure)):
         raise Refused(f"Only the owner of {measure.key}, <@{measure.owner_id}>, can answer its check-in.")
     if now >= checkin.cycle_end:
         raise Refused(f"The check-in for {measure.key} has closed; the next one will come at its time.")

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from domain.enums import ImplStatus, Stage
 from domain.escalation_rules import START_RUNG, Cause, Ladder, Rung, climb_to
+from domain.policy import Deed, Party, may, who_may
 from domain.schedule import ACTIVE_STAGES, away_on
 from storage.models import Dependency, Escalation, EscalationNote, Flagged, GateRequest, Measure, Outbox, Person
 from storage.outbox import owe
@@ -256,18 +257,15 @@ AUDIT_ACTIONS = {
 }
 
 
+DEEDS = {Act.ACKNOWLEDGE: Deed.ACKNOWLEDGE, Act.NOTE: Deed.NOTE, Act.RESOLVE: Deed.RESOLVE}
+
+
 def may_act(*, measure: Measure, user_id: str, admin: bool, act: str) -> None:
-    """Owner, sponsor and controller may acknowledge and add notes; the sponsor and admins resolve."""
-    if admin:
-        return
-    if act == Act.RESOLVE:
-        if user_id != measure.sponsor_id:
-            raise EscalationRefused(f"Only the sponsor of {measure.key} or an admin can resolve this escalation.")
-        return
-    if user_id not in (measure.owner_id, measure.sponsor_id, measure.controller_id):
-        raise EscalationRefused(
-            f"Only the owner, sponsor or controller of {measure.key}, or an admin, can act on this escalation."
-        )
+    """The policy's answer (domain/policy.py); EscalationRefused says who may instead."""
+    deed = DEEDS[act]
+    if not may(deed, user_id, admin=admin, party=Party.of(measure)):
+        what = "resolve" if act == Act.RESOLVE else "act on"
+        raise EscalationRefused(f"Only {who_may(deed, of=measure.key)} can {what} this escalation.")
 
 
 def entitled(

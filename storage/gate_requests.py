@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from domain.enums import Stage
+from domain.policy import Deed, Party, may
 from domain.stage_gates import GateRefused, MeasureFacts, RequestKind, Role, hold, plan_request, resume
 from storage.measures import reschedule
 from storage.models import Delegation, GateDecision, GateRequest, Measure
@@ -43,7 +44,7 @@ def request_gate(
     now: datetime, reason: str = "",
 ) -> GateRequest:  # fmt: skip
     """Open a request (GateRefused says why not: who may ask, what is missing, what is pending)."""
-    if not admin and requester != measure.owner_id:
+    if not may(Deed.REQUEST_GATE, requester, admin=admin, party=Party.of(measure)):
         raise GateRefused(f"Only the owner of {measure.key}, or an admin, can request its gates.")
     if open_request_of(session=session, measure_id=measure.id or 0) is not None:
         raise GateRefused(f"{measure.key} already has a request waiting for approval.")
@@ -105,9 +106,13 @@ def may_decide(
     if request.state != "open" or request.step != step:
         raise GateRefused(f"This request for {measure.key} has already been decided; nothing was changed.")
     role, approver = chain_of(request)[step]
+    deputies = (
+        {user_id} if delegate_of(session=session, delegator=approver, user_id=user_id, today=now.date()) else set()
+    )
+    party = Party.of(measure, approver_ids=frozenset({approver, *deputies}), requester_id=request.requested_by)
     if user_id == request.requested_by:
         raise GateRefused("You asked for this gate, so you cannot approve or reject it yourself.")
-    if user_id != approver and not delegate_of(session=session, delegator=approver, user_id=user_id, today=now.date()):
+    if not may(Deed.DECIDE, user_id, admin=False, party=party):
         raise GateRefused(f"Only the {role} of {measure.key}, <@{approver}>, or their delegate can decide this.")
     return request, measure
 
