@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import Engine
 
@@ -56,7 +57,6 @@ class PacekeeperApp(AsyncApp):
         self.deps = deps
         self.inflight = InFlight()
         self.registered: dict[str, set[str]] = defaultdict(set)
-        self.subcommands: dict[str, Listener] = {}
 
     def _tracked(self, kind: str, constraint: object, register: Callable[[Listener], Any]) -> Callable[[Listener], Any]:
         self.registered[kind].add(str(constraint))
@@ -94,7 +94,7 @@ def create_app(
     pacer: Pacer | None = None,
 ) -> PacekeeperApp:
     from bot import errors, guards, replays
-    from commands import checkin, digest, escalations, gates, home, measure, portfolio_rules, router, structure
+    from commands import checkin, escalations, gates, home, measure, router, structure
 
     deps = make_deps(settings, engine=engine, client=client, clock=clock, pacer=pacer)
     app = PacekeeperApp(
@@ -104,20 +104,12 @@ def create_app(
         logger=logging.getLogger("pacekeeper.bolt"),
         process_before_response=False,
     )
-    features = (
-        errors,
-        guards,
-        replays,
-        router,
-        measure,
-        structure,
-        gates,
-        escalations,
-        portfolio_rules,
-        digest,
-        checkin,
-        home,
-    )
-    for feature in features:
+
+    @app.middleware
+    async def with_deps(context: AsyncBoltContext, next: Callable[[], Awaitable[Any]]) -> Any:
+        context["deps"] = deps  # every listener names `deps` among its arguments and gets these
+        return await next()
+
+    for feature in (errors, guards, replays, router, measure, structure, gates, escalations, checkin, home):
         feature.register(app)
     return app

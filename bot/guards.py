@@ -12,9 +12,9 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
+from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
-from bot.app import PacekeeperApp
 from slackkit.people import SLACK_USER_ID
 
 log = logging.getLogger("pacekeeper.guards")
@@ -92,8 +92,10 @@ def _notice_view(text: str) -> dict[str, Any]:
     }
 
 
-def register(app: PacekeeperApp) -> None:
-    @app.middleware
-    async def refuse_unstorable(body: dict[str, Any], next: Callable[[], Awaitable[Any]]) -> Any:
-        refused = refusal(body)
-        return refused if refused is not None else await next()
+async def refuse_unstorable(body: dict[str, Any], next: Callable[[], Awaitable[Any]]) -> Any:
+    refused = refusal(body)
+    return refused if refused is not None else await next()
+
+
+def register(app: AsyncApp) -> None:
+    app.middleware(refuse_unstorable)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.models.views import View
 from sqlmodel import Session
 
-from bot.app import PacekeeperApp
-from commands.router import Invocation, subcommand
+from commands.invocation import Invocation, Subcommand
 from domain.parsing import InputError, parse_date
 from messages.blockkit import Rendered, blocks_json
 from messages.checkin import prompt_message
@@ -38,112 +38,107 @@ WORSE_NOTE = ":warning: That is worse than last time: add a comment that says wh
 COMMENT_REQUIRED = "A status got worse: say why in a comment."
 
 
-def register(app: PacekeeperApp) -> None:
-    deps = app.deps
+async def quick_answer(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    await ack()
+    if (click := await clicked(deps, body, CheckinAnswer)) is None:
+        return
+    user_id, ref = click
+    now = deps.clock()
 
-    async def quick_answer(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        if (click := await clicked(deps, body, CheckinAnswer)) is None:
-            return
-        user_id, ref = click
-        now = deps.clock()
-
-        def work(session: Session) -> View | tuple[Outbox, Rendered] | None:
-            checkin, measure = answerable(session=session, checkin_id=ref.checkin_id, user_id=user_id, now=now)
-            answer = Answer(impl_status=ref.status)
-            if would_worsen(session=session, checkin=checkin, measure=measure, answer=answer, now=now):
-                return checkin_modal(
-                    checkin_id=ref.checkin_id, key=measure.key, title=measure.title, status=ref.status, note=WORSE_NOTE
-                )
-            record_answer(session=session, checkin=checkin, measure=measure, answer=answer, user_id=user_id, now=now)
-            return _prompt_now(session, checkin, now)
-
-        await _run(deps, body, user_id, work)
-
-    for action in (Action.CHECKIN_ON_TRACK, Action.CHECKIN_AT_RISK, Action.CHECKIN_OFF_TRACK):
-        app.action(action)(quick_answer)
-
-    @app.action(Action.CHECKIN_UPDATE)
-    async def open_update(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        if (click := await clicked(deps, body, CheckinRef)) is None:
-            return
-        user_id, ref = click
-        now = deps.clock()
-
-        def work(session: Session) -> View:
-            checkin, measure = answerable(session=session, checkin_id=ref.checkin_id, user_id=user_id, now=now)
-            status = checkin.impl_status or measure.impl_status
-            return checkin_modal(checkin_id=ref.checkin_id, key=measure.key, title=measure.title, status=status)
-
-        await _run(deps, body, user_id, work)
-
-    @app.action(Action.CHECKIN_SKIP)
-    async def skip_cycle(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        if (click := await clicked(deps, body, CheckinRef)) is None:
-            return
-        user_id, ref = click
-        now = deps.clock()
-
-        def work(session: Session) -> tuple[Outbox, Rendered] | None:
-            checkin, measure = answerable(session=session, checkin_id=ref.checkin_id, user_id=user_id, now=now)
-            skip(session=session, checkin=checkin, measure=measure, user_id=user_id)
-            return _prompt_now(session, checkin, now)
-
-        await _run(deps, body, user_id, work)
-
-    @app.view(Callback.CHECKIN)
-    async def submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        user_id = body["user"]["id"]
-        ref = CheckinRef.load(view.get("private_metadata"))
-        answer, errors = parse_checkin_form(read_state(view["state"]["values"]))
-        if ref is None:
-            errors = {Field.STATUS: "This form is out of date: close it and open the check-in again."}
-        if answer is None or ref is None:
-            await ack(response_action="errors", errors=errors)
-            return
-        now = deps.clock()
-
-        def work(session: Session) -> tuple[Outbox, Rendered] | None:
-            checkin, measure = answerable(session=session, checkin_id=ref.checkin_id, user_id=user_id, now=now)
-            record_answer(session=session, checkin=checkin, measure=measure, answer=answer, user_id=user_id, now=now)
-            return _prompt_now(session, checkin, now)
-
-        try:
-            updated = await deps.transaction(work)
-        except CommentRequired:
-            await ack(response_action="errors", errors={Field.COMMENT: COMMENT_REQUIRED})
-            return
-        except Refused as refused:
-            await ack(response_action="errors", errors={Field.STATUS: str(refused)})
-            return
-        await ack()
-        if updated is not None:
-            await _update_prompt(deps, *updated)
-
-    @subcommand(app, "away")
-    async def away(call: Invocation) -> None:
-        arg = " ".join(call.args).strip().lower()
-        if not arg:
-            await call.reply("Say until when: `/measure away 2027-04-30`, or `/measure away off` when you are back.")
-            return
-        today = deps.clock().date()
-        try:
-            until = None if arg in ("off", "back", "none") else parse_date(arg)
-        except InputError as error:
-            await call.reply(str(error))
-            return
-        if until is not None and until < today:
-            await call.reply("That date has passed: give the last day you are away.")
-            return
-        await deps.transaction(lambda s: _set_away(s, call.user_id, until))
-        if until is None:
-            await call.reply("Welcome back: check-in prompts and reminders resume.")
-        else:
-            await call.reply(
-                f"You are away until {slack_date(until)}: no check-in prompts, reminders or escalations until then."
+    def work(session: Session) -> View | tuple[Outbox, Rendered] | None:
+        checkin, measure = answerable(session=session, checkin_id=ref.checkin_id, user_id=user_id, now=now)
+        answer = Answer(impl_status=ref.status)
+        if would_worsen(session=session, checkin=checkin, measure=measure, answer=answer, now=now):
+            return checkin_modal(
+                checkin_id=ref.checkin_id, key=measure.key, title=measure.title, status=ref.status, note=WORSE_NOTE
             )
+        record_answer(session=session, checkin=checkin, measure=measure, answer=answer, user_id=user_id, now=now)
+        return _prompt_now(session, checkin, now)
+
+    await _run(deps, body, user_id, work)
+
+
+async def open_update(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    await ack()
+    if (click := await clicked(deps, body, CheckinRef)) is None:
+        return
+    user_id, ref = click
+    now = deps.clock()
+
+    def work(session: Session) -> View:
+        checkin, measure = answerable(session=session, checkin_id=ref.checkin_id, user_id=user_id, now=now)
+        status = checkin.impl_status or measure.impl_status
+        return checkin_modal(checkin_id=ref.checkin_id, key=measure.key, title=measure.title, status=status)
+
+    await _run(deps, body, user_id, work)
+
+
+async def skip_cycle(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    await ack()
+    if (click := await clicked(deps, body, CheckinRef)) is None:
+        return
+    user_id, ref = click
+    now = deps.clock()
+
+    def work(session: Session) -> tuple[Outbox, Rendered] | None:
+        checkin, measure = answerable(session=session, checkin_id=ref.checkin_id, user_id=user_id, now=now)
+        skip(session=session, checkin=checkin, measure=measure, user_id=user_id)
+        return _prompt_now(session, checkin, now)
+
+    await _run(deps, body, user_id, work)
+
+
+async def submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+    user_id = body["user"]["id"]
+    ref = CheckinRef.load(view.get("private_metadata"))
+    answer, errors = parse_checkin_form(read_state(view["state"]["values"]))
+    if ref is None:
+        errors = {Field.STATUS: "This form is out of date: close it and open the check-in again."}
+    if answer is None or ref is None:
+        await ack(response_action="errors", errors=errors)
+        return
+    now = deps.clock()
+
+    def work(session: Session) -> tuple[Outbox, Rendered] | None:
+        checkin, measure = answerable(session=session, checkin_id=ref.checkin_id, user_id=user_id, now=now)
+        record_answer(session=session, checkin=checkin, measure=measure, answer=answer, user_id=user_id, now=now)
+        return _prompt_now(session, checkin, now)
+
+    try:
+        updated = await deps.transaction(work)
+    except CommentRequired:
+        await ack(response_action="errors", errors={Field.COMMENT: COMMENT_REQUIRED})
+        return
+    except Refused as refused:
+        await ack(response_action="errors", errors={Field.STATUS: str(refused)})
+        return
+    await ack()
+    if updated is not None:
+        await _update_prompt(deps, *updated)
+
+
+async def away(call: Invocation) -> None:
+    deps = call.deps
+    arg = " ".join(call.args).strip().lower()
+    if not arg:
+        await call.reply("Say until when: `/measure away 2027-04-30`, or `/measure away off` when you are back.")
+        return
+    today = deps.clock().date()
+    try:
+        until = None if arg in ("off", "back", "none") else parse_date(arg)
+    except InputError as error:
+        await call.reply(str(error))
+        return
+    if until is not None and until < today:
+        await call.reply("That date has passed: give the last day you are away.")
+        return
+    await deps.transaction(lambda s: _set_away(s, call.user_id, until))
+    if until is None:
+        await call.reply("Welcome back: check-in prompts and reminders resume.")
+    else:
+        await call.reply(
+            f"You are away until {slack_date(until)}: no check-in prompts, reminders or escalations until then."
+        )
 
 
 async def _run(deps: Deps, body: dict[str, Any], user_id: str, work: Any) -> None:
@@ -187,3 +182,16 @@ def _set_away(session: Session, user_id: str, until: date | None) -> None:
         session=session, actor=user_id, entity="person", entity_key=user_id, action="away",
         detail={"away_until": [old, until]},
     )  # fmt: skip
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "away": away,
+}
+
+
+def register(app: AsyncApp) -> None:
+    for action in (Action.CHECKIN_ON_TRACK, Action.CHECKIN_AT_RISK, Action.CHECKIN_OFF_TRACK):
+        app.action(action)(quick_answer)
+    app.action(Action.CHECKIN_UPDATE)(open_update)
+    app.action(Action.CHECKIN_SKIP)(skip_cycle)
+    app.view(Callback.CHECKIN)(submit)

@@ -10,8 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slack_sdk.models.blocks import SectionBlock
 from sqlmodel import Session
 
-from bot.app import PacekeeperApp
-from commands.router import Invocation, subcommand
+from commands.invocation import Invocation, Subcommand
 from domain.enums import WEEKDAYS, Cadence
 from domain.parsing import InputError, parse_cadence_word, parse_channel, parse_time, parse_weekday
 from domain.policy import Deed
@@ -31,23 +30,20 @@ USAGE = (
 PREVIEW_PARTS = 4  # a response URL takes five messages: the summary and four thread parts
 
 
-def register(app: PacekeeperApp) -> None:
-    deps = app.deps
-
-    @subcommand(app, "digest")
-    async def digest(call: Invocation) -> None:
-        action = call.args[0].lower() if call.args else "list"
-        if action == "preview":
-            await _preview(deps, call, " ".join(call.args[1:]))
-        elif action == "list":
-            await call.reply(await deps.transaction(_listing))
-        elif not await allowed(deps, call.user_id, Deed.CONFIGURE_DIGEST):
-            await call.reply("Only admins (the programme office) can set up digests. `/measure digest preview <unit>` "
-                             "shows you one.")  # fmt: skip
-        elif action == "remove":
-            await _remove(deps, call)
-        else:
-            await _subscribe(deps, call)
+async def digest(call: Invocation) -> None:
+    deps = call.deps
+    action = call.args[0].lower() if call.args else "list"
+    if action == "preview":
+        await _preview(deps, call, " ".join(call.args[1:]))
+    elif action == "list":
+        await call.reply(await deps.transaction(_listing))
+    elif not await allowed(deps, call.user_id, Deed.CONFIGURE_DIGEST):
+        await call.reply("Only admins (the programme office) can set up digests. `/measure digest preview <unit>` "
+                         "shows you one.")  # fmt: skip
+    elif action == "remove":
+        await _remove(deps, call)
+    else:
+        await _subscribe(deps, call)
 
 
 @dataclass(frozen=True)
@@ -166,3 +162,8 @@ async def _preview(deps: Deps, call: Invocation, name: str) -> None:
     if len(digest.thread) > PREVIEW_PARTS:
         more = len(digest.thread) - PREVIEW_PARTS
         await call.reply(f"… {more} more detail messages in the real digest's thread.", [SectionBlock(text="…")])
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "digest": digest,
+}

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.models.views import View
 
-from bot.app import PacekeeperApp
 from messages.cards import text_modal
 from messages.ids import Action, Callback, Field
 from messages.measure_form import read_state
@@ -31,56 +31,50 @@ BUTTON_ACTS = {Action.ESCALATION_ACK: Act.ACKNOWLEDGE, Action.ESCALATION_RESOLVE
 NOTE_LIMIT = 2000
 
 
-def register(app: PacekeeperApp) -> None:
-    deps = app.deps
-
-    async def button(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        if (click := await clicked(deps, body, EscalationRef)) is None:
-            return
-        user_id, ref = click
-        act = BUTTON_ACTS[Action(body["actions"][0]["action_id"])]
-        if await _act(deps, body, user_id, ref.escalation_id, act):
-            await refresh_copies(deps, [ref.escalation_id])
-
-    app.action(Action.ESCALATION_ACK)(button)
-    app.action(Action.ESCALATION_RESOLVE)(button)
-
-    @app.action(Action.ESCALATION_NOTE)
-    async def ask_note(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        if (click := await clicked(deps, body, EscalationRef)) is None:
-            return
-        user_id, ref = click
-        admin = await is_admin(deps, user_id)
-        try:  # a stranger is told why, not shown a form
-            await deps.transaction(lambda s: entitled(
-                session=s, escalation_id=ref.escalation_id, user_id=user_id, admin=admin, act=Act.NOTE))  # fmt: skip
-        except EscalationRefused as refused:
-            await tell(deps, body=body, user_id=user_id, text=str(refused))
-            return
-        await deps.client.views_open(trigger_id=body["trigger_id"], view=note_modal(ref))
-
-    @app.view(Callback.ESCALATION_NOTE)
-    async def submit_note(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        ref = EscalationRef.load(view.get("private_metadata"))
-        note = (read_state(view["state"]["values"]).get(Field.NOTE) or "").strip()
-        if ref is None or not note or len(note) > NOTE_LIMIT:
-            why = "Write the note." if not note else f"A note can be at most {NOTE_LIMIT:,} characters."
-            await ack(response_action="errors", errors={Field.NOTE: why if ref else "Out of date."})
-            return
-        user_id = body["user"]["id"]
-        admin = await is_admin(deps, user_id)
-        now = deps.clock()
-        try:
-            await deps.transaction(lambda s: act_on(
-                session=s, escalation_id=ref.escalation_id, user_id=user_id, admin=admin, act=Act.NOTE, now=now,
-                note=note))  # fmt: skip
-        except EscalationRefused as refused:
-            await ack(response_action="errors", errors={Field.NOTE: str(refused)})
-            return
-        await ack()
+async def button(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    await ack()
+    if (click := await clicked(deps, body, EscalationRef)) is None:
+        return
+    user_id, ref = click
+    act = BUTTON_ACTS[Action(body["actions"][0]["action_id"])]
+    if await _act(deps, body, user_id, ref.escalation_id, act):
         await refresh_copies(deps, [ref.escalation_id])
+
+
+async def ask_note(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    await ack()
+    if (click := await clicked(deps, body, EscalationRef)) is None:
+        return
+    user_id, ref = click
+    admin = await is_admin(deps, user_id)
+    try:  # a stranger is told why, not shown a form
+        await deps.transaction(lambda s: entitled(
+            session=s, escalation_id=ref.escalation_id, user_id=user_id, admin=admin, act=Act.NOTE))  # fmt: skip
+    except EscalationRefused as refused:
+        await tell(deps, body=body, user_id=user_id, text=str(refused))
+        return
+    await deps.client.views_open(trigger_id=body["trigger_id"], view=note_modal(ref))
+
+
+async def submit_note(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+    ref = EscalationRef.load(view.get("private_metadata"))
+    note = (read_state(view["state"]["values"]).get(Field.NOTE) or "").strip()
+    if ref is None or not note or len(note) > NOTE_LIMIT:
+        why = "Write the note." if not note else f"A note can be at most {NOTE_LIMIT:,} characters."
+        await ack(response_action="errors", errors={Field.NOTE: why if ref else "Out of date."})
+        return
+    user_id = body["user"]["id"]
+    admin = await is_admin(deps, user_id)
+    now = deps.clock()
+    try:
+        await deps.transaction(lambda s: act_on(
+            session=s, escalation_id=ref.escalation_id, user_id=user_id, admin=admin, act=Act.NOTE, now=now,
+            note=note))  # fmt: skip
+    except EscalationRefused as refused:
+        await ack(response_action="errors", errors={Field.NOTE: str(refused)})
+        return
+    await ack()
+    await refresh_copies(deps, [ref.escalation_id])
 
 
 async def _act(deps: Deps, body: dict[str, Any], user_id: str, escalation_id: int, act: str) -> bool:
@@ -101,3 +95,10 @@ def note_modal(ref: EscalationRef) -> View:
         callback_id=Callback.ESCALATION_NOTE, title="Add a note", submit="Add note", metadata=ref.dump(),
         explain="Everyone who received this escalation sees the note.", block_id=Field.NOTE, label="Note",
     )  # fmt: skip
+
+
+def register(app: AsyncApp) -> None:
+    app.action(Action.ESCALATION_ACK)(button)
+    app.action(Action.ESCALATION_RESOLVE)(button)
+    app.action(Action.ESCALATION_NOTE)(ask_note)
+    app.view(Callback.ESCALATION_NOTE)(submit_note)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.models.views import View
 from sqlmodel import Session, col, select
 
-from bot.app import PacekeeperApp
+from commands.invocation import Invocation, Subcommand
 from commands.measure_data import facts_of
-from commands.router import Invocation, subcommand
 from domain.parsing import InputError, parse_date, parse_user_mention
 from domain.policy import Deed, Party, may
 from domain.stage_gates import GateRefused, RequestKind
@@ -43,128 +43,125 @@ from storage.queries import get_measure
 REASON_LIMIT = 2000
 
 
-def register(app: PacekeeperApp) -> None:
-    deps = app.deps
+async def gate(call: Invocation) -> None:
+    deps = call.deps
+    key = await call.key("gate")
+    if key is not None:
+        await _request(deps, call.body, call.user_id, key, RequestKind.ADVANCE, reason="")
 
-    @subcommand(app, "gate")
-    async def gate(call: Invocation) -> None:
-        key = await call.key("gate")
-        if key is not None:
-            await _request(deps, call.body, call.user_id, key, RequestKind.ADVANCE, reason="")
 
-    @subcommand(app, "cancel")
-    async def cancel(call: Invocation) -> None:
-        key = await call.key("cancel")
-        reason = " ".join(call.args[1:]).strip()
-        if key is not None and not reason:
-            await call.reply(f"Say why: `/measure cancel {key} <reason>`. The sponsor approves a cancellation.")
-        elif key is not None and len(reason) > REASON_LIMIT:
-            await call.reply(f"A reason can be at most {REASON_LIMIT:,} characters; nothing was changed.")
-        elif key is not None:
-            await _request(deps, call.body, call.user_id, key, RequestKind.CANCEL, reason=reason)
+async def cancel(call: Invocation) -> None:
+    deps = call.deps
+    key = await call.key("cancel")
+    reason = " ".join(call.args[1:]).strip()
+    if key is not None and not reason:
+        await call.reply(f"Say why: `/measure cancel {key} <reason>`. The sponsor approves a cancellation.")
+    elif key is not None and len(reason) > REASON_LIMIT:
+        await call.reply(f"A reason can be at most {REASON_LIMIT:,} characters; nothing was changed.")
+    elif key is not None:
+        await _request(deps, call.body, call.user_id, key, RequestKind.CANCEL, reason=reason)
 
-    @subcommand(app, "hold")
-    async def hold(call: Invocation) -> None:
-        key = await call.key("hold")
-        reason = " ".join(call.args[1:]).strip()
-        if key is not None and not reason:
-            await call.reply(f"Say why: `/measure hold {key} <reason>`.")
-        elif key is not None and len(reason) > REASON_LIMIT:
-            await call.reply(f"A reason can be at most {REASON_LIMIT:,} characters; nothing was changed.")
-        elif key is not None:
-            await _move(deps, call, key, lambda s, m, now: put_on_hold(
-                session=s, measure=m, user_id=call.user_id, reason=reason, now=now))  # fmt: skip
 
-    @subcommand(app, "resume")
-    async def resume(call: Invocation) -> None:
-        key = await call.key("resume")
-        if key is not None:
-            await _move(
-                deps, call, key, lambda s, m, now: resume_from_hold(session=s, measure=m, user_id=call.user_id, now=now)
-            )
+async def hold(call: Invocation) -> None:
+    deps = call.deps
+    key = await call.key("hold")
+    reason = " ".join(call.args[1:]).strip()
+    if key is not None and not reason:
+        await call.reply(f"Say why: `/measure hold {key} <reason>`.")
+    elif key is not None and len(reason) > REASON_LIMIT:
+        await call.reply(f"A reason can be at most {REASON_LIMIT:,} characters; nothing was changed.")
+    elif key is not None:
+        await _move(deps, call, key, lambda s, m, now: put_on_hold(
+            session=s, measure=m, user_id=call.user_id, reason=reason, now=now))  # fmt: skip
 
-    @subcommand(app, "delegate")
-    async def delegate_(call: Invocation) -> None:
-        words = [w for w in call.args if w.lower() != "until"]
-        person = parse_user_mention(words[0]) if words else None
-        try:
-            until = parse_date(words[1]) if len(words) == 2 else None
-        except InputError as error:
-            await call.reply(str(error))
-            return
-        if person is None or until is None:
-            await call.reply("Use `/measure delegate @person until 2027-04-30`: they decide your approvals until then.")
-            return
-        if until < deps.clock().date():
-            await call.reply("That date has passed.")
-            return
-        if await people_errors(deps, {"delegate": person}):
-            await call.reply(f"Nothing was changed. {NOT_A_PERSON}")
-            return
-        try:
-            await deps.transaction(
-                lambda s: delegate(session=s, delegator=call.user_id, delegate_id=person, until=until)
-            )
-        except GateRefused as refused:
-            await call.reply(str(refused))
-            return
-        await call.reply(f"<@{person}> can decide your approvals until {slack_date(until)}.")
 
-    @app.action(Action.REQUEST_GATE)
-    async def request_button(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        if (click := await clicked(deps, body, MeasureRef)) is not None:
-            user_id, ref = click
-            await _request(deps, body, user_id, ref.key, RequestKind.ADVANCE, reason="")
+async def resume(call: Invocation) -> None:
+    deps = call.deps
+    key = await call.key("resume")
+    if key is not None:
+        await _move(
+            deps, call, key, lambda s, m, now: resume_from_hold(session=s, measure=m, user_id=call.user_id, now=now)
+        )
 
-    @app.action(Action.GATE_APPROVE)
-    async def approve(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        if (click := await clicked(deps, body, GateRef)) is not None:
-            user_id, ref = click
-            await _decide(deps, body, user_id, ref.request_id, ref.step, Decision.APPROVED, reason="")
 
-    async def ask_reason(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        if (click := await clicked(deps, body, GateRef)) is None:
-            return
+async def delegate_(call: Invocation) -> None:
+    deps = call.deps
+    words = [w for w in call.args if w.lower() != "until"]
+    person = parse_user_mention(words[0]) if words else None
+    try:
+        until = parse_date(words[1]) if len(words) == 2 else None
+    except InputError as error:
+        await call.reply(str(error))
+        return
+    if person is None or until is None:
+        await call.reply("Use `/measure delegate @person until 2027-04-30`: they decide your approvals until then.")
+        return
+    if until < deps.clock().date():
+        await call.reply("That date has passed.")
+        return
+    if await people_errors(deps, {"delegate": person}):
+        await call.reply(f"Nothing was changed. {NOT_A_PERSON}")
+        return
+    try:
+        await deps.transaction(lambda s: delegate(session=s, delegator=call.user_id, delegate_id=person, until=until))
+    except GateRefused as refused:
+        await call.reply(str(refused))
+        return
+    await call.reply(f"<@{person}> can decide your approvals until {slack_date(until)}.")
+
+
+async def request_button(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    await ack()
+    if (click := await clicked(deps, body, MeasureRef)) is not None:
         user_id, ref = click
-        now = deps.clock()
-        try:  # a stranger gets told why, not a form
-            await deps.transaction(lambda s: may_decide(
-                session=s, request_id=ref.request_id, step=ref.step, user_id=user_id, now=now))  # fmt: skip
-        except GateRefused as refused:
-            await tell(deps, body=body, user_id=user_id, text=str(refused))
-            return
-        rejecting = body["actions"][0]["action_id"] == Action.GATE_REJECT
-        decision = Decision.REJECTED if rejecting else Decision.CHANGES
-        meta = GateReasonMeta(request_id=ref.request_id, step=ref.step, decision=decision)
-        await deps.client.views_open(trigger_id=body["trigger_id"], view=reason_modal(meta))
+        await _request(deps, body, user_id, ref.key, RequestKind.ADVANCE, reason="")
 
-    app.action(Action.GATE_CHANGES)(ask_reason)
-    app.action(Action.GATE_REJECT)(ask_reason)
 
-    @app.view(Callback.GATE_REASON)
-    async def submit_reason(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        user_id = body["user"]["id"]
-        meta = GateReasonMeta.load(view.get("private_metadata"))
-        reason = (read_state(view["state"]["values"]).get(Field.REASON) or "").strip()
-        if meta is None or not reason or len(reason) > REASON_LIMIT:
-            message = "Give a reason: the requester reads it." if meta else "This form is out of date."
-            if meta and reason:
-                message = f"A reason can be at most {REASON_LIMIT:,} characters; this one has {len(reason):,}."
-            await ack(response_action="errors", errors={Field.REASON: message})
-            return
-        now = deps.clock()
-        try:
-            decided = await deps.transaction(lambda s: decide(
-                session=s, request_id=meta.request_id, step=meta.step, user_id=user_id,
-                decision=meta.decision, reason=reason, now=now))  # fmt: skip
-        except GateRefused as refused:
-            await ack(response_action="errors", errors={Field.REASON: str(refused)})
-            return
-        await ack()
-        await _after_decision(deps, decided.request.id or 0)
+async def approve(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    await ack()
+    if (click := await clicked(deps, body, GateRef)) is not None:
+        user_id, ref = click
+        await _decide(deps, body, user_id, ref.request_id, ref.step, Decision.APPROVED, reason="")
+
+
+async def ask_reason(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    await ack()
+    if (click := await clicked(deps, body, GateRef)) is None:
+        return
+    user_id, ref = click
+    now = deps.clock()
+    try:  # a stranger gets told why, not a form
+        await deps.transaction(lambda s: may_decide(
+            session=s, request_id=ref.request_id, step=ref.step, user_id=user_id, now=now))  # fmt: skip
+    except GateRefused as refused:
+        await tell(deps, body=body, user_id=user_id, text=str(refused))
+        return
+    rejecting = body["actions"][0]["action_id"] == Action.GATE_REJECT
+    decision = Decision.REJECTED if rejecting else Decision.CHANGES
+    meta = GateReasonMeta(request_id=ref.request_id, step=ref.step, decision=decision)
+    await deps.client.views_open(trigger_id=body["trigger_id"], view=reason_modal(meta))
+
+
+async def submit_reason(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+    user_id = body["user"]["id"]
+    meta = GateReasonMeta.load(view.get("private_metadata"))
+    reason = (read_state(view["state"]["values"]).get(Field.REASON) or "").strip()
+    if meta is None or not reason or len(reason) > REASON_LIMIT:
+        message = "Give a reason: the requester reads it." if meta else "This form is out of date."
+        if meta and reason:
+            message = f"A reason can be at most {REASON_LIMIT:,} characters; this one has {len(reason):,}."
+        await ack(response_action="errors", errors={Field.REASON: message})
+        return
+    now = deps.clock()
+    try:
+        decided = await deps.transaction(lambda s: decide(
+            session=s, request_id=meta.request_id, step=meta.step, user_id=user_id,
+            decision=meta.decision, reason=reason, now=now))  # fmt: skip
+    except GateRefused as refused:
+        await ack(response_action="errors", errors={Field.REASON: str(refused)})
+        return
+    await ack()
+    await _after_decision(deps, decided.request.id or 0)
 
 
 def reason_modal(meta: GateReasonMeta) -> View:
@@ -258,3 +255,20 @@ async def _after_decision(deps: Deps, request_id: int) -> None:
 
 def _step_of(row: Outbox) -> int:
     return GateRef.model_validate_json(row.payload).step
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "gate": gate,
+    "cancel": cancel,
+    "hold": hold,
+    "resume": resume,
+    "delegate": delegate_,
+}
+
+
+def register(app: AsyncApp) -> None:
+    app.action(Action.REQUEST_GATE)(request_button)
+    app.action(Action.GATE_APPROVE)(approve)
+    app.action(Action.GATE_CHANGES)(ask_reason)
+    app.action(Action.GATE_REJECT)(ask_reason)
+    app.view(Callback.GATE_REASON)(submit_reason)

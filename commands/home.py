@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.models.blocks import (
     Block,
@@ -17,11 +18,11 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.app import PacekeeperApp
 from messages.cards import measure_line
 from messages.escalation import escalation_line
 from messages.ids import EventType
 from messages.text import escape, pack_lines, slack_time, truncate
+from slackkit.context import Deps
 from slackkit.people import refresh_person
 from storage.escalations import EscalationView, open_escalations_for
 from storage.gate_requests import waiting_for
@@ -70,25 +71,25 @@ def home_view(
     return View(type="home", blocks=blocks[:100])
 
 
-def register(app: PacekeeperApp) -> None:
-    deps = app.deps
+async def publish_home(ack: AsyncAck, event: dict[str, Any], deps: Deps) -> None:
+    await ack()
+    if event.get("tab", "home") != "home":
+        return
+    user_id = event["user"]
+    await refresh_person(deps, user_id)
 
-    @app.event(EventType.APP_HOME_OPENED)
-    async def publish_home(ack: AsyncAck, event: dict[str, Any]) -> None:
-        await ack()
-        if event.get("tab", "home") != "home":
-            return
-        user_id = event["user"]
-        await refresh_person(deps, user_id)
+    now = deps.clock()
 
-        now = deps.clock()
+    def load(session: Any) -> View:
+        found = list(measures_for_person(session=session, slack_id=user_id, limit=HOME_MEASURES))
+        total = count_measures_for_person(session=session, slack_id=user_id)
+        checkins = open_checkins_of(session=session, owner_id=user_id, now=now)
+        approvals = waiting_for(session=session, user_id=user_id)
+        escalations = open_escalations_for(session=session, user_id=user_id)
+        return home_view(user_id, found, total, checkins, approvals, escalations)
 
-        def load(session: Any) -> View:
-            found = list(measures_for_person(session=session, slack_id=user_id, limit=HOME_MEASURES))
-            total = count_measures_for_person(session=session, slack_id=user_id)
-            checkins = open_checkins_of(session=session, owner_id=user_id, now=now)
-            approvals = waiting_for(session=session, user_id=user_id)
-            escalations = open_escalations_for(session=session, user_id=user_id)
-            return home_view(user_id, found, total, checkins, approvals, escalations)
+    await deps.client.views_publish(user_id=user_id, view=await deps.transaction(load))
 
-        await deps.client.views_publish(user_id=user_id, view=await deps.transaction(load))
+
+def register(app: AsyncApp) -> None:
+    app.event(EventType.APP_HOME_OPENED)(publish_home)

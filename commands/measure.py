@@ -6,15 +6,15 @@ import asyncio
 import logging
 from typing import Any
 
+from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.models.blocks import SectionBlock
 from slack_sdk.models.views import View
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot.app import PacekeeperApp
+from commands.invocation import Invocation, Subcommand
 from commands.measure_data import form_values, measure_card, package_choices
-from commands.router import Invocation, subcommand
 from domain.enums import Stage
 from domain.parsing import parse_user_mention
 from domain.policy import can_edit
@@ -52,97 +52,97 @@ class FormRejected(Exception):
         self.errors = errors
 
 
-def register(app: PacekeeperApp) -> None:
-    deps = app.deps
+async def new(call: Invocation) -> None:
+    deps = call.deps
+    packages = await deps.transaction(lambda s: package_choices(session=s))
+    if not packages:
+        await call.reply(
+            "There are no measure packages yet. An admin adds them with `/measure structure` or an import."
+        )
+        return
+    view = measure_modal(packages=packages, values=FormValues(), meta=MeasureFormMeta())
+    await deps.client.views_open(trigger_id=call.trigger_id, view=view)
 
-    @subcommand(app, "new")
-    async def new(call: Invocation) -> None:
-        packages = await deps.transaction(lambda s: package_choices(session=s))
-        if not packages:
-            await call.reply(
-                "There are no measure packages yet. An admin adds them with `/measure structure` or an import."
-            )
-            return
-        view = measure_modal(packages=packages, values=FormValues(), meta=MeasureFormMeta())
-        await deps.client.views_open(trigger_id=call.trigger_id, view=view)
 
-    @subcommand(app, "show")
-    async def show(call: Invocation) -> None:
-        key = await call.key("show")
-        if key is None:
-            return
-        admin = await is_admin(deps, call.user_id)
-        card = await deps.transaction(lambda s: _card(s, deps, key, call.user_id, admin))
-        if card is None:
-            await call.reply(f"There is no measure {key}. `/measure list` shows the ones you are part of.")
-            return
-        await call.reply(card_fallback(card), card_blocks(card))
+async def show(call: Invocation) -> None:
+    deps = call.deps
+    key = await call.key("show")
+    if key is None:
+        return
+    admin = await is_admin(deps, call.user_id)
+    card = await deps.transaction(lambda s: _card(s, deps, key, call.user_id, admin))
+    if card is None:
+        await call.reply(f"There is no measure {key}. `/measure list` shows the ones you are part of.")
+        return
+    await call.reply(card_fallback(card), card_blocks(card))
 
-    @subcommand(app, "edit")
-    async def edit(call: Invocation) -> None:
-        key = await call.key("edit")
-        if key is not None:
-            await _open_edit(deps, body=call.body, user_id=call.user_id, key=key, trigger_id=call.trigger_id)
 
-    @subcommand(app, "list")
-    async def list_(call: Invocation) -> None:
-        listing = await _list(deps, call)
-        if isinstance(listing, str):
-            await call.reply(listing)
-            return
-        title, measures, total = listing
-        await call.reply(f"{title}: {total} measures", list_blocks(title, measures, total))
+async def edit(call: Invocation) -> None:
+    deps = call.deps
+    key = await call.key("edit")
+    if key is not None:
+        await _open_edit(deps, body=call.body, user_id=call.user_id, key=key, trigger_id=call.trigger_id)
 
-    @app.action(Action.EDIT_MEASURE)
-    async def edit_button(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        if (click := await clicked(deps, body, MeasureRef)) is None:
-            return
-        user_id, ref = click
-        await _open_edit(deps, body=body, user_id=user_id, key=ref.key, trigger_id=body["trigger_id"])
 
-    @app.view(Callback.NEW_MEASURE)
-    async def submit_new(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        user_id = body["user"]["id"]
-        draft, errors = parse_measure_form(read_state(view["state"]["values"]))
-        if draft is not None:
-            errors = await people_errors(deps, _people_of(draft))
-        if draft is None or errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        try:
-            measure = await _create_with_retry(deps, draft, user_id)
-        except FormRejected as rejected:
-            await ack(response_action="errors", errors=rejected.errors)
-            return
-        await ack(response_action="update", view=_saved_view(measure, created=True))
-        await _refresh_people(deps, [draft.owner_id, draft.sponsor_id, draft.controller_id, user_id])
+async def list_(call: Invocation) -> None:
+    deps = call.deps
+    listing = await _list(deps, call)
+    if isinstance(listing, str):
+        await call.reply(listing)
+        return
+    title, measures, total = listing
+    await call.reply(f"{title}: {total} measures", list_blocks(title, measures, total))
 
-    @app.view(Callback.EDIT_MEASURE)
-    async def submit_edit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        user_id = body["user"]["id"]
-        meta = MeasureFormMeta.load(view.get("private_metadata"))
-        draft, errors = parse_measure_form(read_state(view["state"]["values"]))
-        if meta is None or meta.key is None:
-            await ack(
-                response_action="errors",
-                errors={Field.TITLE: "This form is out of date: close it and reopen it."},
-            )
-            return
-        if draft is not None:
-            known = await deps.transaction(lambda s: _people_now(s, meta.key or ""))
-            errors = await people_errors(deps, _people_of(draft), known=known)
-        if draft is None or errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        admin = await is_admin(deps, user_id)
-        try:
-            measure, changes = await deps.transaction(lambda s: _apply_edit(s, meta, draft, user_id, admin))
-        except FormRejected as rejected:
-            await ack(response_action="errors", errors=rejected.errors)
-            return
-        await ack(response_action="update", view=_saved_view(measure, created=False, changed=sorted(changes)))
-        await _refresh_people(deps, [draft.owner_id, draft.sponsor_id, draft.controller_id])
+
+async def edit_button(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    await ack()
+    if (click := await clicked(deps, body, MeasureRef)) is None:
+        return
+    user_id, ref = click
+    await _open_edit(deps, body=body, user_id=user_id, key=ref.key, trigger_id=body["trigger_id"])
+
+
+async def submit_new(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+    user_id = body["user"]["id"]
+    draft, errors = parse_measure_form(read_state(view["state"]["values"]))
+    if draft is not None:
+        errors = await people_errors(deps, _people_of(draft))
+    if draft is None or errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    try:
+        measure = await _create_with_retry(deps, draft, user_id)
+    except FormRejected as rejected:
+        await ack(response_action="errors", errors=rejected.errors)
+        return
+    await ack(response_action="update", view=_saved_view(measure, created=True))
+    await _refresh_people(deps, [draft.owner_id, draft.sponsor_id, draft.controller_id, user_id])
+
+
+async def submit_edit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+    user_id = body["user"]["id"]
+    meta = MeasureFormMeta.load(view.get("private_metadata"))
+    draft, errors = parse_measure_form(read_state(view["state"]["values"]))
+    if meta is None or meta.key is None:
+        await ack(
+            response_action="errors",
+            errors={Field.TITLE: "This form is out of date: close it and reopen it."},
+        )
+        return
+    if draft is not None:
+        known = await deps.transaction(lambda s: _people_now(s, meta.key or ""))
+        errors = await people_errors(deps, _people_of(draft), known=known)
+    if draft is None or errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    admin = await is_admin(deps, user_id)
+    try:
+        measure, changes = await deps.transaction(lambda s: _apply_edit(s, meta, draft, user_id, admin))
+    except FormRejected as rejected:
+        await ack(response_action="errors", errors=rejected.errors)
+        return
+    await ack(response_action="update", view=_saved_view(measure, created=False, changed=sorted(changes)))
+    await _refresh_people(deps, [draft.owner_id, draft.sponsor_id, draft.controller_id])
 
 
 def _people_of(draft: MeasureDraft) -> dict[str, str | None]:
@@ -275,3 +275,17 @@ async def _list(deps: Deps, call: Invocation) -> tuple[str, list[Measure], int] 
         return f"*{escape(units[0].name)}* ({units[0].level})", measures, total
 
     return await deps.transaction(for_unit)
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "new": new,
+    "show": show,
+    "edit": edit,
+    "list": list_,
+}
+
+
+def register(app: AsyncApp) -> None:
+    app.action(Action.EDIT_MEASURE)(edit_button)
+    app.view(Callback.NEW_MEASURE)(submit_new)
+    app.view(Callback.EDIT_MEASURE)(submit_edit)

@@ -8,8 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from bot.app import PacekeeperApp
-from commands.router import Invocation, subcommand
+from commands.invocation import Invocation, Subcommand
 from domain.enums import Level
 from domain.escalation_rules import RULE_SWITCHES, Cause, PortfolioRules
 from domain.parsing import InputError, parse_channel
@@ -33,25 +32,22 @@ USAGE = (
 )
 
 
-def register(app: PacekeeperApp) -> None:
-    deps = app.deps
-
-    @subcommand(app, "rules")
-    async def rules(call: Invocation) -> None:
-        settings = [a for a in call.args if "=" in a]
-        name = " ".join(a for a in call.args if "=" not in a)
-        if not name:
-            await call.reply(USAGE)
-            return
-        if settings and not await allowed(deps, call.user_id, Deed.CONFIGURE_RULES):
-            await call.reply("Only admins (the programme office) can change a portfolio's rules.")
-            return
-        try:
-            changes = parse_settings(settings)
-        except InputError as error:
-            await call.reply(f"Nothing was changed. {escape(str(error))} {USAGE}")
-            return
-        await call.reply(await deps.transaction(lambda s: apply_rules(s, name, changes, call.user_id)))
+async def rules(call: Invocation) -> None:
+    deps = call.deps
+    settings = [a for a in call.args if "=" in a]
+    name = " ".join(a for a in call.args if "=" not in a)
+    if not name:
+        await call.reply(USAGE)
+        return
+    if settings and not await allowed(deps, call.user_id, Deed.CONFIGURE_RULES):
+        await call.reply("Only admins (the programme office) can change a portfolio's rules.")
+        return
+    try:
+        changes = parse_settings(settings)
+    except InputError as error:
+        await call.reply(f"Nothing was changed. {escape(str(error))} {USAGE}")
+        return
+    await call.reply(await deps.transaction(lambda s: apply_rules(s, name, changes, call.user_id)))
 
 
 def parse_settings(words: list[str]) -> dict[str, Any]:
@@ -114,3 +110,8 @@ def describe(portfolio: Unit, *, changed: bool) -> str:
         f"approvals escalate after {approval}; an unacknowledged escalation climbs after {rules.step_hours} h; "
         f"rules: {switches}."
     )
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "rules": rules,
+}

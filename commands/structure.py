@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.models.blocks import (
     InputBlock,
@@ -15,13 +16,13 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 from sqlmodel import Session
 
-from bot.app import PacekeeperApp
-from commands.router import Invocation, subcommand
+from commands.invocation import Invocation, Subcommand
 from domain.enums import Level
 from domain.policy import Deed
 from messages.ids import INPUT, Callback, Field
 from messages.measure_form import read_state
 from messages.text import escape
+from slackkit.context import Deps
 from slackkit.people import allowed
 from storage.models import Unit
 from storage.queries import all_units, get_child_unit, path_in, record_audit
@@ -32,40 +33,37 @@ NEW_ORGANIZATION = "root"
 UNIT_NAME_LIMIT = 200
 
 
-def register(app: PacekeeperApp) -> None:
-    deps = app.deps
+async def structure(call: Invocation) -> None:
+    deps = call.deps
+    if not await allowed(deps, call.user_id, Deed.CONFIGURE_STRUCTURE):
+        await call.reply("Only admins (the programme office) can change the structure.")
+        return
+    units = await deps.transaction(lambda s: list(all_units(session=s)))
+    await deps.client.views_open(trigger_id=call.trigger_id, view=structure_modal(units))
 
-    @subcommand(app, "structure")
-    async def structure(call: Invocation) -> None:
-        if not await allowed(deps, call.user_id, Deed.CONFIGURE_STRUCTURE):
-            await call.reply("Only admins (the programme office) can change the structure.")
-            return
-        units = await deps.transaction(lambda s: list(all_units(session=s)))
-        await deps.client.views_open(trigger_id=call.trigger_id, view=structure_modal(units))
 
-    @app.view(Callback.NEW_UNIT)
-    async def submit_unit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        user_id = body["user"]["id"]
-        values = read_state(view["state"]["values"])
-        name = (values.get(Field.UNIT_NAME) or "").strip()
-        parent = values.get(Field.PARENT) or ""
-        if not name or len(name) > UNIT_NAME_LIMIT:
-            why = "Give the unit a name." if not name else f"A name can be at most {UNIT_NAME_LIMIT} characters."
-            await ack(response_action="errors", errors={Field.UNIT_NAME: why})
-            return
-        if not await allowed(deps, user_id, Deed.CONFIGURE_STRUCTURE):
-            await ack(response_action="errors", errors={Field.UNIT_NAME: "Only admins can change the structure."})
-            return
-        outcome = await deps.transaction(lambda s: add_unit(s, parent=parent, name=name, actor=user_id))
-        if isinstance(outcome, tuple):
-            block_id, message = outcome
-            await ack(response_action="errors", errors={block_id: message})
-            return
-        text = f":white_check_mark: Added the {Level(outcome.level).label} *{escape(outcome.name)}*."
-        await ack(
-            response_action="update",
-            view=View(type="modal", title="Pacekeeper", close="Done", blocks=[SectionBlock(text=text)]),
-        )
+async def submit_unit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+    user_id = body["user"]["id"]
+    values = read_state(view["state"]["values"])
+    name = (values.get(Field.UNIT_NAME) or "").strip()
+    parent = values.get(Field.PARENT) or ""
+    if not name or len(name) > UNIT_NAME_LIMIT:
+        why = "Give the unit a name." if not name else f"A name can be at most {UNIT_NAME_LIMIT} characters."
+        await ack(response_action="errors", errors={Field.UNIT_NAME: why})
+        return
+    if not await allowed(deps, user_id, Deed.CONFIGURE_STRUCTURE):
+        await ack(response_action="errors", errors={Field.UNIT_NAME: "Only admins can change the structure."})
+        return
+    outcome = await deps.transaction(lambda s: add_unit(s, parent=parent, name=name, actor=user_id))
+    if isinstance(outcome, tuple):
+        block_id, message = outcome
+        await ack(response_action="errors", errors={block_id: message})
+        return
+    text = f":white_check_mark: Added the {Level(outcome.level).label} *{escape(outcome.name)}*."
+    await ack(
+        response_action="update",
+        view=View(type="modal", title="Pacekeeper", close="Done", blocks=[SectionBlock(text=text)]),
+    )
 
 
 def structure_modal(units: list[Unit]) -> View:
@@ -122,3 +120,12 @@ def add_unit(session: Session, *, parent: str, name: str, actor: str) -> Unit | 
         detail={"level": level, "name": unit.name, "parent_id": parent_id},
     )  # fmt: skip
     return unit
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "structure": structure,
+}
+
+
+def register(app: AsyncApp) -> None:
+    app.view(Callback.NEW_UNIT)(submit_unit)
