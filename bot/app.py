@@ -72,16 +72,16 @@ class PacekeeperApp(AsyncApp):
 
         return decorate
 
-    def command(self, command: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def command(self, command: Any, *args: Any, **kwargs: Any) -> Any:
         return self._tracked("command", command, super().command(command, *args, **kwargs))
 
-    def event(self, event: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def event(self, event: Any, *args: Any, **kwargs: Any) -> Any:
         return self._tracked("event", event, super().event(event, *args, **kwargs))
 
-    def action(self, constraints: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def action(self, constraints: Any, *args: Any, **kwargs: Any) -> Any:
         return self._tracked("action", constraints, super().action(constraints, *args, **kwargs))
 
-    def view(self, constraints: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def view(self, constraints: Any, *args: Any, **kwargs: Any) -> Any:
         return self._tracked("view", constraints, super().view(constraints, *args, **kwargs))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, time, timedelta
+from functools import partial
 
 from sqlmodel import Session, select
 
@@ -58,6 +59,10 @@ SHORT = {15: 0.7, 22: 0.85}  # forecast as a share of the plan: 30% and 15% shor
 WEEKS_OF_HISTORY = 8
 
 
+def _at(instant: datetime) -> datetime:
+    return instant
+
+
 def seed(*, session: Session, now: datetime) -> int:
     """Create the demo organization (once: the caller checks the database is empty). Returns the
     number of measures created."""
@@ -82,7 +87,7 @@ def seed(*, session: Session, now: datetime) -> int:
             stage=stage,
         )  # fmt: skip
         created_at = now - timedelta(weeks=10)
-        with business_clock(lambda at=created_at: at):  # its audit record says when, ten weeks ago
+        with business_clock(partial(_at, created_at)):  # its audit record says when, ten weeks ago
             measure = create_measure(session=session, draft=draft, actor=ADA, now=created_at)
         if stage == Stage.ON_HOLD:
             measure.held_from_stage = Stage.DI3
@@ -141,13 +146,22 @@ def _history(session: Session, measure: Measure, index: int, now: datetime) -> N
         start = monday - timedelta(weeks=week)
         status = statuses[max(0, len(statuses) - week)] if week <= len(statuses) else "on_track"
         checkin = CheckIn(
-            measure_id=measure.id, owner_id=measure.owner_id, cycle_start=start, cycle_end=start + timedelta(weeks=1),
-            status="answered", prompted_at=start, answered_at=start + timedelta(hours=2), answered_by=measure.owner_id,
-            impl_status=status, potential_status=potential, forecast_year=forecast,
-            comment="supplier slipped" if got_worse(previous, status) else "", created_at=start,
-        )  # fmt: skip
+            measure_id=measure.id or 0,
+            owner_id=measure.owner_id or ADA,
+            cycle_start=start,
+            cycle_end=start + timedelta(weeks=1),
+            status="answered",
+            prompted_at=start,
+            answered_at=start + timedelta(hours=2),
+            answered_by=measure.owner_id,
+            impl_status=status,
+            potential_status=potential,
+            forecast_year=forecast,
+            comment="supplier slipped" if got_worse(previous, status) else "",
+            created_at=start,
+        )
         session.add(checkin)
-        session.add(AuditLog(at=start + timedelta(hours=2), actor=measure.owner_id, entity="measure",
+        session.add(AuditLog(at=start + timedelta(hours=2), actor=measure.owner_id or ADA, entity="measure",
                              entity_key=measure.key, action="checkin_answered",
                              detail=json.dumps({"impl_status": status, "forecast_year": forecast})))  # fmt: skip
         previous = status
@@ -169,7 +183,9 @@ def _trailing(statuses: list[str], wanted: str) -> list[str]:
 def _evidence_and_actuals(session: Session, measures: list[Measure], now: datetime) -> None:
     for measure in measures:
         if measure.stage in (Stage.DI4, Stage.DI5):
-            session.add(Evidence(measure_id=measure.id, url=f"https://wiki.acme.example/{measure.key}", added_by=ADA))
+            session.add(
+                Evidence(measure_id=measure.id or 0, url=f"https://wiki.acme.example/{measure.key}", added_by=ADA)
+            )
         if measure.stage in (Stage.DI3, Stage.DI4, Stage.DI5):
             for month in range(1, now.month):
                 row = session.get(MeasureMonth, (measure.id, date(now.year, month, 1)))

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.sandbox_demo import CHANNELS
 from bot.standin.client import SignedClient
@@ -268,6 +268,10 @@ async def _target(deps: Deps, clock: SandboxClock, to: str) -> datetime | None:
 
 def _upcoming(session: Session, now: datetime) -> dict[str, datetime | None]:
     """When the next check-in cycle and the next digest begin."""
-    checkin = session.exec(select(sa.func.min(Measure.next_checkin_at)).where(Measure.next_checkin_at > now)).one()
-    digest = session.exec(select(sa.func.min(DigestSubscription.next_at)).where(DigestSubscription.next_at > now)).one()
+    checkin = session.exec(
+        select(sa.func.min(col(Measure.next_checkin_at))).where(col(Measure.next_checkin_at) > now)
+    ).one()
+    digest = session.exec(
+        select(sa.func.min(col(DigestSubscription.next_at))).where(col(DigestSubscription.next_at) > now)
+    ).one()
     return {"checkin": checkin, "digest": digest}

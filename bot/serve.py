@@ -52,7 +52,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     socket_handler = None
     if settings.socket_mode:
         socket_handler = AsyncSocketModeHandler(app, settings.app_token)
-        await socket_handler.connect_async()
+        await socket_handler.connect_async()  # type: ignore[no-untyped-call]
     scheduler = start_scheduler(app.deps)
     if settings.sandbox:
         created = await app.deps.transaction(lambda s: load_demo(s, now=clock()))
@@ -70,7 +70,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     log.info("shutting down: finishing work in flight")
     scheduler.shutdown(wait=False)
     if socket_handler is not None:
-        await socket_handler.close_async()
+        await socket_handler.close_async()  # type: ignore[no-untyped-call]
     await runners[-1].cleanup()  # stop taking requests first
     if not await app.inflight.wait_idle(DRAIN_SECONDS):
         log.warning("%d listener runs were still going after %.0fs", app.inflight.count, DRAIN_SECONDS)

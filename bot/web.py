@@ -153,7 +153,7 @@ def check_shape(body: dict[str, object]) -> dict[str, object]:
     view = body.get("view")
     if isinstance(view, dict):
         check_shape({k: v for k, v in view.items() if k in ("state", "type")})
-        values = (view.get("state") or {}).get("values", {})  # type: ignore[union-attr]
+        values = (view.get("state") or {}).get("values", {})
         if not (isinstance(values, dict) and all(isinstance(v, dict) for v in values.values())):
             raise Refused(400, "view.state.values is not an object of objects")
     return body

@@ -151,7 +151,8 @@ def _parse_stage(text: str) -> Stage:
 
 
 def _duplicates(rows: list[ImportRow]) -> list[str]:
-    errors, seen = [], {}
+    errors: list[str] = []
+    seen: dict[tuple[object, ...], int] = {}
     for row in rows:
         identity = ("key", row.key) if row.key else ("title", row.units, row.title)
         if identity in seen:

@@ -62,7 +62,7 @@ def _lines(macro: str, items: Sequence[Any]) -> list[str]:
 
 def render_digest(data: DigestData, *, cadence: str = "weekly") -> Digest:
     total = rollup(data.groups, data.money)
-    lists = {
+    lists: dict[str, tuple[Sequence[Any], str]] = {
         "Changes since the last digest": (data.changes, "change_lines"),
         "Approvals waiting": (data.approvals, "approval_lines"),
         "Open escalations": (data.escalations, "escalation_lines"),
@@ -117,7 +117,8 @@ def _messages(unit: str, title: str, lines: Sequence[str], *, room: int, unloade
         return []
     if not lines:
         return [_part(unit, title, [SectionBlock(text=f"*{title}*\n_None._")])]
-    messages, rest, part = [], list(lines), 1
+    messages: list[Rendered] = []
+    rest, part = list(lines), 1
     while rest and len(messages) < room:
         sections = pack_lines(rest, max_sections=MAX_MESSAGE_BLOCKS - 2)
         shown = sum((s.text.text.count("\n") + 1) for s in sections if s.text)

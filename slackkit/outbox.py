@@ -151,7 +151,7 @@ def record_chunk(
         )
         prompt_ids = [o.claimed.outbox_id for o in sent if o.claimed.kind == Kind.PROMPT]
         if prompt_ids:
-            session.exec(update(CheckIn).where(col(CheckIn.prompt_id).in_(prompt_ids)).values(prompted_at=now))  # type: ignore[call-overload]
+            session.exec(update(CheckIn).where(col(CheckIn.prompt_id).in_(prompt_ids)).values(prompted_at=now))
     failed = []
     for outcome in outcomes:
         if outcome.error is not None and record_failure(
@@ -335,7 +335,8 @@ async def find_sent(deps: Deps, recipient: str, outbox_id: int, *, since: dateti
         page = await deps.client.conversations_history(
             channel=channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
         )
-        for message in page.get("messages", []):
+        found: list[dict[str, Any]] = page.get("messages", [])
+        for message in found:
             if _outbox_id_of(message) == outbox_id:
                 return channel, str(message["ts"])
         cursor = (page.get("response_metadata") or {}).get("next_cursor")

@@ -49,8 +49,8 @@ def snapshots(session: Session, messages: list[Outbox], now: datetime) -> dict[i
             view = gate_view(session=session, request_id=payload["request_id"])
             renders[message.id or 0] = GATE_RENDERERS[message.kind](view, payload) if view else None
         elif message.kind == ESCALATION_KIND:
-            view = escalations.get(payload["escalation_id"])
-            renders[message.id or 0] = partial(escalation_message, view, payload["rung"]) if view else None
+            escalation = escalations.get(payload["escalation_id"])
+            renders[message.id or 0] = partial(escalation_message, escalation, payload["rung"]) if escalation else None
         elif message.kind == Kind.DELIVERY_FAILURE:
             renders[message.id or 0] = partial(
                 delivery_failure_message, recipient=payload["recipient"], kind=payload["kind"], error=payload["error"]

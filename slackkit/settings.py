@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlparse
 
 from slackkit.redact import redact
@@ -49,7 +50,7 @@ class Settings:
     def socket_mode(self) -> bool:
         return self.app_token is not None
 
-    def with_overrides(self, **changes: object) -> Settings:
+    def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
     @classmethod
@@ -68,18 +69,19 @@ class Settings:
                 raise SettingsError("SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not: set both, or neither")
             token, secret = SANDBOX_TOKEN, SANDBOX_SIGNING_SECRET
         else:
-            if not token.startswith("xoxb-"):
+            if token is None or not token.startswith("xoxb-"):
                 raise SettingsError(
                     "SLACK_BOT_TOKEN must be a bot token starting with 'xoxb-' "
                     "(Slack app settings > OAuth & Permissions); unset it to run the local sandbox"
                 )
             # Socket Mode requests are not signed; over HTTP every request must be.
-            secret = _get(env, "SLACK_SIGNING_SECRET") or ("" if app_token else None)
-            if secret is None:
+            given = _get(env, "SLACK_SIGNING_SECRET") or ("" if app_token else None)
+            if given is None:
                 raise SettingsError(
                     "SLACK_SIGNING_SECRET is missing: copy it from Slack app settings > Basic Information "
                     "into the environment or .env"
                 )
+            secret = given
         host = _get(env, "HOST") or "127.0.0.1"
         sandbox_port = _port(env, "SANDBOX_PORT", 3001)
         sandbox_api = f"http://{host}:{sandbox_port}/api/"  # the sandbox's Slack stand-in

@@ -34,9 +34,15 @@ def open_cycles(*, session: Session, now: datetime, limit: int = BATCH) -> tuple
     """Create this cycle's check-in for up to `limit` measures whose next cycle has begun. Returns
     (measures looked at, check-ins created): the sweep calls again while a batch is full."""
     query = (
-        select(
-            Measure.id, Measure.owner_id, Measure.stage, Measure.cadence, Measure.checkin_weekday,
-            Measure.checkin_time, Person.tz, Person.away_until,
+        sa.select(
+            col(Measure.id),
+            col(Measure.owner_id),
+            col(Measure.stage),
+            col(Measure.cadence),
+            col(Measure.checkin_weekday),
+            col(Measure.checkin_time),
+            col(Person.tz),
+            col(Person.away_until),
         )
         .outerjoin(Person, col(Person.slack_id) == col(Measure.owner_id))
         .where(col(Measure.next_checkin_at) <= now)
@@ -44,9 +50,9 @@ def open_cycles(*, session: Session, now: datetime, limit: int = BATCH) -> tuple
         # next_checkin_at index (a plain owner_id would tempt it to walk the owner index: all rows).
         .order_by(sa.func.coalesce(col(Measure.owner_id), ""), col(Measure.id))
         .limit(limit)
-        .with_for_update(skip_locked=True, of=Measure)  # type: ignore[arg-type]
-    )  # fmt: skip
-    rows = session.exec(query).all()
+        .with_for_update(skip_locked=True, of=Measure)
+    )
+    rows = session.execute(query).all()
     fetched = len(rows)
     if fetched == limit and rows[0][1] != rows[-1][1]:
         # Leave the last owner's measures to the next batch: all of an owner's due check-ins are
@@ -83,7 +89,7 @@ def _existing_cycles(*, session: Session, starts: set[tuple[int, datetime]]) -> 
     if not starts:
         return set()
     ids = {mid for mid, _ in starts}
-    query = select(CheckIn.measure_id, CheckIn.cycle_start).where(col(CheckIn.measure_id).in_(ids))
+    query = select(col(CheckIn.measure_id), col(CheckIn.cycle_start)).where(col(CheckIn.measure_id).in_(ids))
     query = query.where(col(CheckIn.cycle_start) >= min(s for _, s in starts))
     return {(mid, start) for mid, start in session.exec(query).all()}
 
@@ -92,12 +98,12 @@ def plan_prompts(*, session: Session, now: datetime, limit: int = BATCH) -> tupl
     """One prompt per owner for up to `limit` of their check-ins not yet prompted (open cycles only).
     Returns (check-ins claimed, prompts owed): the sweep calls again while a batch is full."""
     query = (
-        select(CheckIn.id, CheckIn.owner_id, Person.tz, Person.away_until)
+        select(col(CheckIn.id), col(CheckIn.owner_id), col(Person.tz), col(Person.away_until))
         .outerjoin(Person, col(Person.slack_id) == col(CheckIn.owner_id))
         .where(CheckIn.status == "pending", col(CheckIn.prompt_id).is_(None), col(CheckIn.cycle_end) > now)
         .order_by(col(CheckIn.id))
         .limit(limit)
-        .with_for_update(skip_locked=True, of=CheckIn)  # type: ignore[arg-type]
+        .with_for_update(skip_locked=True, of=CheckIn)
     )
     rows = session.exec(query).all()
     due = [(cid, owner) for cid, owner, tz, away in rows if not away_on(away, tz, now)]  # away: prompted on return
@@ -117,7 +123,9 @@ def plan_prompts(*, session: Session, now: datetime, limit: int = BATCH) -> tupl
         ],
     )  # fmt: skip
     prompt_ids = dict(
-        session.exec(select(Outbox.dedupe_key, Outbox.id).where(col(Outbox.dedupe_key).in_(keys.values()))).all()
+        session.exec(
+            select(col(Outbox.dedupe_key), col(Outbox.id)).where(col(Outbox.dedupe_key).in_(keys.values()))
+        ).all()
     )
     links = [{"id": cid, "prompt_id": prompt_ids[keys[owner]]} for owner, items in by_owner.items() for cid, _ in items]
     session.execute(update(CheckIn), links)
@@ -161,7 +169,7 @@ def _unanswered(
 ) -> list[tuple[CheckIn, Measure]]:
     """Pending check-ins prompted before the instant, not yet marked in `column`, owner not away."""
     query = (
-        select(CheckIn, Measure, Person.tz, Person.away_until)
+        select(CheckIn, Measure, col(Person.tz), col(Person.away_until))
         .join(Measure, col(Measure.id) == col(CheckIn.measure_id))
         .outerjoin(Person, col(Person.slack_id) == col(CheckIn.owner_id))
         .where(
@@ -172,7 +180,7 @@ def _unanswered(
         )
         .order_by(col(CheckIn.id))
         .limit(BATCH * 5)
-        .with_for_update(skip_locked=True, of=CheckIn)  # type: ignore[arg-type]
+        .with_for_update(skip_locked=True, of=CheckIn)
     )
     return [(c, m) for c, m, tz, away in session.exec(query).all() if not away_on(away, tz, now)]
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from domain.enums import ImplStatus, Level, PotentialStatus
@@ -67,7 +68,7 @@ def previous_statuses(*, session: Session, checkin: CheckIn) -> tuple[str, str]:
     """The statuses recorded at the last answered check-in of an earlier cycle (the baseline for
     "got worse"); not started / unknown when there is none."""
     query = (
-        select(CheckIn.impl_status, CheckIn.potential_status)
+        select(col(CheckIn.impl_status), col(CheckIn.potential_status))
         .where(CheckIn.measure_id == checkin.measure_id, CheckIn.status == "answered")
         .where(col(CheckIn.cycle_start) < checkin.cycle_start)
         .order_by(col(CheckIn.cycle_start).desc())
@@ -174,7 +175,7 @@ def record_answer(
 def off_track_streak(*, session: Session, measure_id: int, window: int = 12) -> int:
     """How many of the measure's latest answered check-ins in a row say "off track"."""
     query = (
-        select(CheckIn.impl_status)
+        select(col(CheckIn.impl_status))
         .where(CheckIn.measure_id == measure_id, CheckIn.status == "answered")
         .order_by(col(CheckIn.cycle_start).desc())
         .limit(window)
@@ -218,15 +219,23 @@ def prompt_items(*, session: Session, prompt: Outbox) -> list[PromptItem]:
 
 def prompt_items_of(*, session: Session, prompt_ids: list[int]) -> dict[int, list[PromptItem]]:
     """The items of many prompts in one query, keyed by prompt (outbox) id."""
-    rows = session.exec(
-        select(
-            CheckIn.prompt_id, CheckIn.id, Measure.key, Measure.title, Measure.impl_status, Measure.potential_status,
-            CheckIn.status, CheckIn.impl_status, CheckIn.answered_at, CheckIn.cycle_end,
+    rows = session.execute(
+        sa.select(
+            col(CheckIn.prompt_id),
+            col(CheckIn.id),
+            col(Measure.key),
+            col(Measure.title),
+            col(Measure.impl_status),
+            col(Measure.potential_status),
+            col(CheckIn.status),
+            col(CheckIn.impl_status),
+            col(CheckIn.answered_at),
+            col(CheckIn.cycle_end),
         )
         .join(Measure, col(Measure.id) == col(CheckIn.measure_id))
         .where(col(CheckIn.prompt_id).in_(prompt_ids))
         .order_by(col(Measure.number))
-    ).all()  # fmt: skip
+    ).all()
     items: dict[int, list[PromptItem]] = {}
     for prompt_id, *fields in rows:
         items.setdefault(prompt_id or 0, []).append(PromptItem(*fields))

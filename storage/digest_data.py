@@ -39,7 +39,7 @@ class StageGroup(NamedTuple):
     package_id: int
     stage: str
     impl_status: str
-    count: int
+    measures: int
     target: int
     blocked: int  # how many report blockers
     overdue: int  # how many have an overdue check-in
@@ -177,11 +177,22 @@ class _Scan:
 def _scan(session: Session, in_unit: Any) -> _Scan:
     """One pass over the unit's measures (narrow columns, no titles), counted here: cheaper than a
     GROUP BY per figure, each of which would read every row again."""
-    query = select(
-        Measure.key, Measure.package_id, Measure.stage, Measure.impl_status, Measure.potential_status,
-        Measure.owner_id, Measure.target, Measure.forecast_year, Measure.blockers != "",
-        col(Measure.overdue_checkin_id).is_not(None),
-    ).where(in_unit).order_by(col(Measure.id))  # fmt: skip
+    query = (
+        sa.select(
+            col(Measure.key),
+            col(Measure.package_id),
+            col(Measure.stage),
+            col(Measure.impl_status),
+            col(Measure.potential_status),
+            col(Measure.owner_id),
+            col(Measure.target),
+            col(Measure.forecast_year),
+            col(Measure.blockers) != "",
+            col(Measure.overdue_checkin_id).is_not(None),
+        )
+        .where(in_unit)
+        .order_by(col(Measure.id))
+    )
     sums: dict[tuple[int, str, str], list[int]] = {}
     potential: Counter[str] = Counter()
     owners: Counter[str] = Counter()
@@ -209,7 +220,7 @@ def _scan(session: Session, in_unit: Any) -> _Scan:
 
 def _delivered_with_evidence(session: Session, in_unit: Any) -> int:
     query = (
-        select(sa.func.count(sa.distinct(Evidence.measure_id)))
+        select(sa.func.count(sa.distinct(col(Evidence.measure_id))))
         .join(Measure, col(Measure.id) == col(Evidence.measure_id))
         .where(in_unit, col(Measure.stage).in_([Stage.DI4, Stage.DI5]))
     )
@@ -222,13 +233,19 @@ def _attention(session: Session, in_unit: Any) -> list[Attention]:
     statuses = (Measure.impl_status, Measure.potential_status)
     severity = [sa.case({"off_track": 0, "at_risk": 1}, value=status, else_=2) for status in statuses]
     query = (
-        select(Measure.key, Measure.title, Measure.owner_id, Measure.impl_status, Measure.potential_status,
-               Measure.blockers)
+        sa.select(
+            col(Measure.key),
+            col(Measure.title),
+            col(Measure.owner_id),
+            col(Measure.impl_status),
+            col(Measure.potential_status),
+            col(Measure.blockers),
+        )
         .where(in_unit, _IN_PROGRESS, needs)
         .order_by(*severity, col(Measure.number))
         .limit(MAX_ATTENTION)
-    )  # fmt: skip
-    return [Attention(*row) for row in session.exec(query).all()]
+    )
+    return [Attention(*row) for row in session.execute(query).all()]
 
 
 def _money(session: Session, packages: Iterable[int], year: int) -> list[PackageMonth]:
@@ -236,8 +253,8 @@ def _money(session: Session, packages: Iterable[int], year: int) -> list[Package
     rollup = MoneyRollup
     no_year_forecast = sa.case((col(rollup.year_forecast_given), 0), else_=rollup.plan)
     query = (
-        select(
-            rollup.package_id, rollup.month, sa.func.sum(rollup.plan), sa.func.sum(rollup.forecast),
+        sa.select(
+            col(rollup.package_id), col(rollup.month), sa.func.sum(rollup.plan), sa.func.sum(rollup.forecast),
             sa.func.sum(rollup.actual), sa.func.sum(no_year_forecast),
         )
         .where(
@@ -256,7 +273,7 @@ def _money(session: Session, packages: Iterable[int], year: int) -> list[Package
             None if actual is None else int(actual),
             int(unforecast or 0),
         )
-        for package, month, plan, forecast, actual, unforecast in session.exec(query).all()
+        for package, month, plan, forecast, actual, unforecast in session.execute(query).all()
     ]
 
 
@@ -277,7 +294,7 @@ def _changes(session: Session, in_unit: Any, since: datetime) -> list[Change]:
     """What happened to measures since, through the (at, action) index; then which of them are the
     unit's, by key (a join would walk every measure's whole history instead)."""
     query = (
-        select(AuditLog.at, AuditLog.entity_key, AuditLog.action, AuditLog.detail)
+        select(col(AuditLog.at), col(AuditLog.entity_key), col(AuditLog.action), col(AuditLog.detail))
         .where(col(AuditLog.at) >= since, col(AuditLog.action).in_(CHANGE_ACTIONS), AuditLog.entity == "measure")
         .order_by(col(AuditLog.at), col(AuditLog.id))
         .limit(MAX_CHANGES * 10)
@@ -286,14 +303,14 @@ def _changes(session: Session, in_unit: Any, since: datetime) -> list[Change]:
     if not rows:
         return []
     mentioned = {row[1] for row in rows}
-    keys = set(session.exec(select(Measure.key).where(in_unit, col(Measure.key).in_(mentioned))).all())
+    keys = set(session.exec(select(col(Measure.key)).where(in_unit, col(Measure.key).in_(mentioned))).all())
     changes = [Change(at, key, action, json.loads(detail or "{}")) for at, key, action, detail in rows if key in keys]
     return changes[:MAX_CHANGES]
 
 
 def _approvals(session: Session, in_unit: Any) -> list[Waiting]:
     query = (
-        select(Measure.key, Measure.title, GateRequest.to_stage, GateRequest.step_started_at)
+        select(col(Measure.key), col(Measure.title), col(GateRequest.to_stage), col(GateRequest.step_started_at))
         .join(GateRequest, col(GateRequest.measure_id) == col(Measure.id))
         .where(in_unit, GateRequest.state == "open")
         .order_by(col(GateRequest.step_started_at))
@@ -303,12 +320,14 @@ def _approvals(session: Session, in_unit: Any) -> list[Waiting]:
 
 def _escalations(session: Session, in_unit: Any) -> list[Raised]:
     query = (
-        select(Measure.key, Measure.title, Escalation.cause, Escalation.rung, Escalation.raised_at)
+        sa.select(
+            col(Measure.key), col(Measure.title), col(Escalation.cause), col(Escalation.rung), col(Escalation.raised_at)
+        )
         .join(Escalation, col(Escalation.measure_id) == col(Measure.id))
-        .where(in_unit, Escalation.state == "open")
+        .where(in_unit, col(Escalation.state) == "open")
         .order_by(col(Escalation.raised_at))
     )
-    return [Raised(key, title, Cause(c), Rung(r), at) for key, title, c, r, at in session.exec(query).all()]
+    return [Raised(key, title, Cause(c), Rung(r), at) for key, title, c, r, at in session.execute(query).all()]
 
 
 # ---- rollups (pure) --------------------------------------------------------------------------------
@@ -348,17 +367,17 @@ def rollup(groups: list[StageGroup], money: list[PackageMonth]) -> Rollup:
         total.actual += row.actual or 0
         total.forecast += row.plan_without_year_forecast
     for g in groups:
-        total.measures += g.count
-        total.stages[g.stage] += g.count
+        total.measures += g.measures
+        total.stages[g.stage] += g.measures
         total.value_by_stage[g.stage] += g.target
         if g.in_progress:
-            total.impl[g.impl_status] += g.count
+            total.impl[g.impl_status] += g.measures
             total.blocked += g.blocked
             total.overdue += g.overdue
         if g.stage in COMMITTED:
             total.forecast += g.year_forecast
         if g.stage in (Stage.DI4, Stage.DI5):
-            total.delivered += g.count
+            total.delivered += g.measures
     return total
 
 

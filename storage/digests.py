@@ -85,7 +85,7 @@ def plan_digests(*, session: Session, now: datetime) -> int:
     for sub in due:
         cycle = cycle_at(_schedule(sub), zone(sub.timezone), now)
         previous = session.exec(
-            select(DigestRun.period_start)
+            select(col(DigestRun.period_start))
             .where(DigestRun.subscription_id == sub.id)
             .order_by(col(DigestRun.period_start).desc())
         ).first()
@@ -120,7 +120,7 @@ def claim_runs(*, session: Session, now: datetime, lease: timedelta) -> list[Run
         select(DigestRun, DigestSubscription)
         .join(DigestSubscription, col(DigestSubscription.id) == col(DigestRun.subscription_id))
         .where(claimable(DigestRun))
-        .with_for_update(skip_locked=True, of=DigestRun)  # type: ignore[arg-type]
+        .with_for_update(skip_locked=True, of=DigestRun)
     )
     claimed = []
     for run, sub in session.exec(query).all():

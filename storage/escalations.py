@@ -59,7 +59,14 @@ class Hit:
 
 # Each rule selects on one indexed column only; the stage is checked here, on the few rows found (a
 # stage condition in SQL tempts the planner to read every measure in an active stage instead).
-_MEASURE = (Measure.id, Measure.key, Measure.package_id, Measure.owner_id, Measure.sponsor_id, Measure.stage)
+_MEASURE = (
+    col(Measure.id),
+    col(Measure.key),
+    col(Measure.package_id),
+    col(Measure.owner_id),
+    col(Measure.sponsor_id),
+    col(Measure.stage),
+)
 
 
 Row = tuple[Any, ...]  # a measure's id, key, package, owner, sponsor, stage, then what the rule read
@@ -80,30 +87,34 @@ def _active(rows: Any, cause: Cause, detail: Callable[[Row], dict[str, Any]]) ->
 
 
 def _overdue(session: Session) -> Found:
-    rows = session.exec(select(*_MEASURE, Measure.overdue_checkin_id).where(sa.text(Flagged.OVERDUE))).all()
+    rows = session.execute(sa.select(*_MEASURE, col(Measure.overdue_checkin_id)).where(sa.text(Flagged.OVERDUE))).all()
     return _active(rows, Cause.CHECKIN_OVERDUE, lambda row: {"checkin_id": row[6]})
 
 
 def _off_track_twice(session: Session) -> Found:
-    rows = session.exec(select(*_MEASURE, Measure.off_track_streak).where(sa.text(Flagged.OFF_TRACK_STREAK))).all()
+    rows = session.execute(
+        sa.select(*_MEASURE, col(Measure.off_track_streak)).where(sa.text(Flagged.OFF_TRACK_STREAK))
+    ).all()
     return _active(rows, Cause.OFF_TRACK_TWICE, lambda row: {"in_a_row": row[6]})
 
 
 def _shortfalls(session: Session) -> Found:
-    query = select(*_MEASURE, Measure.potential_status, Measure.forecast_year).where(sa.text(Flagged.SHORTFALL))
-    rows = session.exec(query).all()
+    query = sa.select(*_MEASURE, col(Measure.potential_status), col(Measure.forecast_year)).where(
+        sa.text(Flagged.SHORTFALL)
+    )
+    rows = session.execute(query).all()
     return _active(rows, Cause.SHORTFALL, lambda row: {"potential_status": row[6], "forecast_year": row[7]})
 
 
 def _approvals_waiting(session: Session, tree: UnitTree, now: datetime, default: timedelta) -> Found:
     """Open requests waiting on one approver longer than their portfolio allows (any stage)."""
     query = (
-        select(*_MEASURE, GateRequest.id, GateRequest.to_stage, GateRequest.step_started_at)
+        sa.select(*_MEASURE, col(GateRequest.id), col(GateRequest.to_stage), col(GateRequest.step_started_at))
         .join(GateRequest, col(GateRequest.measure_id) == col(Measure.id))
-        .where(GateRequest.state == "open")
+        .where(col(GateRequest.state) == "open")
     )
     found: Found = []
-    for row in session.exec(query).all():
+    for row in session.execute(query).all():
         rules, _ = tree.portfolio_rules(row[2])
         limit = timedelta(days=rules.approval_days) if rules.approval_days is not None else default
         if row[8] <= now - limit:
@@ -116,14 +127,14 @@ def _blocked_by_dependencies(session: Session) -> Found:
     """Measures depending on one that is off track: one hit each, naming every such dependency."""
     blocking = aliased(Measure)
     query = (
-        select(*_MEASURE, blocking.key)
+        sa.select(*_MEASURE, col(blocking.key))
         .join(Dependency, col(Dependency.measure_id) == col(Measure.id))
-        .join(blocking, blocking.id == col(Dependency.depends_on_id))
-        .where(blocking.impl_status == ImplStatus.OFF_TRACK, blocking.stage != Stage.CANCELLED)
+        .join(blocking, col(blocking.id) == col(Dependency.depends_on_id))
+        .where(col(blocking.impl_status) == ImplStatus.OFF_TRACK, col(blocking.stage) != Stage.CANCELLED)
     )
     rows: dict[int, Row] = {}
     keys: dict[int, list[str]] = {}
-    for row in session.exec(query).all():
+    for row in session.execute(query).all():
         if row[5] in ACTIVE_STAGES:
             rows[row[0]] = row
             keys.setdefault(row[0], []).append(row[6])
@@ -351,7 +362,7 @@ def _view(e: Escalation, m: Measure, notes: list[tuple[str, str, datetime]]) -> 
 def copies_of(*, session: Session, escalation_id: int) -> list[tuple[str, str, int]]:
     """(channel, ts, rung) of every message sent about the escalation."""
     rows = session.exec(
-        select(Outbox.channel, Outbox.ts, Outbox.payload)
+        select(col(Outbox.channel), col(Outbox.ts), col(Outbox.payload))
         .where(col(Outbox.dedupe_key).startswith(f"{ESCALATION_KIND}:{escalation_id}:"))
         .where(col(Outbox.ts).is_not(None))
     ).all()
@@ -359,7 +370,9 @@ def copies_of(*, session: Session, escalation_id: int) -> list[tuple[str, str, i
 
 
 def stale_escalation_ids(*, session: Session) -> list[int]:
-    return [i for i in session.exec(select(Escalation.id).where(Escalation.refresh_pending == sa.true())).all() if i]
+    return [
+        i for i in session.exec(select(col(Escalation.id)).where(Escalation.refresh_pending == sa.true())).all() if i
+    ]
 
 
 def mark_refreshed(*, session: Session, escalation_ids: list[int]) -> None:
@@ -372,10 +385,16 @@ def mark_refreshed(*, session: Session, escalation_ids: list[int]) -> None:
 def open_escalations_for(*, session: Session, user_id: str) -> list[EscalationView]:
     """Open escalations on measures the person owns, sponsors or controls, oldest first."""
     ids = session.exec(
-        select(Escalation.id)
+        select(col(Escalation.id))
         .join(Measure, col(Measure.id) == col(Escalation.measure_id))
         .where(Escalation.state == "open")
-        .where(sa.or_(Measure.owner_id == user_id, Measure.sponsor_id == user_id, Measure.controller_id == user_id))
+        .where(
+            sa.or_(
+                col(Measure.owner_id) == user_id,
+                col(Measure.sponsor_id) == user_id,
+                col(Measure.controller_id) == user_id,
+            )
+        )
         .order_by(col(Escalation.raised_at))
         .limit(20)
     ).all()
@@ -386,6 +405,6 @@ def open_escalations_for(*, session: Session, user_id: str) -> list[EscalationVi
 def open_causes_of(*, session: Session, measure_id: int) -> list[str]:
     """Labels of the causes of the measure's open escalations ("At risk by dependency", …)."""
     causes = session.exec(
-        select(Escalation.cause).where(Escalation.measure_id == measure_id, Escalation.state == "open")
+        select(col(Escalation.cause)).where(Escalation.measure_id == measure_id, Escalation.state == "open")
     ).all()
     return [Cause(c).label for c in sorted(causes)]

@@ -19,4 +19,4 @@ def remember(*, session: Session, event_id: str, now: datetime) -> None:
 
 
 def forget_old_events(*, session: Session, now: datetime) -> None:
-    session.exec(delete(ProcessedEvent).where(col(ProcessedEvent.received_at) < now - KEEP))  # type: ignore[call-overload]
+    session.exec(delete(ProcessedEvent).where(col(ProcessedEvent.received_at) < now - KEEP))

@@ -87,7 +87,7 @@ class Decided:
 
 
 def delegate_of(*, session: Session, delegator: str, user_id: str, today: date) -> bool:
-    query = select(Delegation.id).where(
+    query = select(col(Delegation.id)).where(
         Delegation.delegator_id == delegator, Delegation.delegate_id == user_id, col(Delegation.until) >= today
     )
     return session.exec(query).first() is not None
@@ -241,7 +241,7 @@ def plan_gate_aging(*, session: Session, now: datetime, remind_after: timedelta,
 def waiting_for(*, session: Session, user_id: str) -> list[tuple[str, str, str, datetime]]:
     """(key, title, stage asked for, waiting since) of open requests whose current step is theirs."""
     rows = session.exec(
-        select(GateRequest, Measure.key, Measure.title)
+        select(GateRequest, col(Measure.key), col(Measure.title))
         .join(Measure, col(Measure.id) == col(GateRequest.measure_id))
         .where(GateRequest.state == "open")
         .order_by(col(GateRequest.step_started_at))

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, delete, select
 
-from domain.enums import Cadence, Level, Stage
+from domain.enums import Cadence, Level, Severity, Stage
 from domain.parsing import RiskLine
 from domain.schedule import next_checkin_for
 from domain.stage_gates import MeasureFacts, stage_for_new
@@ -224,8 +224,9 @@ def _children_changes(*, session: Session, measure: Measure, draft: MeasureDraft
             changes["monthly_plan"] = [_months(old), _months(draft.monthly_plan)]
     if draft.risks is not None:
         old_risks = [
-            RiskLine(r.severity, r.text, r.mitigation) for r in risks_of(session=session, measure_id=measure.id)
-        ]  # type: ignore[arg-type]
+            RiskLine(Severity(r.severity), r.text, r.mitigation)
+            for r in risks_of(session=session, measure_id=measure.id)
+        ]
         if old_risks != draft.risks:
             changes["risks"] = [[r.text for r in old_risks], [r.text for r in draft.risks]]
     if draft.dependency_keys is not None:
@@ -256,7 +257,7 @@ def _replace_children(*, session: Session, measure: Measure, draft: MeasureDraft
         session.exec(delete(Dependency).where(col(Dependency.measure_id) == measure_id))
         found = get_measures_by_keys(session=session, keys=draft.dependency_keys)
         for key in draft.dependency_keys:
-            session.add(Dependency(measure_id=measure_id, depends_on_id=found[key].id))
+            session.add(Dependency(measure_id=measure_id, depends_on_id=found[key].id or 0))
     if draft.evidence_urls is not None:
         kept = {e.url: e for e in evidence_of(session=session, measure_id=measure_id)}
         for url, evidence in kept.items():

@@ -30,15 +30,15 @@ def track_money(session: Session) -> None:
     event.listen(session, "after_flush_postexec", _refresh_touched)
 
 
-def summed_months(package_ids: list[int] | None = None) -> sa.Select[Any]:
+def summed_months(package_ids: list[int] | None = None) -> sa.Select[*tuple[Any, ...]]:
     """The rollup's rows as the measure months give them (of these packages, or all)."""
     given = col(Measure.forecast_year).is_not(None)
     query = (
         sa.select(
-            Measure.package_id, MeasureMonth.month, Measure.stage, given,
-            sa.func.coalesce(sa.func.sum(MeasureMonth.plan), 0),
-            sa.func.coalesce(sa.func.sum(sa.func.coalesce(MeasureMonth.forecast, MeasureMonth.plan)), 0),
-            sa.func.sum(MeasureMonth.actual),
+            col(Measure.package_id), col(MeasureMonth.month), col(Measure.stage), given,
+            sa.func.coalesce(sa.func.sum(col(MeasureMonth.plan)), 0),
+            sa.func.coalesce(sa.func.sum(sa.func.coalesce(col(MeasureMonth.forecast), col(MeasureMonth.plan))), 0),
+            sa.func.sum(col(MeasureMonth.actual)),
         )
         .join(Measure, col(Measure.id) == col(MeasureMonth.measure_id))
         .where(col(Measure.package_id).is_not(None))
@@ -56,7 +56,7 @@ def refresh_money(connection: sa.Connection, *, package_ids: Iterable[int] | Non
         return
     stale = sa.delete(MoneyRollup)
     if ids is not None:
-        locks = sa.select(Unit.id).where(col(Unit.id).in_(ids)).order_by(col(Unit.id))
+        locks = sa.select(col(Unit.id)).where(col(Unit.id).in_(ids)).order_by(col(Unit.id))
         connection.execute(locks.with_for_update(key_share=True))
         stale = stale.where(col(MoneyRollup.package_id).in_(ids))
     connection.execute(stale)
@@ -82,6 +82,6 @@ def _refresh_touched(session: Session, _context: Any) -> None:
         return
     connection = session.connection()
     if measures:
-        of_measures = sa.select(Measure.package_id).where(col(Measure.id).in_(sorted(measures)))
+        of_measures = sa.select(col(Measure.package_id)).where(col(Measure.id).in_(sorted(measures)))
         packages.update(p for p in connection.execute(of_measures).scalars() if p is not None)
     refresh_money(connection, package_ids=packages)

@@ -82,12 +82,12 @@ def upsert_person(
     return person
 
 
-def ensure_person_rows(*, session: Session, slack_ids: Iterable[str]) -> None:
+def ensure_person_rows(*, session: Session, slack_ids: Iterable[str | None]) -> None:
     """Make sure a row exists for each id (details are refreshed from users.info later)."""
     wanted = {i for i in slack_ids if i}
     if not wanted:
         return
-    known = set(session.exec(select(Person.slack_id).where(col(Person.slack_id).in_(wanted))).all())
+    known = set(session.exec(select(col(Person.slack_id)).where(col(Person.slack_id).in_(wanted))).all())
     for slack_id in sorted(wanted - known):
         session.add(Person(slack_id=slack_id, refreshed_at=NEVER))
     session.flush()
@@ -95,7 +95,7 @@ def ensure_person_rows(*, session: Session, slack_ids: Iterable[str]) -> None:
 
 # ---- units ------------------------------------------------------------------------------------
 def find_units_by_name(*, session: Session, name: str) -> Sequence[Unit]:
-    return session.exec(select(Unit).where(sa.func.lower(Unit.name) == name.strip().lower())).all()
+    return session.exec(select(Unit).where(sa.func.lower(col(Unit.name)) == name.strip().lower())).all()
 
 
 def get_child_unit(*, session: Session, parent_id: int | None, name: str) -> Unit | None:
@@ -141,7 +141,7 @@ def descendant_package_ids(*, session: Session, unit: Unit) -> list[int]:
 
 # ---- measures ---------------------------------------------------------------------------------
 def get_measure(*, session: Session, key: str) -> Measure | None:
-    return session.exec(select(Measure).where(sa.func.upper(Measure.key) == key.strip().upper())).first()
+    return session.exec(select(Measure).where(sa.func.upper(col(Measure.key)) == key.strip().upper())).first()
 
 
 def get_measures_by_keys(*, session: Session, keys: Iterable[str]) -> dict[str, Measure]:
@@ -157,11 +157,13 @@ def find_measure_by_title(*, session: Session, package_id: int, title: str) -> M
 
 
 def next_measure_number(*, session: Session) -> int:
-    return (session.exec(select(sa.func.max(Measure.number))).one() or 0) + 1
+    return (session.exec(select(sa.func.max(col(Measure.number)))).one() or 0) + 1
 
 
 def _in_a_role(slack_id: str) -> sa.ColumnElement[bool]:
-    return sa.or_(Measure.owner_id == slack_id, Measure.sponsor_id == slack_id, Measure.controller_id == slack_id)
+    return sa.or_(
+        col(Measure.owner_id) == slack_id, col(Measure.sponsor_id) == slack_id, col(Measure.controller_id) == slack_id
+    )
 
 
 def measures_for_person(*, session: Session, slack_id: str, limit: int = 200) -> Sequence[Measure]:
@@ -203,7 +205,7 @@ def evidence_of(*, session: Session, measure_id: int) -> Sequence[Evidence]:
 
 def dependency_keys_of(*, session: Session, measure_id: int) -> list[str]:
     query = (
-        select(Measure.key)
+        select(col(Measure.key))
         .join(Dependency, col(Dependency.depends_on_id) == col(Measure.id))
         .where(Dependency.measure_id == measure_id)
         .order_by(col(Measure.number))
@@ -214,7 +216,7 @@ def dependency_keys_of(*, session: Session, measure_id: int) -> list[str]:
 def open_checkins_of(*, session: Session, owner_id: str, now: datetime) -> list[tuple[str, str, datetime]]:
     """(key, title, closes at) of the owner's unanswered check-ins in open cycles."""
     query = (
-        select(Measure.key, Measure.title, CheckIn.cycle_end)
+        select(col(Measure.key), col(Measure.title), col(CheckIn.cycle_end))
         .join(Measure, col(Measure.id) == col(CheckIn.measure_id))
         .where(CheckIn.owner_id == owner_id, CheckIn.status == "pending", col(CheckIn.cycle_end) > now)
         .where(col(CheckIn.prompted_at).is_not(None))

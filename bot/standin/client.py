@@ -50,7 +50,7 @@ class SignedClient:
         headers: Mapping[str, str] | None = None,
     ) -> Reply:
         timestamp = int(time.time()) if timestamp is None else timestamp
-        signature = signature or self._verifier.generate_signature(timestamp=str(timestamp), body=body)
+        signature = signature or str(self._verifier.generate_signature(timestamp=str(timestamp), body=body))
         all_headers = {
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": str(timestamp),
@@ -220,6 +220,6 @@ def _option(element: Mapping[str, Any], value: str) -> JsonDict:
         options.extend(group["options"])
     for option in options:
         if option["value"] == value:
-            return option
+            return dict(option)
     # Slack only sends values it offered; a test that forges one gets exactly what it forged.
     return {"text": {"type": "plain_text", "text": value}, "value": value}

@@ -18,6 +18,7 @@ def run_migrations() -> None:
     if connectable is not None:
         _run(connectable)
         return
+    assert url is not None, "alembic needs sqlalchemy.url (storage/db.upgrade sets it)"
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.connect() as connection:
         _run(connection)
