@@ -1,5 +1,5 @@
 """What no listener has to check again: the person acting has a Slack user id the database can hold,
-and nothing a person typed or a button carried holds a NUL byte (PostgreSQL refuses one in text).
+and nothing a person typed into a command or a form holds a NUL byte (PostgreSQL refuses one in text).
 
 Runs after Bolt verified the request (see `bot/web.py`), before any listener. A refused request is
 answered at once with a clear sentence on the surface it came from, and nothing is stored.

@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.models.views import View
 
+from domain.parsing import InputError, bounded
 from messages.cards import text_modal
 from messages.ids import Action, Callback, Field
 from messages.measure_form import read_state
@@ -59,9 +60,13 @@ async def ask_note(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
 async def submit_note(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
     ref = EscalationRef.load(view.get("private_metadata"))
     note = (read_state(view["state"]["values"]).get(Field.NOTE) or "").strip()
-    if ref is None or not note or len(note) > NOTE_LIMIT:
-        why = "Write the note." if not note else f"A note can be at most {NOTE_LIMIT:,} characters."
-        await ack(response_action="errors", errors={Field.NOTE: why if ref else "Out of date."})
+    if ref is None or not note:
+        await ack(response_action="errors", errors={Field.NOTE: "Write the note." if ref else "Out of date."})
+        return
+    try:
+        bounded(note, limit=NOTE_LIMIT, what="The note")
+    except InputError as error:
+        await ack(response_action="errors", errors={Field.NOTE: str(error)})
         return
     user_id = body["user"]["id"]
     admin = await is_admin(deps, user_id)

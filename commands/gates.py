@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from commands.invocation import Invocation, Subcommand
 from commands.measure_data import facts_of
-from domain.parsing import InputError, parse_date, parse_user_mention
+from domain.parsing import InputError, bounded, parse_date, parse_user_mention
 from domain.policy import Deed, Party, may
 from domain.stage_gates import GateRefused, RequestKind
 from messages.approval import approval_message
@@ -50,28 +50,30 @@ async def gate(call: Invocation) -> None:
         await _request(deps, call.body, call.user_id, key, RequestKind.ADVANCE, reason="")
 
 
-async def cancel(call: Invocation) -> None:
-    deps = call.deps
-    key = await call.key("cancel")
+async def _reason(call: Invocation, key: str, ask: str) -> str | None:
+    """The reason after the key, or None after saying why there is none to use (`ask` asks for one)."""
     reason = " ".join(call.args[1:]).strip()
-    if key is not None and not reason:
-        await call.reply(f"Say why: `/measure cancel {key} <reason>`. The sponsor approves a cancellation.")
-    elif key is not None and len(reason) > REASON_LIMIT:
-        await call.reply(f"A reason can be at most {REASON_LIMIT:,} characters; nothing was changed.")
-    elif key is not None:
-        await _request(deps, call.body, call.user_id, key, RequestKind.CANCEL, reason=reason)
+    if not reason:
+        await call.reply(ask)
+        return None
+    try:
+        return bounded(reason, limit=REASON_LIMIT, what="The reason")
+    except InputError as error:
+        await call.reply(f"Nothing was changed. {error}")
+        return None
+
+
+async def cancel(call: Invocation) -> None:
+    key = await call.key("cancel")
+    ask = f"Say why: `/measure cancel {key} <reason>`. The sponsor approves a cancellation."
+    if key is not None and (reason := await _reason(call, key, ask)) is not None:
+        await _request(call.deps, call.body, call.user_id, key, RequestKind.CANCEL, reason=reason)
 
 
 async def hold(call: Invocation) -> None:
-    deps = call.deps
     key = await call.key("hold")
-    reason = " ".join(call.args[1:]).strip()
-    if key is not None and not reason:
-        await call.reply(f"Say why: `/measure hold {key} <reason>`.")
-    elif key is not None and len(reason) > REASON_LIMIT:
-        await call.reply(f"A reason can be at most {REASON_LIMIT:,} characters; nothing was changed.")
-    elif key is not None:
-        await _move(deps, call, key, lambda s, m, now: put_on_hold(
+    if key is not None and (reason := await _reason(call, key, f"Say why: `/measure hold {key} <reason>`.")):
+        await _move(call.deps, call, key, lambda s, m, now: put_on_hold(
             session=s, measure=m, user_id=call.user_id, reason=reason, now=now))  # fmt: skip
 
 
@@ -146,11 +148,14 @@ async def submit_reason(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any
     user_id = body["user"]["id"]
     meta = GateReasonMeta.load(view.get("private_metadata"))
     reason = (read_state(view["state"]["values"]).get(Field.REASON) or "").strip()
-    if meta is None or not reason or len(reason) > REASON_LIMIT:
+    if meta is None or not reason:
         message = "Give a reason: the requester reads it." if meta else "This form is out of date."
-        if meta and reason:
-            message = f"A reason can be at most {REASON_LIMIT:,} characters; this one has {len(reason):,}."
         await ack(response_action="errors", errors={Field.REASON: message})
+        return
+    try:
+        bounded(reason, limit=REASON_LIMIT, what="The reason")
+    except InputError as error:
+        await ack(response_action="errors", errors={Field.REASON: str(error)})
         return
     now = deps.clock()
     try:

@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from commands.invocation import Invocation, Subcommand
 from domain.enums import Level
+from domain.parsing import InputError, bounded
 from domain.policy import Deed
 from messages.ids import INPUT, Callback, Field
 from messages.measure_form import read_state
@@ -47,9 +48,13 @@ async def submit_unit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
     values = read_state(view["state"]["values"])
     name = (values.get(Field.UNIT_NAME) or "").strip()
     parent = values.get(Field.PARENT) or ""
-    if not name or len(name) > UNIT_NAME_LIMIT:
-        why = "Give the unit a name." if not name else f"A name can be at most {UNIT_NAME_LIMIT} characters."
-        await ack(response_action="errors", errors={Field.UNIT_NAME: why})
+    if not name:
+        await ack(response_action="errors", errors={Field.UNIT_NAME: "Give the unit a name."})
+        return
+    try:
+        bounded(name, limit=UNIT_NAME_LIMIT, what="The name")
+    except InputError as error:
+        await ack(response_action="errors", errors={Field.UNIT_NAME: str(error)})
         return
     if not await allowed(deps, user_id, Deed.CONFIGURE_STRUCTURE):
         await ack(response_action="errors", errors={Field.UNIT_NAME: "Only admins can change the structure."})

@@ -71,7 +71,8 @@ async def people_errors(deps: Deps, picked: Mapping[str, str | None], *, known: 
     """{field: why} for each picked value that is not a person Slack knows. The values come from user
     pickers, which a forged submission can fill with anything; each id not in `known` (the people the
     measure has already) is asked of users.info, concurrently, and stored when it is a person."""
-    wanted = {value for value in picked.values() if value and value not in set(known)}
+    already = set(known)
+    wanted = {value for value in picked.values() if value and value not in already}
     answers = await asyncio.gather(*(_verified(deps, slack_id) for slack_id in wanted))
     people = {slack_id for slack_id, ok in zip(wanted, answers, strict=True) if ok}
     return {field: NOT_A_PERSON for field, value in picked.items() if value in wanted and value not in people}

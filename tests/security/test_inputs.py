@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel, select
 
 from messages.ids import Field
-from storage.models import AuditLog, Measure
+from storage.models import AuditLog, GateDecision, Measure
 from storage.queries import get_measure
 from tests.commands.test_measure import FULL_FORM, _initial, open_modal
 from tests.conftest import OWNER, SPONSOR, Bot
@@ -146,3 +146,38 @@ async def test_an_import_with_nul_bytes_long_cells_or_bots_writes_nothing_and_sa
         code, _out, err = await run_import(settings, text, tmp_path)
         assert code == 1 and "Nothing was imported" in err and expected in err, err
     assert rows(bot) == before
+
+
+REASON_TOO_LONG = "The reason can be at most 2,000 characters; this one has 2,001. Shorten it."
+
+
+async def test_reasons_and_unit_names_too_long_are_refused_not_cut(bot: Bot) -> None:
+    from messages.ids import Action
+    from tests.conftest import ADMIN
+    from tests.playbook import button_value, last_dm
+
+    with bot.session() as session:
+        add_people(session, bot.slack)
+        make_measure(session)
+    before = rows(bot)
+    for text in (f"cancel M-1 {'r' * 2001}", f"hold M-1 {'r' * 2001}"):
+        await bot.client.command(OWNER, text)
+        await bot.settle()
+        assert bot.slack.responses(OWNER)[-1]["text"] == f"Nothing was changed. {REASON_TOO_LONG}"
+    assert rows(bot) == before
+    await bot.client.command(OWNER, "gate M-1")
+    await bot.settle()
+    approval = last_dm(bot, SPONSOR, "Approval: ")
+    await bot.client.click(SPONSOR, Action.GATE_REJECT, button_value(approval, Action.GATE_REJECT), message=approval)
+    await bot.settle()
+    body = (await bot.client.submit(SPONSOR, bot.slack.last_view(SPONSOR), {Field.REASON: "r" * 2001})).json()
+    assert body["errors"] == {
+        Field.REASON: "The reason can be at most 2,000 characters; this one has 2,001. Shorten it."
+    }
+    await bot.client.command(ADMIN, "structure")
+    await bot.settle()
+    view = bot.slack.last_view(ADMIN)
+    body = (await bot.client.submit(ADMIN, view, {Field.UNIT_NAME: "u" * 201})).json()
+    assert body["errors"] == {Field.UNIT_NAME: "The name can be at most 200 characters; this one has 201. Shorten it."}
+    with bot.session() as session:
+        assert session.exec(select(GateDecision)).all() == []
