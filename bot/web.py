@@ -144,8 +144,18 @@ def check_shape(body: dict[str, object]) -> dict[str, object]:
             raise Refused(400, f"{name} is not a list of objects")
         if name in OPTIONAL_OBJECT_FIELDS and value is not None and not isinstance(value, (dict, str)):
             raise Refused(400, f"{name} is not an object")
-    if body.get("type") in ("block_actions", "interactive_message") and body.get("actions") == []:
-        raise Refused(400, "an action payload without actions")
+    if body.get("type") in ("block_actions", "interactive_message"):
+        actions = body.get("actions")
+        if actions == []:
+            raise Refused(400, "an action payload without actions")
+        if isinstance(actions, list) and not all(isinstance(a.get("action_id", ""), str) for a in actions):
+            raise Refused(400, "an action whose action_id is not a string")
+        if (
+            body.get("type") == "block_actions"
+            and isinstance(actions, list)
+            and any("action_id" not in a for a in actions)
+        ):
+            raise Refused(400, "a block action without an action_id")
     view = body.get("view")
     if isinstance(view, dict):
         check_shape({k: v for k, v in view.items() if k in ("state", "type")})

@@ -61,6 +61,9 @@ BAD_BODIES = [
     (b"payload=%5B1%2C2%5D", FORM),
     (b"a=1&&&=", FORM),
     (b"{}", "text/plain"),
+    # found by the fuzz: Bolt's action matcher reads action_id unchecked
+    (b"payload=%7B%22type%22%3A%22block_actions%22%2C%22actions%22%3A%5B%7B%7D%5D%7D", FORM),
+    (b"payload=%7B%22type%22%3A%22block_actions%22%2C%22actions%22%3A%5B%7B%22action_id%22%3A1%7D%5D%7D", FORM),
 ]
 
 
