@@ -31,11 +31,13 @@ from sqlmodel import select
 
 from bench.checkin_fanout import fresh_database
 from domain.enums import Level, Stage
+from domain.measure_schema import MeasureDraft
 from domain.stage_gates import MeasureFacts, RequestKind
 from messages.payloads import GateRef
 from storage.db import create_db_engine, session_scope, upgrade
 from storage.gate_requests import request_gate
 from storage.models import GateDecision, Measure, Person, Unit
+from storage.types import utcnow
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN, SECRET = "xoxb-bench", "bench-signing-secret"
@@ -64,7 +66,7 @@ def populate(url: str, count: int) -> list[int]:
     """`count` measures at DI2, each with an open DI3 request waiting for the sponsor."""
     engine = create_db_engine(url)
     now = datetime.now(UTC)
-    with session_scope(engine) as session:
+    with session_scope(engine, clock=utcnow) as session:
         session.add_all([Person(slack_id=p, name=p, tz="UTC", refreshed_at=now) for p in (OWNER, SPONSOR)])
         parent = None
         for level in Level:
@@ -80,11 +82,12 @@ def populate(url: str, count: int) -> list[int]:
             )  # fmt: skip
             session.add(measure)
             session.flush()
-            facts = MeasureFacts(
-                title=measure.title, package_id=parent, owner_id=OWNER, sponsor_id=SPONSOR, controller_id=SPONSOR,
-                baseline=1, target=1, business_unit="b", function="f", due=datetime(2027, 6, 30).date(),
-                plan_total=1, no_known_risks=True, dependencies_stated=True,
-            )  # fmt: skip
+            facts = MeasureFacts(draft=MeasureDraft(
+                title=measure.title, package_id=parent or 0, owner_id=OWNER, sponsor_id=SPONSOR,
+                controller_id=SPONSOR, baseline=1, target=1, business_unit="b", function="f",
+                due=datetime(2027, 6, 30).date(), monthly_plan={datetime(2027, 1, 1).date(): 1}, no_known_risks=True,
+                dependencies_stated=True,
+            ))  # fmt: skip
             request = request_gate(
                 session=session, measure=measure, facts=facts, kind=RequestKind.ADVANCE, requester=OWNER,
                 admin=True, now=now,
@@ -161,7 +164,7 @@ def main() -> None:
         engine = create_db_engine(url)
         deadline = time.monotonic() + 60
         while True:
-            with session_scope(engine) as session:
+            with session_scope(engine, clock=utcnow) as session:
                 decided = len(session.exec(select(GateDecision)).all())
                 moved = len(session.exec(select(Measure).where(Measure.stage == Stage.DI3)).all())
             if decided >= args.clicks or time.monotonic() > deadline:

@@ -17,6 +17,7 @@ from slackkit.context import freeze_startup_heap, make_deps
 from slackkit.settings import Settings
 from slackkit.web_client import make_web_client
 from storage.db import create_db_engine, session_scope, upgrade
+from storage.types import utcnow
 
 
 async def run_import(settings: Settings, path: Path) -> int:
@@ -41,8 +42,8 @@ async def _import(settings: Settings, rows: list[ImportRow], client: AsyncWebCli
     upgrade(settings.database_url)
     engine = create_db_engine(settings.database_url)
     try:
-        with session_scope(engine) as session:
-            report = apply_rows(session=session, rows=rows, users=users)
+        with session_scope(engine, clock=utcnow) as session:
+            report = apply_rows(session=session, rows=rows, users=users, now=utcnow())
     except InputError as error:
         return _fail(f"Nothing was imported: {error}")
     finally:

@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, time, timedelta
-from functools import partial
 
 from sqlmodel import Session, select
 
-from commands.measure_data import facts_of
 from domain.enums import Cadence, Level, Severity, Stage
+from domain.measure_schema import MeasureDraft
 from domain.parsing import RiskLine
 from domain.stage_gates import RequestKind
 from domain.status import got_worse, potential_status
 from storage.digests import subscribe
 from storage.gate_requests import request_gate
-from storage.measures import MeasureDraft, create_measure
+from storage.measures import create_measure, facts_of
 from storage.models import AuditLog, CheckIn, Evidence, Measure, MeasureMonth, Unit
-from storage.types import business_clock
+from storage.types import clock_at
 
 ADA, OLIVIA, KENJI, PRIYA, SAM, CHRIS = "U0ADA", "U0OLIVIA", "U0KENJI", "U0PRIYA", "U0SAM", "U0CHRIS"
 OWNERS = (OLIVIA, KENJI, PRIYA)
@@ -59,10 +58,6 @@ SHORT = {15: 0.7, 22: 0.85}  # forecast as a share of the plan: 30% and 15% shor
 WEEKS_OF_HISTORY = 8
 
 
-def _at(instant: datetime) -> datetime:
-    return instant
-
-
 def seed(*, session: Session, now: datetime) -> int:
     """Create the demo organization (once: the caller checks the database is empty). Returns the
     number of measures created."""
@@ -87,7 +82,7 @@ def seed(*, session: Session, now: datetime) -> int:
             stage=stage,
         )  # fmt: skip
         created_at = now - timedelta(weeks=10)
-        with business_clock(partial(_at, created_at)):  # its audit record says when, ten weeks ago
+        with clock_at(session, created_at):  # its audit record says when, ten weeks ago
             measure = create_measure(session=session, draft=draft, actor=ADA, now=created_at)
         if stage == Stage.ON_HOLD:
             measure.held_from_stage = Stage.DI3

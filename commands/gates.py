@@ -11,7 +11,6 @@ from slack_sdk.models.views import View
 from sqlmodel import Session, col, select
 
 from commands.invocation import Invocation, Subcommand
-from commands.measure_data import facts_of
 from domain.parsing import InputError, bounded, parse_date, parse_user_mention
 from domain.policy import Deed, Party, may
 from domain.stage_gates import GateRefused, RequestKind
@@ -37,6 +36,7 @@ from storage.gate_requests import (
     resume_from_hold,
 )
 from storage.gate_views import gate_view
+from storage.measures import facts_of
 from storage.models import Outbox
 from storage.queries import get_measure
 

@@ -15,7 +15,7 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -23,20 +23,21 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session
 
 from domain.enums import Level, Stage
-from domain.parsing import InputError, Schedule, parse_amount, parse_date, parse_key, parse_schedule
+from domain.measure_schema import BY_NAME, IMPORT_FIELDS, Kind, MeasureDraft, MeasureField
+from domain.parsing import InputError, parse_amount, parse_date, parse_key, parse_schedule
 from slackkit.people import is_a_person, store_user
-from storage.measures import MeasureDraft, create_measure, draft_from_measure, update_measure
+from storage.measures import create_measure, draft_from_measure, update_measure
 from storage.models import Measure, Unit
 from storage.queries import find_measure_by_title, get_child_unit, get_measure, record_audit
 
-COLUMNS = (
-    "organization", "portfolio", "program", "project", "package", "key", "title", "owner", "sponsor",
-    "controller", "business_unit", "function", "baseline", "target", "due", "stage", "cadence",
-)  # fmt: skip
-REQUIRED = ("organization", "portfolio", "program", "project", "package", "title")
-UNIT_COLUMNS = ("organization", "portfolio", "program", "project", "package")
-PEOPLE = ("owner", "sponsor", "controller")
+UNIT_COLUMNS = tuple(level.value for level in Level)  # organization … package: where the measure sits
+COLUMNS = (*UNIT_COLUMNS, "key", *(spec.column for spec in IMPORT_FIELDS if spec.column))
+REQUIRED = (*UNIT_COLUMNS, "title")
 ACTOR = "import"
+UNIT_NAME_LIMIT = 200
+TEXT_LIMITS = {
+    spec.column: spec.limit for spec in IMPORT_FIELDS if spec.column and spec.kind is Kind.TEXT and spec.limit
+}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 
@@ -47,14 +48,8 @@ class ImportRow:
     units: tuple[str, ...]
     title: str
     key: str | None = None
-    people: dict[str, str] = field(default_factory=dict)  # role -> the cell (id or e-mail)
-    business_unit: str | None = None
-    function: str | None = None
-    baseline: int | None = None
-    target: int | None = None
-    due: date | None = None
-    stage: Stage | None = None
-    schedule: Schedule | None = None
+    people: dict[str, str] = field(default_factory=dict)  # the draft's field (owner_id …) -> id or e-mail
+    values: dict[str, Any] = field(default_factory=dict)  # the draft's fields the row's cells set
 
 
 @dataclass
@@ -111,35 +106,42 @@ def read_rows(text: str) -> tuple[list[ImportRow], list[str]]:
 
 def _parse_row(line: int, cells: dict[str, str]) -> tuple[ImportRow | None, list[str]]:
     errors = [f"line {line}: {column} is empty" for column in REQUIRED if not cells.get(column)]
-    limits = {**dict.fromkeys(UNIT_COLUMNS, 200), "title": 200, "business_unit": 100, "function": 100}
+    limits = {**dict.fromkeys(UNIT_COLUMNS, UNIT_NAME_LIMIT), **TEXT_LIMITS}
     errors += [
         f"line {line}: {column} can be at most {limit} characters; this one has {len(cells[column]):,}"
         for column, limit in limits.items()
         if len(cells.get(column, "")) > limit
     ]
     row = ImportRow(line=line, units=tuple(cells.get(c, "") for c in UNIT_COLUMNS), title=cells.get("title", ""))
-    parsers: dict[str, Any] = {
-        "key": parse_key, "baseline": parse_amount, "target": parse_amount, "due": parse_date,
-        "stage": _parse_stage, "cadence": parse_schedule,
-    }  # fmt: skip
-    for column, parse in parsers.items():
-        if cells.get(column):
-            try:
-                value = parse(cells[column])
-            except InputError as error:
-                errors.append(f"line {line}: {column}: {error}")
-                continue
-            setattr(row, "schedule" if column == "cadence" else column, value)
-    for role in PEOPLE:
-        cell = cells.get(role, "")
-        if cell and not (_EMAIL.match(cell) or _USER_ID.match(cell)):
-            errors.append(f"line {line}: {role}: “{cell}” is neither a Slack user id (U…) nor an e-mail address")
-        elif cell:
-            row.people[role] = cell
-    for column in ("business_unit", "function"):
-        if cells.get(column):
-            setattr(row, column, cells[column])
+    if cells.get("key"):
+        try:
+            row.key = parse_key(cells["key"])
+        except InputError as error:
+            errors.append(f"line {line}: key: {error}")
+    for spec in IMPORT_FIELDS:
+        cell = cells.get(spec.column or "", "")
+        if not cell:
+            continue
+        try:
+            _set_cell(row, spec, cell)
+        except InputError as error:
+            errors.append(f"line {line}: {spec.column}: {error}")
     return (None, errors) if errors else (row, [])
+
+
+def _set_cell(row: ImportRow, spec: MeasureField, cell: str) -> None:
+    """What one cell says about the measure, by the kind of its field."""
+    if spec.kind is Kind.PERSON:
+        if not (_EMAIL.match(cell) or _USER_ID.match(cell)):
+            raise InputError(f"“{cell}” is neither a Slack user id (U…) nor an e-mail address")
+        row.people[spec.name] = cell
+    elif spec.kind is Kind.TEXT:  # its length was checked with the units'
+        row.values[spec.name] = cell
+    elif spec.kind is Kind.CADENCE:  # the whole schedule: "biweekly tue 14:00"
+        schedule = parse_schedule(cell)
+        row.values.update(cadence=schedule.cadence, checkin_weekday=schedule.weekday, checkin_time=schedule.at)
+    else:
+        row.values[spec.name] = CELL_PARSERS[spec.kind](cell)
 
 
 def _parse_stage(text: str) -> Stage:
@@ -184,28 +186,30 @@ async def resolve_people(
 
 def people_errors(rows: list[ImportRow], unknown: dict[str, str]) -> list[str]:
     return [
-        f"line {row.line}: {role}: Slack has no user {ref} ({unknown[ref]})"
+        f"line {row.line}: {BY_NAME[name].column}: Slack has no user {ref} ({unknown[ref]})"
         for row in rows
-        for role, ref in row.people.items()
+        for name, ref in row.people.items()
         if ref in unknown
     ]
 
 
-def apply_rows(*, session: Session, rows: list[ImportRow], users: dict[str, dict[str, Any]]) -> ImportReport:
+def apply_rows(
+    *, session: Session, rows: list[ImportRow], users: dict[str, dict[str, Any]], now: datetime
+) -> ImportReport:
     """Write the rows (already validated) in the caller's transaction."""
     report = ImportReport()
     for user in {u["id"]: u for u in users.values()}.values():
         store_user(session=session, user=user, touch=False)
     for row in rows:
         package = _ensure_units(session=session, names=row.units, report=report)
-        people = {role: users[ref]["id"] for role, ref in row.people.items()}
+        people = {name: users[ref]["id"] for name, ref in row.people.items()}
         existing = _existing(session=session, row=row, package_id=package.id or 0)
         if existing is None:
-            _create(session=session, row=row, package_id=package.id or 0, people=people)
+            _create(session=session, row=row, package_id=package.id or 0, people=people, now=now)
             report.measures_created += 1
             continue
         draft = _overlay(draft_from_measure(existing), row, package.id or 0, people)
-        if update_measure(session=session, measure=existing, draft=draft, actor=ACTOR):
+        if update_measure(session=session, measure=existing, draft=draft, actor=ACTOR, now=now):
             report.measures_updated += 1
         else:
             report.measures_unchanged += 1
@@ -218,19 +222,16 @@ def _existing(*, session: Session, row: ImportRow, package_id: int) -> Measure |
     return find_measure_by_title(session=session, package_id=package_id, title=row.title)
 
 
-def _create(*, session: Session, row: ImportRow, package_id: int, people: dict[str, str]) -> None:
-    draft = _overlay(MeasureDraft(title=row.title, package_id=package_id), row, package_id, people)
-    create_measure(session=session, draft=replace(draft, stage=row.stage or Stage.DI0), actor=ACTOR, key=row.key)
+def _create(*, session: Session, row: ImportRow, package_id: int, people: dict[str, str], now: datetime) -> None:
+    draft = _overlay(MeasureDraft(), row, package_id, people)
+    create_measure(
+        session=session, draft=replace(draft, stage=draft.stage or Stage.DI0), actor=ACTOR, now=now, key=row.key
+    )
 
 
 def _overlay(draft: MeasureDraft, row: ImportRow, package_id: int, people: dict[str, str]) -> MeasureDraft:
-    changes: dict[str, Any] = {"title": row.title, "package_id": package_id, "stage": row.stage}
-    changes.update({f"{role}_id": slack_id for role, slack_id in people.items()})
-    for name in ("business_unit", "function", "baseline", "target", "due"):
-        if getattr(row, name) is not None:
-            changes[name] = getattr(row, name)
-    if row.schedule is not None:
-        changes.update(cadence=row.schedule.cadence, checkin_weekday=row.schedule.weekday, checkin_time=row.schedule.at)
+    """`draft` with what the row's non-empty cells say (empty cells leave a field as it is)."""
+    changes: dict[str, Any] = {**row.values, **people, "package_id": package_id}
     return replace(draft, **changes)
 
 
@@ -253,3 +254,6 @@ def _ensure_units(*, session: Session, names: tuple[str, ...], report: ImportRep
         parent = unit
     assert parent is not None
     return parent
+
+
+CELL_PARSERS: dict[Kind, Any] = {Kind.AMOUNT: parse_amount, Kind.DATE: parse_date, Kind.STAGE: _parse_stage}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -14,19 +15,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from commands.invocation import Invocation, Subcommand
-from commands.measure_data import form_values, measure_card, package_choices
+from commands.measure_data import measure_card, package_choices
 from domain.enums import Stage
+from domain.measure_schema import Key, MeasureDraft, audit_label
 from domain.parsing import parse_user_mention
 from domain.policy import can_edit
 from messages.cards import card_blocks, card_fallback, list_blocks
-from messages.ids import Action, Callback, Field
-from messages.measure_form import FormValues, measure_modal, parse_measure_form, read_state
+from messages.ids import Action, Callback
+from messages.measure_form import measure_modal, parse_measure_form, read_state
 from messages.payloads import MeasureFormMeta, MeasureRef
 from messages.text import escape
 from slackkit.context import Deps
 from slackkit.people import is_admin, people_errors, refresh_person
 from slackkit.surfaces import clicked, tell
-from storage.measures import MeasureDraft, StaleEdit, create_measure, reference_errors, update_measure
+from storage.measures import StaleEdit, create_measure, full_draft, reference_errors, update_measure
 from storage.models import Measure
 from storage.queries import (
     count_measures_for_person,
@@ -60,7 +62,7 @@ async def new(call: Invocation) -> None:
             "There are no measure packages yet. An admin adds them with `/measure structure` or an import."
         )
         return
-    view = measure_modal(packages=packages, values=FormValues(), meta=MeasureFormMeta())
+    view = measure_modal(packages=packages, values=MeasureDraft(), meta=MeasureFormMeta())
     await deps.client.views_open(trigger_id=call.trigger_id, view=view)
 
 
@@ -126,7 +128,7 @@ async def submit_edit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
     if meta is None or meta.key is None:
         await ack(
             response_action="errors",
-            errors={Field.TITLE: "This form is out of date: close it and reopen it."},
+            errors={Key.TITLE: "This form is out of date: close it and reopen it."},
         )
         return
     if draft is not None:
@@ -137,7 +139,7 @@ async def submit_edit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
         return
     admin = await is_admin(deps, user_id)
     try:
-        measure, changes = await deps.transaction(lambda s: _apply_edit(s, meta, draft, user_id, admin))
+        measure, changes = await deps.transaction(lambda s: _apply_edit(s, meta, draft, user_id, admin, deps.clock()))
     except FormRejected as rejected:
         await ack(response_action="errors", errors=rejected.errors)
         return
@@ -146,7 +148,7 @@ async def submit_edit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
 
 
 def _people_of(draft: MeasureDraft) -> dict[str, str | None]:
-    return {Field.OWNER: draft.owner_id, Field.SPONSOR: draft.sponsor_id, Field.CONTROLLER: draft.controller_id}
+    return {Key.OWNER: draft.owner_id, Key.SPONSOR: draft.sponsor_id, Key.CONTROLLER: draft.controller_id}
 
 
 def _people_now(session: Session, key: str) -> list[str]:
@@ -177,7 +179,7 @@ async def _open_edit(deps: Deps, *, body: dict[str, Any], user_id: str, key: str
         if not can_edit(measure, user_id, admin=admin):
             return "forbidden", None
         meta = MeasureFormMeta(key=measure.key, version=measure.version)
-        values = form_values(session=session, measure=measure)
+        values = full_draft(session=session, measure=measure)
         return "ok", measure_modal(packages=package_choices(session=session), values=values, meta=meta)
 
     outcome, view = await deps.transaction(load)
@@ -197,7 +199,7 @@ async def _create_with_retry(deps: Deps, draft: MeasureDraft, user_id: str) -> M
         errors = reference_errors(session=session, draft=draft)
         if errors:
             raise FormRejected(errors)
-        return create_measure(session=session, draft=draft, actor=user_id)
+        return create_measure(session=session, draft=draft, actor=user_id, now=deps.clock())
 
     for attempt in range(3):
         try:
@@ -209,24 +211,24 @@ async def _create_with_retry(deps: Deps, draft: MeasureDraft, user_id: str) -> M
 
 
 def _apply_edit(
-    session: Session, meta: MeasureFormMeta, draft: MeasureDraft, user_id: str, admin: bool
+    session: Session, meta: MeasureFormMeta, draft: MeasureDraft, user_id: str, admin: bool, now: datetime
 ) -> tuple[Measure, dict[str, Any]]:
     measure = get_measure(session=session, key=meta.key or "")
     if measure is None:
-        raise FormRejected({Field.TITLE: f"{meta.key} no longer exists."})
+        raise FormRejected({Key.TITLE: f"{meta.key} no longer exists."})
     if not can_edit(measure, user_id, admin=admin):
-        raise FormRejected({Field.TITLE: "Only the owner, sponsor or controller, or an admin, can edit this measure."})
+        raise FormRejected({Key.TITLE: "Only the owner, sponsor or controller, or an admin, can edit this measure."})
     if measure.version != meta.version:
-        raise FormRejected({Field.TITLE: STALE})
+        raise FormRejected({Key.TITLE: STALE})
     errors = reference_errors(session=session, draft=draft, key=measure.key)
     if errors:
         raise FormRejected(errors)
     try:
         changes = update_measure(
-            session=session, measure=measure, draft=draft, actor=user_id, expected_version=meta.version
+            session=session, measure=measure, draft=draft, actor=user_id, now=now, expected_version=meta.version
         )
     except StaleEdit:
-        raise FormRejected({Field.TITLE: STALE}) from None
+        raise FormRejected({Key.TITLE: STALE}) from None
     return measure, changes
 
 
@@ -237,7 +239,7 @@ def _saved_view(measure: Measure, *, created: bool, changed: list[str] | None = 
             f"See it with `/measure show {measure.key}`."
         )
     elif changed:
-        text = f":white_check_mark: Saved *{measure.key}*: changed {', '.join(c.replace('_', ' ') for c in changed)}."
+        text = f":white_check_mark: Saved *{measure.key}*: changed {', '.join(audit_label(c) for c in changed)}."
     else:
         text = f"Nothing changed on *{measure.key}*."
     return View(type="modal", title="Pacekeeper", close="Done", blocks=[SectionBlock(text=text)])

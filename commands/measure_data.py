@@ -6,12 +6,12 @@ from collections.abc import Sequence
 
 from sqlmodel import Session
 
-from domain.enums import Level, Severity, Stage
-from domain.parsing import RiskLine
-from domain.stage_gates import MeasureFacts, missing_for, next_stage
+from domain.enums import Level, Stage
+from domain.stage_gates import missing_for, next_stage
 from messages.cards import MeasureCard, Totals
-from messages.measure_form import FormValues, PackageChoice
+from messages.measure_form import PackageChoice
 from storage.escalations import open_causes_of
+from storage.measures import facts_of
 from storage.models import Measure, Unit
 from storage.queries import (
     all_units,
@@ -35,61 +35,6 @@ def package_choices(*, session: Session) -> list[PackageChoice]:
             PackageChoice(unit.id, " › ".join(u.name for u in path[:2]), " › ".join(u.name for u in path[2:]))
         )
     return sorted(choices, key=lambda c: (c.group, c.label))
-
-
-def form_values(*, session: Session, measure: Measure) -> FormValues:
-    assert measure.id is not None
-    months = months_of(session=session, measure_id=measure.id)
-    return FormValues(
-        title=measure.title,
-        description=measure.description,
-        package_id=measure.package_id,
-        owner_id=measure.owner_id,
-        sponsor_id=measure.sponsor_id,
-        controller_id=measure.controller_id,
-        business_unit=measure.business_unit,
-        function=measure.function,
-        baseline=measure.baseline,
-        target=measure.target,
-        one_time_cost=measure.one_time_cost,
-        due=measure.due,
-        cadence=measure.cadence,
-        checkin_weekday=measure.checkin_weekday,
-        checkin_time=measure.checkin_time,
-        monthly_plan={m.month: m.plan for m in months if m.plan is not None},
-        risks=[
-            RiskLine(Severity(r.severity), r.text, r.mitigation)
-            for r in risks_of(session=session, measure_id=measure.id)
-        ],
-        no_known_risks=measure.no_known_risks,
-        dependency_keys=dependency_keys_of(session=session, measure_id=measure.id),
-        dependencies_stated=measure.dependencies_stated,
-        evidence_urls=[e.url for e in evidence_of(session=session, measure_id=measure.id)],
-    )
-
-
-def facts_of(*, session: Session, measure: Measure) -> MeasureFacts:
-    assert measure.id is not None
-    months = months_of(session=session, measure_id=measure.id)
-    plan = [m.plan for m in months if m.plan is not None]
-    return MeasureFacts(
-        title=measure.title,
-        package_id=measure.package_id,
-        owner_id=measure.owner_id,
-        sponsor_id=measure.sponsor_id,
-        controller_id=measure.controller_id,
-        baseline=measure.baseline,
-        target=measure.target,
-        business_unit=measure.business_unit,
-        function=measure.function,
-        due=measure.due,
-        plan_total=sum(plan) if plan else None,
-        risk_count=len(risks_of(session=session, measure_id=measure.id)),
-        no_known_risks=measure.no_known_risks,
-        dependencies_stated=measure.dependencies_stated,
-        evidence_count=len(evidence_of(session=session, measure_id=measure.id)),
-        has_actuals=any(m.actual is not None for m in months),
-    )
 
 
 def measure_card(

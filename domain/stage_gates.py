@@ -4,66 +4,31 @@ order, hold and resume, cancel. No database and no Slack here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from enum import StrEnum
 
 from domain.enums import Stage
+from domain.measure_schema import MeasureDraft, missing_at
 
 FORWARD = [Stage.DI0, Stage.DI1, Stage.DI2, Stage.DI3, Stage.DI4, Stage.DI5]
 
 
 @dataclass(frozen=True)
 class MeasureFacts:
-    title: str
-    package_id: int | None
-    owner_id: str | None
-    sponsor_id: str | None
-    controller_id: str | None
-    baseline: int | None
-    target: int | None
-    business_unit: str
-    function: str
-    due: date | None = None
-    plan_total: int | None = None
-    risk_count: int = 0
-    no_known_risks: bool = False
-    dependencies_stated: bool = False
-    evidence_count: int = 0
+    """What the gates look at: the measure's fields, and whether any actuals were entered."""
+
+    draft: MeasureDraft
     has_actuals: bool = False
 
 
 def missing_for(stage: Stage, facts: MeasureFacts) -> list[str]:
-    """What `facts` lack to enter `stage`, in words for the requester (empty when ready)."""
-    checks: dict[Stage, list[tuple[bool, str]]] = {
-        Stage.DI0: [
-            (bool(facts.title.strip()), "a title"),
-            (facts.package_id is not None, "a measure package"),
-        ],
-        Stage.DI1: [
-            (facts.owner_id is not None, "an owner"),
-            (facts.sponsor_id is not None, "a sponsor"),
-            (facts.controller_id is not None, "a controller"),
-            (facts.baseline is not None, "a baseline"),
-            (facts.target is not None, "a target value"),
-            (bool(facts.business_unit.strip()), "a business unit"),
-            (bool(facts.function.strip()), "a function"),
-        ],
-        Stage.DI2: [
-            (facts.due is not None, "a due date"),
-            (
-                facts.plan_total is not None and facts.plan_total == facts.target,
-                "a monthly value plan that sums to the target",
-            ),
-            (facts.risk_count > 0 or facts.no_known_risks, "at least one risk, or “no known risks”"),
-            (facts.dependencies_stated, "its dependencies stated (or “none”)"),
-        ],
-        # DI3 needs the sponsor's approval of the business case: nothing more to check first.
-        Stage.DI4: [(facts.evidence_count > 0, "evidence that the activities are done (a link)")],
-        Stage.DI5: [(facts.has_actuals, "actuals entered (at a check-in)")],
-    }
+    """What `facts` lack to enter `stage`, in words for the requester (empty when ready). Each
+    field says in the measure schema which gate first requires it; DI3 needs only the sponsor's
+    approval of the business case, DI5 actuals entered at a check-in."""
     missing: list[str] = []
     for step in FORWARD[: FORWARD.index(stage) + 1] if stage in FORWARD else []:
-        missing += [label for ok, label in checks.get(step, []) if not ok]
+        missing += missing_at(step, facts.draft)
+        if step is Stage.DI5 and not facts.has_actuals:
+            missing.append("actuals entered (at a check-in)")
     return missing
 
 

@@ -39,28 +39,9 @@ class Callback(StrEnum):
 
 
 class Field(StrEnum):
-    """Input block ids of the measure and unit modals (each input's action id is `INPUT`)."""
+    """Input block ids of the unit, check-in and reason modals (each input's action id is `INPUT`).
+    The measure modal's are its fields' keys, `domain.measure_schema.Key`."""
 
-    TITLE = "title"
-    DESCRIPTION = "description"
-    PACKAGE = "package"
-    OWNER = "owner"
-    SPONSOR = "sponsor"
-    CONTROLLER = "controller"
-    BUSINESS_UNIT = "business_unit"
-    FUNCTION = "function"
-    BASELINE = "baseline"
-    TARGET = "target"
-    ONE_TIME_COST = "one_time_cost"
-    DUE = "due"
-    CADENCE = "cadence"
-    WEEKDAY = "weekday"
-    CHECKIN_TIME = "checkin_time"
-    MONTHLY_PLAN = "monthly_plan"
-    RISKS = "risks"
-    NO_KNOWN_RISKS = "no_known_risks"
-    DEPENDENCIES = "dependencies"
-    EVIDENCE = "evidence"
     PARENT = "parent"
     UNIT_NAME = "unit_name"
     STATUS = "status"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
@@ -21,10 +21,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from domain.enums import WEEKDAYS, Cadence
+from domain.enums import WEEKDAYS, Cadence, Stage
+from domain.measure_schema import FORM_FIELDS, Key, Kind, MeasureDraft, MeasureField
 from domain.parsing import (
     InputError,
-    RiskLine,
     bounded,
     parse_amount,
     parse_keys,
@@ -33,12 +33,10 @@ from domain.parsing import (
     parse_time,
     parse_urls,
 )
-from messages.ids import INPUT, Callback, Field
+from messages.ids import INPUT, Callback
 from messages.payloads import MeasureFormMeta
-from storage.measures import MeasureDraft
 
 NO_KNOWN_RISKS = "none"
-TITLE_LIMIT = 200
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -49,34 +47,7 @@ class PackageChoice:
     label: str  # "Program › Project › Package"
 
 
-@dataclass
-class FormValues:
-    """What the modal shows: empty for a new measure, the measure's values for an edit."""
-
-    title: str = ""
-    description: str = ""
-    package_id: int | None = None
-    owner_id: str | None = None
-    sponsor_id: str | None = None
-    controller_id: str | None = None
-    business_unit: str = ""
-    function: str = ""
-    baseline: int | None = None
-    target: int | None = None
-    one_time_cost: int | None = None
-    due: date | None = None
-    cadence: str = Cadence.WEEKLY
-    checkin_weekday: int = 0
-    checkin_time: time = time(9, 0)
-    monthly_plan: dict[date, int] = field(default_factory=dict)
-    risks: list[RiskLine] = field(default_factory=list)
-    no_known_risks: bool = False
-    dependency_keys: list[str] = field(default_factory=list)
-    dependencies_stated: bool = False
-    evidence_urls: list[str] = field(default_factory=list)
-
-
-def measure_modal(*, packages: Sequence[PackageChoice], values: FormValues, meta: MeasureFormMeta) -> View:
+def measure_modal(*, packages: Sequence[PackageChoice], values: MeasureDraft, meta: MeasureFormMeta) -> View:
     editing = meta.key is not None
     title = f"Edit {meta.key}" if editing else "New measure"
     return View(
@@ -90,73 +61,59 @@ def measure_modal(*, packages: Sequence[PackageChoice], values: FormValues, meta
     )
 
 
-def _blocks(packages: Sequence[PackageChoice], v: FormValues) -> list[Block]:
-    plan_text = "\n".join(f"{m:%Y-%m}: {amount}" for m, amount in sorted(v.monthly_plan.items()))
-    risk_text = "\n".join(f"{r.severity}: {r.text}" + (f" | {r.mitigation}" if r.mitigation else "") for r in v.risks)
-    deps_text = ", ".join(v.dependency_keys) or ("none" if v.dependencies_stated else "")
-    return [
-        _text(Field.TITLE, "Title", v.title, optional=False, max_length=TITLE_LIMIT),
-        _text(Field.DESCRIPTION, "Description", v.description, multiline=True, max_length=3000),
-        _package_select(packages, v.package_id),
-        _user(Field.OWNER, "Owner", v.owner_id),
-        _user(Field.SPONSOR, "Sponsor", v.sponsor_id),
-        _user(Field.CONTROLLER, "Controller", v.controller_id),
-        _text(Field.BUSINESS_UNIT, "Business unit", v.business_unit, max_length=100),
-        _text(Field.FUNCTION, "Function", v.function, max_length=100),
-        _text(Field.BASELINE, "Baseline", _amount(v.baseline), hint="Whole currency units: 250000, 250k or 1.5m"),
-        _text(
-            Field.TARGET,
-            "Target value (per year)",
-            _amount(v.target),
-            hint="The yearly value this measure should bring",
-        ),
-        _text(Field.ONE_TIME_COST, "One-time cost", _amount(v.one_time_cost)),
-        InputBlock(
-            block_id=Field.DUE,
-            label="Due date",
-            optional=True,
-            element=DatePickerElement(action_id=INPUT, initial_date=v.due.isoformat() if v.due else None),
-        ),
-        _select(Field.CADENCE, "Check-in cadence", [(c.value, c.value) for c in Cadence], v.cadence),
-        _select(
-            Field.WEEKDAY, "Check-in day", list(zip(WEEKDAYS, WEEKDAY_NAMES, strict=True)), WEEKDAYS[v.checkin_weekday]
-        ),
-        InputBlock(
-            block_id=Field.CHECKIN_TIME,
-            label="Check-in time (the owner's own timezone)",
-            element=TimePickerElement(action_id=INPUT, initial_time=v.checkin_time.strftime("%H:%M")),
-        ),
-        _text(
-            Field.MONTHLY_PLAN,
-            "Monthly value plan",
-            plan_text,
-            multiline=True,
-            hint="One month per line, like “2027-01: 10k”. It should sum to the target.",
-        ),
-        _text(
-            Field.RISKS, "Risks", risk_text, multiline=True, hint="One per line: “low|medium|high: risk | mitigation”"
-        ),
-        InputBlock(
-            block_id=Field.NO_KNOWN_RISKS,
-            label="No known risks",
-            optional=True,
-            element=CheckboxesElement(
-                action_id=INPUT,
-                options=[Option(value=NO_KNOWN_RISKS, label="There are no known risks")],
-                initial_options=[Option(value=NO_KNOWN_RISKS, label="There are no known risks")]
-                if v.no_known_risks
-                else None,
-            ),
-        ),
-        _text(Field.DEPENDENCIES, "Depends on", deps_text, hint="Measure keys like “M-3, M-7”, or “none”"),
-        _text(
-            Field.EVIDENCE,
-            "Evidence links",
-            "\n".join(v.evidence_urls),
-            multiline=True,
-            hint="One http(s) link per line",
-        ),
-    ]
+def _blocks(packages: Sequence[PackageChoice], draft: MeasureDraft) -> list[Block]:
+    return [_input(spec, packages, draft) for spec in FORM_FIELDS]
+
+
+def _input(spec: MeasureField, packages: Sequence[PackageChoice], draft: MeasureDraft) -> InputBlock:
+    """The modal's input for one field of the schema, showing what `draft` has."""
+    value = getattr(draft, spec.name)
+    if spec.kind is Kind.PACKAGE:
+        return _package_select(packages, value)
+    if spec.kind is Kind.PERSON:
+        return _user(spec.key, spec.label, value)
+    if spec.kind is Kind.DATE:
+        element: Any = DatePickerElement(action_id=INPUT, initial_date=value.isoformat() if value else None)
+        return InputBlock(block_id=spec.key, label=spec.label, optional=True, element=element)
+    if spec.kind is Kind.TIME:
+        element = TimePickerElement(action_id=INPUT, initial_time=value.strftime("%H:%M"))
+        return InputBlock(block_id=spec.key, label=spec.label, element=element)
+    if spec.kind is Kind.CADENCE:
+        return _select(spec.key, spec.label, [(c.value, c.value) for c in Cadence], value)
+    if spec.kind is Kind.WEEKDAY:
+        return _select(spec.key, spec.label, list(zip(WEEKDAYS, WEEKDAY_NAMES, strict=True)), WEEKDAYS[value])
+    if spec.kind is Kind.FLAG:
+        return _flag(spec.key, spec.label, value)
+    multiline = spec.kind not in (Kind.TEXT, Kind.AMOUNT, Kind.KEYS)
+    optional = spec.required_at is not Stage.DI0
+    return _text(
+        spec.key, spec.label, _shown(spec, draft), optional=optional, multiline=multiline, max_length=spec.limit,
+        hint=spec.hint,
+    )  # fmt: skip
+
+
+def _shown(spec: MeasureField, draft: MeasureDraft) -> str:
+    """A text input's initial value: the field as a person would type it."""
+    value = getattr(draft, spec.name)
+    if spec.kind is Kind.PLAN:
+        return "\n".join(f"{m:%Y-%m}: {amount}" for m, amount in sorted((value or {}).items()))
+    if spec.kind is Kind.RISKS:
+        return "\n".join(
+            f"{r.severity}: {r.text}" + (f" | {r.mitigation}" if r.mitigation else "") for r in value or []
+        )
+    if spec.kind is Kind.KEYS:
+        return ", ".join(value or []) or ("none" if draft.dependencies_stated else "")
+    if spec.kind is Kind.URLS:
+        return "\n".join(value or [])
+    if spec.kind is Kind.AMOUNT:
+        return _amount(value)
+    return str(value or "")
+
+
+def _flag(block_id: str, label: str, ticked: bool) -> InputBlock:
+    option = Option(value=NO_KNOWN_RISKS, label="There are no known risks")
+    element = CheckboxesElement(action_id=INPUT, options=[option], initial_options=[option] if ticked else None)
+    return InputBlock(block_id=block_id, label=label, optional=True, element=element)
 
 
 def _amount(value: int | None) -> str:
@@ -203,7 +160,7 @@ def _package_select(packages: Sequence[PackageChoice], initial: int | None) -> I
         initial_option=chosen,
         placeholder="Choose a measure package",
     )
-    return InputBlock(block_id=Field.PACKAGE, label="Measure package", element=element)
+    return InputBlock(block_id=Key.PACKAGE, label="Measure package", element=element)
 
 
 # ---- submission -------------------------------------------------------------------------------
@@ -229,66 +186,60 @@ def read_state(state_values: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def parse_measure_form(values: Mapping[str, Any]) -> tuple[MeasureDraft | None, dict[str, str]]:
-    """A draft, or None and inline errors keyed by block id."""
+    """A draft, or None and inline errors keyed by block id (every field's problem at once)."""
     errors: dict[str, str] = {}
-
-    def attempt(block_id: str, parse: Any, raw: Any, default: Any = None) -> Any:
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
-            return default
+    parsed: dict[str, Any] = {}
+    for spec in FORM_FIELDS:
         try:
-            return parse(raw)
+            parsed[spec.name] = _parse(spec, values.get(spec.key))
         except InputError as error:
-            errors[block_id] = str(error)
-            return default
+            errors[spec.key] = str(error)
+    parsed["dependencies_stated"] = bool((values.get(Key.DEPENDENCIES) or "").strip())
+    if parsed.get("risks") and parsed.get("no_known_risks"):
+        errors[Key.NO_KNOWN_RISKS] = "Untick “no known risks” or remove the risks listed above."
+    return (None, errors) if errors else (MeasureDraft(**parsed), {})
 
-    def text(block_id: str, limit: int, what: str) -> str:
-        raw = (values.get(block_id) or "").strip()
-        try:
-            return bounded(raw, limit=limit, what=what)
-        except InputError as error:
-            errors[block_id] = str(error)
-            return ""
 
-    title = text(Field.TITLE, TITLE_LIMIT, "The title")
-    if not title and Field.TITLE not in errors:
-        errors[Field.TITLE] = "Give the measure a title."
-    package_raw = values.get(Field.PACKAGE)
-    if not package_raw or not str(package_raw).isdigit():
-        errors[Field.PACKAGE] = "Choose a measure package."
-    cadence = values.get(Field.CADENCE) or Cadence.WEEKLY
-    if cadence not in set(Cadence):
-        errors[Field.CADENCE] = "Choose weekly, biweekly or monthly."
-    weekday = values.get(Field.WEEKDAY) or "mon"
-    if weekday not in WEEKDAYS:
-        errors[Field.WEEKDAY] = "Choose a weekday."
-    deps_raw = (values.get(Field.DEPENDENCIES) or "").strip()
-    stated_none = deps_raw.lower() == "none"
-    draft = MeasureDraft(
-        title=title,
-        package_id=int(package_raw) if package_raw and str(package_raw).isdigit() else 0,
-        description=text(Field.DESCRIPTION, 3000, "The description"),
-        owner_id=values.get(Field.OWNER),
-        sponsor_id=values.get(Field.SPONSOR),
-        controller_id=values.get(Field.CONTROLLER),
-        business_unit=text(Field.BUSINESS_UNIT, 100, "The business unit"),
-        function=text(Field.FUNCTION, 100, "The function"),
-        baseline=attempt(Field.BASELINE, parse_amount, values.get(Field.BASELINE)),
-        target=attempt(Field.TARGET, parse_amount, values.get(Field.TARGET)),
-        one_time_cost=attempt(Field.ONE_TIME_COST, parse_amount, values.get(Field.ONE_TIME_COST)),
-        due=attempt(Field.DUE, _parse_picked_date, values.get(Field.DUE)),
-        cadence=cadence,
-        checkin_weekday=WEEKDAYS.index(weekday) if weekday in WEEKDAYS else 0,
-        checkin_time=attempt(Field.CHECKIN_TIME, parse_time, values.get(Field.CHECKIN_TIME), time(9, 0)),
-        monthly_plan=attempt(Field.MONTHLY_PLAN, parse_monthly_plan, values.get(Field.MONTHLY_PLAN), {}),
-        risks=attempt(Field.RISKS, parse_risks, values.get(Field.RISKS), []),
-        no_known_risks=NO_KNOWN_RISKS in (values.get(Field.NO_KNOWN_RISKS) or []),
-        dependency_keys=[] if stated_none else attempt(Field.DEPENDENCIES, parse_keys, deps_raw, []),
-        dependencies_stated=bool(deps_raw),
-        evidence_urls=attempt(Field.EVIDENCE, parse_urls, values.get(Field.EVIDENCE), []),
-    )
-    if draft.risks and draft.no_known_risks:
-        errors[Field.NO_KNOWN_RISKS] = "Untick “no known risks” or remove the risks listed above."
-    return (None, errors) if errors else (draft, {})
+_EMPTY: dict[Kind, Any] = {
+    Kind.CADENCE: Cadence.WEEKLY, Kind.WEEKDAY: 0, Kind.TIME: time(9, 0), Kind.PLAN: {}, Kind.RISKS: [],
+    Kind.KEYS: [], Kind.URLS: [], Kind.FLAG: False, Kind.TEXT: "", Kind.LONG_TEXT: "",
+}  # fmt: skip
+
+
+def _parse(spec: MeasureField, raw: Any) -> Any:
+    """One field's value from what the modal sent, or InputError with the sentence to show."""
+    text = raw.strip() if isinstance(raw, str) else raw
+    if text is None or text in ("", []):
+        if spec.required_at is Stage.DI0:
+            raise InputError(
+                f"Choose {spec.missing}." if spec.kind is Kind.PACKAGE else f"Give the measure {spec.missing}."
+            )
+        return _EMPTY.get(spec.kind)
+    if spec.kind in (Kind.TEXT, Kind.LONG_TEXT):
+        return bounded(text, limit=spec.limit or 3000, what=f"The {spec.label.lower()}")
+    if spec.kind is Kind.PACKAGE:
+        if not str(text).isdigit():
+            raise InputError(f"Choose {spec.missing}.")
+        return int(text)
+    if spec.kind is Kind.CADENCE:
+        if text not in set(Cadence):
+            raise InputError("Choose weekly, biweekly or monthly.")
+        return text
+    if spec.kind is Kind.WEEKDAY:
+        if text not in WEEKDAYS:
+            raise InputError("Choose a weekday.")
+        return WEEKDAYS.index(text)
+    if spec.kind is Kind.KEYS and str(text).lower() == "none":
+        return []
+    if spec.kind is Kind.FLAG:
+        return NO_KNOWN_RISKS in text
+    return PARSERS.get(spec.kind, lambda value: value)(text)
+
+
+PARSERS: dict[Kind, Any] = {
+    Kind.AMOUNT: parse_amount, Kind.DATE: lambda raw: _parse_picked_date(raw), Kind.TIME: parse_time,
+    Kind.PLAN: parse_monthly_plan, Kind.RISKS: parse_risks, Kind.KEYS: parse_keys, Kind.URLS: parse_urls,
+}  # fmt: skip
 
 
 def _parse_picked_date(raw: str) -> date:

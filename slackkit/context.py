@@ -22,7 +22,6 @@ from sqlmodel import Session
 from slackkit.pacing import Pacer
 from slackkit.settings import Settings
 from storage.db import session_scope
-from storage.types import business_clock
 
 T = TypeVar("T")
 _SQLITE_WRITER = threading.Lock()
@@ -69,11 +68,11 @@ class Deps:
 
     def _run(self, work: Callable[[Session], T]) -> T:
         if self.engine.dialect.name != "sqlite":
-            with business_clock(self.clock), session_scope(self.engine) as session:
+            with session_scope(self.engine, clock=self.clock) as session:
                 return work(session)
         # SQLite has one writer at a time: queue this process's transactions here rather than in
         # SQLite's busy handler, which sleeps and retries (other processes still wait there).
-        with _SQLITE_WRITER, business_clock(self.clock), session_scope(self.engine) as session:
+        with _SQLITE_WRITER, session_scope(self.engine, clock=self.clock) as session:
             return work(session)
 
 

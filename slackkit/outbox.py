@@ -25,7 +25,7 @@ from slackkit.outbox_messages import Render, snapshots
 from storage.models import CheckIn, Outbox
 from storage.outbox import Kind, owe_failure_reports
 from storage.queries import claimable
-from storage.types import utcnow
+from storage.types import machine_now
 
 log = logging.getLogger(__name__)
 CHUNK = 100
@@ -91,7 +91,7 @@ def claim_chunk(*, session: Session, outbox_ids: list[int], now: datetime, lease
         select(Outbox).where(col(Outbox.id).in_(outbox_ids)).where(claimable(Outbox)).with_for_update(skip_locked=True)
     ).all()
     taken, empty = [], 0
-    lease_until = utcnow() + lease
+    lease_until = machine_now() + lease
     renders = snapshots(session, list(rows), now)
     for message in rows:
         in_doubt = _in_doubt_since(message, lease)
@@ -170,7 +170,7 @@ def record_failure(*, session: Session, outbox_id: int, error: str, admins: froz
     message.last_error = error[:200]
     permanent = error in PERMANENT or message.attempts >= MAX_ATTEMPTS
     if error.startswith(TRANSPORT) and not permanent:
-        message.lease_until = utcnow() + lease  # counted from the failed call: Slack may still be carrying it out
+        message.lease_until = machine_now() + lease  # counted from the failed call: Slack may still be carrying it out
         session.add(message)
         return False
     message.lease_until = None

@@ -23,7 +23,6 @@ from domain.schedule import ACTIVE_STAGES, CheckinSchedule, Cycle, away_on, cycl
 from storage.models import CheckIn, Measure, Outbox, Person
 from storage.outbox import Kind, owe
 from storage.queries import record_audit
-from storage.types import utcnow
 
 BATCH = 1000
 FIRST_BATCH = 100  # a sweep's first batch is small, so its first prompts go out at once
@@ -63,7 +62,7 @@ def open_cycles(*, session: Session, now: datetime, limit: int = BATCH) -> tuple
         if owner_id is not None and stage in ACTIVE_STAGES:
             cycles[measure_id] = cycle_at(CheckinSchedule(Cadence(cadence), weekday, at), zone(tz), now)
     existing = _existing_cycles(session=session, starts={(mid, c.start) for mid, c in cycles.items()})
-    created = utcnow()
+    created = now
     new_checkins = []
     for measure_id, owner_id, _stage, _cadence, _weekday, _at, tz, away_until in rows:
         cycle = cycles.get(measure_id)
@@ -111,7 +110,7 @@ def plan_prompts(*, session: Session, now: datetime, limit: int = BATCH) -> tupl
     if not by_owner:
         return len(rows), 0
     keys = {owner: f"{Kind.PROMPT}:{owner}:{items[0][0]}" for owner, items in by_owner.items()}
-    created = utcnow()
+    created = now
     session.execute(
         insert(Outbox),
         [

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from storage.money import track_money
+from storage.types import Clock, stamp_new_rows
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -47,10 +48,12 @@ def _sqlite_begin_immediate(connection: sa.Connection) -> None:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """One transaction: committed when the block ends, rolled back when it raises."""
-    with Session(engine, expire_on_commit=False) as session:
+def session_scope(engine: Engine, *, clock: Clock) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back when it raises. `clock` is the
+    one every timestamp written in it comes from (`storage.types.now_of`)."""
+    with Session(engine, expire_on_commit=False, info={"clock": clock}) as session:
         track_money(session)
+        sa.event.listen(session, "before_flush", stamp_new_rows)
         try:
             yield session
             session.commit()

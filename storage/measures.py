@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, delete, select
 
-from domain.enums import Cadence, Level, Severity, Stage
+from domain.enums import Level, Severity
+from domain.measure_schema import SCALARS, Key, MeasureDraft
 from domain.parsing import RiskLine
 from domain.schedule import next_checkin_for
 from domain.stage_gates import MeasureFacts, stage_for_new
@@ -25,54 +25,6 @@ from storage.queries import (
     record_audit,
     risks_of,
 )
-from storage.types import utcnow
-
-# The scalar columns a draft sets; compared field by field to describe a change in the audit log.
-SCALARS = (
-    "title", "description", "package_id", "owner_id", "sponsor_id", "controller_id", "business_unit",
-    "function", "baseline", "target", "one_time_cost", "due", "cadence", "checkin_weekday", "checkin_time",
-    "no_known_risks", "dependencies_stated",
-)  # fmt: skip
-
-
-@dataclass
-class MeasureDraft:
-    """Everything a person can set on a measure through the modal or an import row."""
-
-    title: str
-    package_id: int
-    description: str = ""
-    owner_id: str | None = None
-    sponsor_id: str | None = None
-    controller_id: str | None = None
-    business_unit: str = ""
-    function: str = ""
-    baseline: int | None = None
-    target: int | None = None
-    one_time_cost: int | None = None
-    due: date | None = None
-    cadence: str = Cadence.WEEKLY
-    checkin_weekday: int = 0
-    checkin_time: time = time(9, 0)
-    no_known_risks: bool = False
-    dependencies_stated: bool = False
-    # None: leave as they are (an import row has no such columns); a value replaces them.
-    monthly_plan: dict[date, int] | None = None
-    risks: list[RiskLine] | None = None
-    dependency_keys: list[str] | None = None
-    evidence_urls: list[str] | None = None
-    stage: Stage | None = None  # import only: the stage the spreadsheet says
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def facts(self) -> MeasureFacts:
-        plan_total = sum(self.monthly_plan.values()) if self.monthly_plan else None
-        return MeasureFacts(
-            title=self.title, package_id=self.package_id, owner_id=self.owner_id, sponsor_id=self.sponsor_id,
-            controller_id=self.controller_id, baseline=self.baseline, target=self.target,
-            business_unit=self.business_unit, function=self.function, due=self.due, plan_total=plan_total,
-            risk_count=len(self.risks or []), no_known_risks=self.no_known_risks,
-            dependencies_stated=self.dependencies_stated,
-        )  # fmt: skip
 
 
 def reference_errors(*, session: Session, draft: MeasureDraft, key: str | None = None) -> dict[str, str]:
@@ -80,14 +32,14 @@ def reference_errors(*, session: Session, draft: MeasureDraft, key: str | None =
     errors: dict[str, str] = {}
     package = session.get(Unit, draft.package_id)
     if package is None or package.level != Level.PACKAGE:
-        errors["package"] = "Choose a measure package (the lowest level of the structure)."
+        errors[Key.PACKAGE] = "Choose a measure package (the lowest level of the structure)."
     if draft.dependency_keys:
         found = get_measures_by_keys(session=session, keys=draft.dependency_keys)
         unknown = [k for k in draft.dependency_keys if k not in found]
         if unknown:
-            errors["dependencies"] = f"No measure {', '.join(unknown)}: list existing keys like M-3."
+            errors[Key.DEPENDENCIES] = f"No measure {', '.join(unknown)}: list existing keys like M-3."
         elif key is not None and key.upper() in found:
-            errors["dependencies"] = "A measure cannot depend on itself."
+            errors[Key.DEPENDENCIES] = "A measure cannot depend on itself."
     return errors
 
 
@@ -96,15 +48,39 @@ def draft_from_measure(measure: Measure) -> MeasureDraft:
     return MeasureDraft(**{name: getattr(measure, name) for name in SCALARS})
 
 
+def full_draft(*, session: Session, measure: Measure) -> MeasureDraft:
+    """Every field of `measure` as it is now, its children (plan, risks, dependencies, evidence)
+    included: what the edit modal shows and what the gates check."""
+    assert measure.id is not None
+    months = months_of(session=session, measure_id=measure.id)
+    draft = draft_from_measure(measure)
+    draft.monthly_plan = {m.month: m.plan for m in months if m.plan is not None}
+    draft.risks = [
+        RiskLine(Severity(r.severity), r.text, r.mitigation) for r in risks_of(session=session, measure_id=measure.id)
+    ]
+    draft.dependency_keys = dependency_keys_of(session=session, measure_id=measure.id)
+    draft.evidence_urls = [e.url for e in evidence_of(session=session, measure_id=measure.id)]
+    return draft
+
+
+def facts_of(*, session: Session, measure: Measure) -> MeasureFacts:
+    """What the stage gates look at, as the measure stands in the database."""
+    assert measure.id is not None
+    months = months_of(session=session, measure_id=measure.id)
+    return MeasureFacts(
+        draft=full_draft(session=session, measure=measure), has_actuals=any(m.actual is not None for m in months)
+    )
+
+
 def create_measure(
-    *, session: Session, draft: MeasureDraft, actor: str, key: str | None = None, now: datetime | None = None
+    *, session: Session, draft: MeasureDraft, actor: str, now: datetime, key: str | None = None
 ) -> Measure:
     """A new measure: the next free key, or `key` (an import that carries its own keys)."""
     ensure_person_rows(session=session, slack_ids=[draft.owner_id, draft.sponsor_id, draft.controller_id])
     number = int(key.removeprefix("M-")) if key else next_measure_number(session=session)
-    stage = draft.stage or stage_for_new(draft.facts())
+    stage = draft.stage or stage_for_new(MeasureFacts(draft=draft))
     measure = Measure(number=number, key=f"M-{number}", stage=stage, **_scalars(draft))
-    reschedule(session=session, measure=measure, now=now or utcnow())
+    reschedule(session=session, measure=measure, now=now)
     session.add(measure)
     session.flush()
     _replace_children(session=session, measure=measure, draft=draft, actor=actor)
@@ -140,7 +116,7 @@ def update_measure(
     measure: Measure,
     draft: MeasureDraft,
     actor: str,
-    now: datetime | None = None,
+    now: datetime,
     expected_version: int | None = None,
 ) -> dict[str, Any]:
     """Apply `draft`; returns {field: [old, new]} of what changed (empty: nothing written). With
@@ -163,10 +139,10 @@ def update_measure(
     if draft.stage is not None:
         measure.stage = draft.stage
     if SCHEDULE_FIELDS & changes.keys():
-        reschedule(session=session, measure=measure, now=now or utcnow())
+        reschedule(session=session, measure=measure, now=now)
     if expected_version is None:
         measure.version += 1
-    measure.updated_at = utcnow()
+    measure.updated_at = now
     session.add(measure)
     _replace_children(session=session, measure=measure, draft=draft, actor=actor)
     record_audit(

@@ -13,11 +13,12 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from domain.enums import Cadence, ImplStatus, PotentialStatus, Stage
-from storage.types import UTCDateTime, business_now
+from storage.types import STAMPED, UTCDateTime
 
 
 def _created() -> Any:
-    return Field(default_factory=business_now, sa_type=UTCDateTime, nullable=False)
+    # Stamped when first flushed with the transaction's clock (storage.types.stamp_new_rows).
+    return Field(default=None, sa_type=UTCDateTime, nullable=False, sa_column_kwargs={"info": {STAMPED: True}})
 
 
 class Unit(SQLModel, table=True):

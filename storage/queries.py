@@ -24,7 +24,7 @@ from storage.models import (
     Risk,
     Unit,
 )
-from storage.types import utcnow
+from storage.types import machine_now
 
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -62,7 +62,7 @@ def _jsonable(value: Any) -> Any:
 def claimable(table: type[Outbox] | type[DigestRun]) -> sa.ColumnElement[bool]:
     """Owed and not held: pending, or being sent by a process whose lease has run out (outbox rows and
     digest runs are claimed alike)."""
-    leased_out = (col(table.state) == "sending") & (col(table.lease_until) < utcnow())
+    leased_out = (col(table.state) == "sending") & (col(table.lease_until) < machine_now())
     return (col(table.state) == "pending") | leased_out
 
 
@@ -77,7 +77,7 @@ def upsert_person(
     person = session.get(Person, slack_id) or Person(slack_id=slack_id)
     person.name, person.email, person.tz = name, email, tz
     person.is_workspace_admin = is_workspace_admin
-    person.refreshed_at = utcnow()
+    person.refreshed_at = machine_now()
     session.add(person)
     return person
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -31,25 +31,47 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+Clock = Callable[[], datetime]
+
+
 def utcnow() -> datetime:
+    """The machine's clock: the default clock the app injects when it is given none."""
     return datetime.now(UTC)
 
 
-_BUSINESS_CLOCK: ContextVar[Callable[[], datetime] | None] = ContextVar("pacekeeper_business_clock", default=None)
+def machine_now() -> datetime:
+    """Real elapsed time, for leases and cache ages only: a lease is measured against other
+    processes and against Slack's own message timestamps, which follow the machine, not the
+    business clock (`tick --now` in the past, the sandbox played ahead)."""
+    return datetime.now(UTC)
 
 
-def business_now() -> datetime:
-    """When things happen for the audit trail and created-at stamps: the app's injected clock inside
-    its transactions (so `tick --now` and the sandbox's clock control stamp their own time), else
-    the real one. Leases and caches use `utcnow`, the machine's clock."""
-    clock = _BUSINESS_CLOCK.get()
-    return clock() if clock is not None else utcnow()
+def now_of(session: Session) -> datetime:
+    """Now, by the clock this transaction was opened with (`session_scope(engine, clock=...)`): the
+    app's injected clock, so `tick --now` and the sandbox's clock control stamp their own time."""
+    clock: Clock = session.info["clock"]
+    return clock()
+
+
+STAMPED = "pacekeeper_stamped"  # column info: set to the transaction's now when a row is first written
+
+
+def stamp_new_rows(session: Session, _context: Any, _instances: Any) -> None:
+    """Before a flush: give each new row's creation stamp (`created_at`, `at`, …) the transaction's
+    now, unless it was given one."""
+    for row in session.new:
+        for column in sa.inspect(row).mapper.columns:
+            if column.info.get(STAMPED) and getattr(row, column.key) is None:
+                setattr(row, column.key, now_of(session))
 
 
 @contextmanager
-def business_clock(clock: Callable[[], datetime]) -> Iterator[None]:
-    token = _BUSINESS_CLOCK.set(clock)
+def clock_at(session: Session, instant: datetime) -> Iterator[None]:
+    """Write what happens inside as if at `instant` (the sandbox's history, ten weeks back)."""
+    clock = session.info["clock"]
+    session.info["clock"] = lambda: instant
     try:
         yield
+        session.flush()
     finally:
-        _BUSINESS_CLOCK.reset(token)
+        session.info["clock"] = clock

@@ -180,7 +180,7 @@ class Bot:
         assert await self.app.inflight.wait_idle(10), "listeners still running after 10 s"
 
     def session(self):  # type: ignore[no-untyped-def]
-        return session_scope(self.engine)
+        return session_scope(self.engine, clock=self.clock)
 
 
 @pytest.fixture

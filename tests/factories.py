@@ -12,12 +12,14 @@ from sqlmodel import Session
 
 from bot.standin.server import SlackStandIn
 from domain.enums import Level, Severity
+from domain.measure_schema import MeasureDraft
 from domain.parsing import RiskLine
 from slackkit.people import store_user
 from storage.digest_data import Attention, DigestData, PackageMonth, StageGroup
-from storage.measures import MeasureDraft, create_measure
+from storage.measures import create_measure
 from storage.models import Measure, Unit
 from storage.queries import get_child_unit
+from storage.types import now_of
 from tests.conftest import CONTROLLER, OWNER, SPONSOR
 
 
@@ -64,7 +66,8 @@ def make_measure(
 ) -> Measure:
     package = package or make_tree(session)
     assert package.id is not None
-    return create_measure(session=session, draft=complete_draft(package.id, **overrides), actor=actor, now=now)
+    draft = complete_draft(package.id, **overrides)
+    return create_measure(session=session, draft=draft, actor=actor, now=now or now_of(session))
 
 
 def add_people(session: Session, standin: SlackStandIn) -> None:

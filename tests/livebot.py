@@ -20,6 +20,7 @@ from bot.standin.server import SlackStandIn
 from bot.web import create_web_app
 from slackkit.settings import Settings
 from storage.db import create_db_engine, session_scope, upgrade
+from storage.types import utcnow
 from tests.conftest import ADMIN, PEOPLE, SIGNING_SECRET, TOKEN, start_site
 from tests.factories import add_people, make_measure, make_tree
 
@@ -89,7 +90,7 @@ def live_bot(url: str) -> Iterator[LiveBot]:
         )
 
     app, slack, client, runners = asyncio.run_coroutine_threadsafe(start(), loop).result(30)
-    with session_scope(engine) as session:
+    with session_scope(engine, clock=utcnow) as session:
         add_people(session, slack)
         make_measure(session, package=make_tree(session), title="The one measure")
     bot = LiveBot(loop, app, slack, client, engine)

@@ -4,20 +4,25 @@ from dataclasses import replace
 from datetime import date
 
 from domain.enums import Stage
+from domain.measure_schema import MeasureDraft
 from domain.stage_gates import MeasureFacts, missing_for, next_stage, stage_for_new
 
-IDEA = MeasureFacts(
-    title="Reuse pallets", package_id=1, owner_id=None, sponsor_id=None, controller_id=None,
-    baseline=None, target=None, business_unit="", function="",
+IDEA = MeasureFacts(draft=MeasureDraft(title="Reuse pallets", package_id=1))
+IDENTIFIED = MeasureFacts(
+    draft=replace(
+        IDEA.draft, owner_id="U1", sponsor_id="U2", controller_id="U3", baseline=100, target=12, business_unit="B",
+        function="F",
+    )
 )  # fmt: skip
-IDENTIFIED = replace(
-    IDEA, owner_id="U1", sponsor_id="U2", controller_id="U3", baseline=100, target=12, business_unit="B", function="F"
-)
+
+
+def detailed(**changes: object) -> MeasureFacts:
+    return MeasureFacts(draft=replace(IDENTIFIED.draft, **changes))  # type: ignore[arg-type]
 
 
 def test_di1_lists_everything_missing_in_words() -> None:
     assert missing_for(Stage.DI1, IDEA) == [
-        "an owner", "a sponsor", "a controller", "a baseline", "a target value", "a business unit", "a function",
+        "an owner", "a sponsor", "a controller", "a business unit", "a function", "a baseline", "a target value",
     ]  # fmt: skip
     assert missing_for(Stage.DI1, IDENTIFIED) == []
 
@@ -27,9 +32,13 @@ def test_di2_needs_a_plan_that_sums_to_the_target_risks_and_dependencies() -> No
         "a due date", "a monthly value plan that sums to the target", "at least one risk, or “no known risks”",
         "its dependencies stated (or “none”)",
     ]  # fmt: skip
-    detailed = replace(IDENTIFIED, due=date(2027, 1, 1), plan_total=12, no_known_risks=True, dependencies_stated=True)
-    assert missing_for(Stage.DI2, detailed) == []
-    assert missing_for(Stage.DI2, replace(detailed, plan_total=11)) == ["a monthly value plan that sums to the target"]
+    plan = {date(2027, 1, 1): 5, date(2027, 2, 1): 7}
+    ready = detailed(due=date(2027, 1, 1), monthly_plan=plan, no_known_risks=True, dependencies_stated=True)
+    assert missing_for(Stage.DI2, ready) == []
+    short = detailed(due=date(2027, 1, 1), monthly_plan={date(2027, 1, 1): 11}, risks=[], dependencies_stated=True)
+    assert missing_for(Stage.DI2, short) == [
+        "a monthly value plan that sums to the target", "at least one risk, or “no known risks”",
+    ]  # fmt: skip
 
 
 def test_new_measures_start_at_di1_only_when_complete() -> None:
@@ -76,8 +85,11 @@ def test_plan_request_refuses_with_reasons() -> None:
 def test_di4_and_di5_need_evidence_and_actuals() -> None:
     assert missing_for(Stage.DI4, IDENTIFIED)[-1] == "evidence that the activities are done (a link)"
     ready = replace(
-        IDENTIFIED, due=date(2027, 1, 1), plan_total=12, no_known_risks=True, dependencies_stated=True,
-        evidence_count=1, has_actuals=True,
+        detailed(
+            due=date(2027, 1, 1), monthly_plan={date(2027, 1, 1): 12}, no_known_risks=True, dependencies_stated=True,
+            evidence_urls=["https://example.com/done"],
+        ),
+        has_actuals=True,
     )  # fmt: skip
     assert missing_for(Stage.DI5, ready) == []
     assert missing_for(Stage.DI5, replace(ready, has_actuals=False)) == ["actuals entered (at a check-in)"]

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from domain.enums import Stage
-from messages.ids import Action, Callback, Field
+from domain.measure_schema import Key
+from messages.ids import Action, Callback
 from messages.payloads import MeasureRef
 from storage.models import AuditLog, Measure, MeasureMonth, Risk
 from storage.queries import get_measure
@@ -17,17 +18,17 @@ from tests.conftest import ADMIN, CONTROLLER, OWNER, SPONSOR, STRANGER, WS_ADMIN
 from tests.factories import make_measure, make_tree
 
 FULL_FORM = {
-    Field.TITLE: "Consolidate corrugated suppliers",
-    Field.OWNER: OWNER,
-    Field.SPONSOR: SPONSOR,
-    Field.CONTROLLER: CONTROLLER,
-    Field.BUSINESS_UNIT: "Consumer",
-    Field.FUNCTION: "Procurement",
-    Field.BASELINE: "1.2m",
-    Field.TARGET: "180k",
-    Field.DUE: "2027-06-30",
-    Field.MONTHLY_PLAN: "2027-01: 90k\n2027-02: 90k",
-    Field.RISKS: "high: supplier delay | second supplier",
+    Key.TITLE: "Consolidate corrugated suppliers",
+    Key.OWNER: OWNER,
+    Key.SPONSOR: SPONSOR,
+    Key.CONTROLLER: CONTROLLER,
+    Key.BUSINESS_UNIT: "Consumer",
+    Key.FUNCTION: "Procurement",
+    Key.BASELINE: "1.2m",
+    Key.TARGET: "180k",
+    Key.DUE: "2027-06-30",
+    Key.MONTHLY_PLAN: "2027-01: 90k\n2027-02: 90k",
+    Key.RISKS: "high: supplier delay | second supplier",
 }
 
 
@@ -60,7 +61,7 @@ async def test_new_opens_a_modal_whose_submission_creates_a_measure_that_list_an
     assert view["callback_id"] == Callback.NEW_MEASURE
     assert len(view["blocks"]) <= 100
 
-    reply = await bot.client.submit(OWNER, view, {**FULL_FORM, Field.PACKAGE: str(package.id)})
+    reply = await bot.client.submit(OWNER, view, {**FULL_FORM, Key.PACKAGE: str(package.id)})
     assert reply.status == 200
     body = reply.json()
     assert body["response_action"] == "update"
@@ -102,7 +103,7 @@ async def test_new_measure_without_owner_starts_as_an_idea(bot: Bot) -> None:
     with bot.session() as session:
         package = make_tree(session)
     view = await open_modal(bot, STRANGER, "new")
-    reply = await bot.client.submit(STRANGER, view, {Field.TITLE: "Reuse pallets", Field.PACKAGE: str(package.id)})
+    reply = await bot.client.submit(STRANGER, view, {Key.TITLE: "Reuse pallets", Key.PACKAGE: str(package.id)})
     assert reply.json()["response_action"] == "update"
     with bot.session() as session:
         measure = get_measure(session=session, key="M-1")
@@ -115,21 +116,21 @@ async def test_invalid_modal_input_comes_back_inline_and_stores_nothing(bot: Bot
     view = await open_modal(bot, OWNER, "new")
     bad = {
         **FULL_FORM,
-        Field.TITLE: "   ",
-        Field.PACKAGE: str(package.id),
-        Field.BASELINE: "lots",
-        Field.MONTHLY_PLAN: "January: 5",
-        Field.RISKS: "scary: everything",
-        Field.DEPENDENCIES: "X-1",
-        Field.EVIDENCE: "not a link",
+        Key.TITLE: "   ",
+        Key.PACKAGE: str(package.id),
+        Key.BASELINE: "lots",
+        Key.MONTHLY_PLAN: "January: 5",
+        Key.RISKS: "scary: everything",
+        Key.DEPENDENCIES: "X-1",
+        Key.EVIDENCE: "not a link",
     }
     reply = await bot.client.submit(OWNER, view, bad)
     body = reply.json()
     assert body["response_action"] == "errors"
     assert set(body["errors"]) == {
-        Field.TITLE, Field.BASELINE, Field.MONTHLY_PLAN, Field.RISKS, Field.DEPENDENCIES, Field.EVIDENCE,
+        Key.TITLE, Key.BASELINE, Key.MONTHLY_PLAN, Key.RISKS, Key.DEPENDENCIES, Key.EVIDENCE,
     }  # fmt: skip
-    assert "not an amount" in body["errors"][Field.BASELINE]
+    assert "not an amount" in body["errors"][Key.BASELINE]
     assert all(len(message) < 2000 for message in body["errors"].values())
     await bot.settle()
     assert count(bot, Measure) == 0 and count(bot, AuditLog) == 0
@@ -141,11 +142,11 @@ async def test_unknown_dependency_and_non_package_are_refused_inline(bot: Bot) -
         project_id = package.parent_id
     view = await open_modal(bot, OWNER, "new")
     reply = await bot.client.submit(
-        OWNER, view, {Field.TITLE: "x", Field.PACKAGE: str(project_id), Field.DEPENDENCIES: "M-41"}
+        OWNER, view, {Key.TITLE: "x", Key.PACKAGE: str(project_id), Key.DEPENDENCIES: "M-41"}
     )
     body = reply.json()
     assert body["response_action"] == "errors"
-    assert set(body["errors"]) == {Field.PACKAGE, Field.DEPENDENCIES}
+    assert set(body["errors"]) == {Key.PACKAGE, Key.DEPENDENCIES}
     assert count(bot, Measure) == 0 and count(bot, AuditLog) == 0
 
 
@@ -162,8 +163,8 @@ async def test_edit_by_the_owner_changes_the_measure_and_audits_the_change(bot: 
     view = await open_modal(bot, OWNER, "edit M-1")
     assert view["callback_id"] == Callback.EDIT_MEASURE
     values = {block["block_id"]: _initial(block["element"]) for block in view["blocks"] if block["type"] == "input"}
-    values[Field.TARGET] = "150k"
-    values[Field.MONTHLY_PLAN] = "\n".join(f"2027-{m:02d}: 12500" for m in range(1, 13))
+    values[Key.TARGET] = "150k"
+    values[Key.MONTHLY_PLAN] = "\n".join(f"2027-{m:02d}: 12500" for m in range(1, 13))
     reply = await bot.client.submit(OWNER, view, values)
     body = reply.json()
     assert body["response_action"] == "update", body
@@ -182,11 +183,9 @@ async def test_a_stale_edit_form_is_refused_inline(bot: Bot) -> None:
     first = await open_modal(bot, OWNER, "edit M-1")
     second = await open_modal(bot, SPONSOR, "edit M-1")
     values = {b["block_id"]: _initial(b["element"]) for b in first["blocks"] if b["type"] == "input"}
-    assert (await bot.client.submit(OWNER, first, {**values, Field.TITLE: "First"})).json()[
-        "response_action"
-    ] == "update"
-    body = (await bot.client.submit(SPONSOR, second, {**values, Field.TITLE: "Second"})).json()
-    assert body["response_action"] == "errors" and "changed this measure" in body["errors"][Field.TITLE]
+    assert (await bot.client.submit(OWNER, first, {**values, Key.TITLE: "First"})).json()["response_action"] == "update"
+    body = (await bot.client.submit(SPONSOR, second, {**values, Key.TITLE: "Second"})).json()
+    assert body["response_action"] == "errors" and "changed this measure" in body["errors"][Key.TITLE]
     with bot.session() as session:
         assert get_measure(session=session, key="M-1").title == "First"  # type: ignore[union-attr]
 
@@ -210,7 +209,7 @@ async def test_a_user_without_rights_cannot_edit(bot: Bot) -> None:
     # A submission forged from the owner's form is checked on the server too.
     view = await open_modal(bot, OWNER, "edit M-1")
     values = {b["block_id"]: _initial(b["element"]) for b in view["blocks"] if b["type"] == "input"}
-    body = (await bot.client.submit(STRANGER, view, {**values, Field.TITLE: "Hijacked"})).json()
+    body = (await bot.client.submit(STRANGER, view, {**values, Key.TITLE: "Hijacked"})).json()
     assert body["response_action"] == "errors"
     with bot.session() as session:
         measure = get_measure(session=session, key="M-1")

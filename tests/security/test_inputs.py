@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import SQLModel, select
 
+from domain.measure_schema import Key
 from messages.ids import Field
 from storage.models import AuditLog, GateDecision, Measure
 from storage.queries import get_measure
@@ -47,14 +48,14 @@ async def test_twenty_concurrent_saves_of_one_form_yield_one_save_and_a_consiste
     view = await open_modal(bot, OWNER, "edit M-1")
     values = edit_values(view)
     replies = await asyncio.gather(
-        *(bot.client.submit(OWNER, view, {**values, Field.TITLE: f"Title {n}"}) for n in range(20))
+        *(bot.client.submit(OWNER, view, {**values, Key.TITLE: f"Title {n}"}) for n in range(20))
     )
     await bot.settle()
     bodies = [reply.json() for reply in replies]
     saved = [b for b in bodies if b["response_action"] == "update"]
     refused = [b for b in bodies if b["response_action"] == "errors"]
     assert (len(saved), len(refused)) == (1, 19), bodies
-    assert all("close it and reopen it" in b["errors"][Field.TITLE] for b in refused)
+    assert all("close it and reopen it" in b["errors"][Key.TITLE] for b in refused)
     measure = measure_one(bot)
     assert measure.version == 2
     with bot.session() as session:
@@ -68,7 +69,7 @@ async def test_a_nul_byte_anywhere_a_person_types_is_refused_with_a_clear_messag
         make_measure(session)
     before = rows(bot)
     view = await open_modal(bot, OWNER, "edit M-1")
-    for block_id, text in ((Field.TITLE, "a\x00b"), (Field.RISKS, "high: a\x00b | c")):
+    for block_id, text in ((Key.TITLE, "a\x00b"), (Key.RISKS, "high: a\x00b | c")):
         body = (await bot.client.submit(OWNER, view, {**edit_values(view), block_id: text})).json()
         assert body == {"response_action": "errors", "errors": {block_id: body["errors"][block_id]}}
         assert "NUL" in body["errors"][block_id]
@@ -95,13 +96,13 @@ async def test_a_title_too_long_is_refused_not_cut(bot: Bot) -> None:
         add_people(session, bot.slack)
         make_measure(session, title="Short")
     view = await open_modal(bot, OWNER, "edit M-1")
-    body = (await bot.client.submit(OWNER, view, {**edit_values(view), Field.TITLE: "x" * 10_000})).json()
+    body = (await bot.client.submit(OWNER, view, {**edit_values(view), Key.TITLE: "x" * 10_000})).json()
     assert body["response_action"] == "errors"
-    assert body["errors"] == {Field.TITLE: "The title can be at most 200 characters; this one has 10,000. Shorten it."}
+    assert body["errors"] == {Key.TITLE: "The title can be at most 200 characters; this one has 10,000. Shorten it."}
     assert measure_one(bot).title == "Short"
     view = await open_modal(bot, OWNER, "new")
-    body = (await bot.client.submit(OWNER, view, {**FULL_FORM, Field.DESCRIPTION: "d" * 3001})).json()
-    assert body["response_action"] == "errors" and "at most 3,000 characters" in body["errors"][Field.DESCRIPTION]
+    body = (await bot.client.submit(OWNER, view, {**FULL_FORM, Key.DESCRIPTION: "d" * 3001})).json()
+    assert body["response_action"] == "errors" and "at most 3,000 characters" in body["errors"][Key.DESCRIPTION]
     assert len(bot.slack.calls("chat.postMessage")) == 0
 
 
@@ -112,13 +113,13 @@ async def test_people_fields_take_only_people_slack_knows(bot: Bot) -> None:
     with bot.session() as session:
         add_people(session, bot.slack)
         package = make_tree(session)
-    form = {**FULL_FORM, Field.PACKAGE: str(package.id)}
+    form = {**FULL_FORM, Key.PACKAGE: str(package.id)}
     before = rows(bot)
     view = await open_modal(bot, OWNER, "new")
     for forged in ("<!channel>", "C0GENERAL", "U0NOBODY00", "U0ROBOT", "U" + "1" * 40):
-        body = (await bot.client.submit(OWNER, view, {**form, Field.SPONSOR: forged})).json()
+        body = (await bot.client.submit(OWNER, view, {**form, Key.SPONSOR: forged})).json()
         assert body["response_action"] == "errors", (forged, body)
-        assert "person in this Slack workspace" in body["errors"][Field.SPONSOR], body
+        assert "person in this Slack workspace" in body["errors"][Key.SPONSOR], body
     await bot.settle()
     assert rows(bot) == before
     with bot.session() as session:

@@ -15,6 +15,7 @@ from storage.db import session_scope
 from storage.measures import draft_from_measure, update_measure
 from storage.models import Measure, MeasureMonth, MoneyRollup
 from storage.money import summed_months
+from storage.types import utcnow
 from tests.conftest import OWNER
 from tests.factories import make_measure, make_tree
 
@@ -42,7 +43,7 @@ def assert_in_step(engine: Engine) -> None:
 
 
 def test_every_kind_of_change_keeps_the_rollup_in_step(engine: Engine) -> None:
-    with session_scope(engine) as session:
+    with session_scope(engine, clock=utcnow) as session:
         package = make_tree(session)
         other = make_tree(session, names=("Acme", "Ops", "Logistics", "Fleet", "Trucks"))
         first = make_measure(session, package=package, stage=Stage.DI3)
@@ -51,7 +52,7 @@ def test_every_kind_of_change_keeps_the_rollup_in_step(engine: Engine) -> None:
     assert_in_step(engine)
     assert {(row[0], row[2]) for row in rollup_rows(engine)} == {(ids[2], "DI3"), (ids[2], "DI4")}
 
-    with session_scope(engine) as session:  # an owner's forecasts and actuals
+    with session_scope(engine, clock=utcnow) as session:  # an owner's forecasts and actuals
         measure = session.get(Measure, ids[0])
         assert measure is not None
         measure.forecast_year = 90_000
@@ -61,18 +62,18 @@ def test_every_kind_of_change_keeps_the_rollup_in_step(engine: Engine) -> None:
         session.add_all([measure, january, MeasureMonth(measure_id=ids[0], month=date(2028, 1, 1), plan=5)])
     assert_in_step(engine)
 
-    with session_scope(engine) as session:  # a gate passed, a new plan, a move to another package
+    with session_scope(engine, clock=utcnow) as session:  # a gate passed, a new plan, a move to another package
         measure = session.get(Measure, ids[1])
         assert measure is not None
         measure.stage = Stage.DI5
         plan = {date(2027, m, 1): 2_000 for m in range(1, 7)}
         draft = replace(draft_from_measure(measure), package_id=ids[3], monthly_plan=plan)
-        update_measure(session=session, measure=measure, draft=draft, actor=OWNER)
+        update_measure(session=session, measure=measure, draft=draft, actor=OWNER, now=utcnow())
     assert_in_step(engine)
     packages = {row[0] for row in rollup_rows(engine)}
     assert packages == {ids[2], ids[3]}
 
-    with session_scope(engine) as session:  # months removed, then the measure itself
+    with session_scope(engine, clock=utcnow) as session:  # months removed, then the measure itself
         for month in session.exec(select(MeasureMonth).where(MeasureMonth.measure_id == ids[1])).all():
             session.delete(month)
     assert_in_step(engine)
@@ -82,14 +83,14 @@ def test_every_kind_of_change_keeps_the_rollup_in_step(engine: Engine) -> None:
 def test_two_transactions_changing_one_package_at_once_both_land(engine: Engine) -> None:
     """Each refresh locks its packages first: the second waits for the first and sums what it wrote,
     instead of colliding with its rows (PostgreSQL; SQLite takes turns at BEGIN anyway)."""
-    with session_scope(engine) as session:
+    with session_scope(engine, clock=utcnow) as session:
         package = make_tree(session)
         ids = [make_measure(session, package=package, title=f"M {n}", stage=Stage.DI3).id for n in range(2)]
     first_flushed, errors = threading.Event(), []
 
     def change(measure_id: int | None, actual: int, *, first: bool) -> None:
         try:
-            with session_scope(engine) as session:
+            with session_scope(engine, clock=utcnow) as session:
                 month = session.get(MeasureMonth, (measure_id, date(2027, 2, 1)))
                 assert month is not None
                 month.actual = actual
