@@ -6,7 +6,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -17,7 +17,7 @@ from slackkit.context import Deps
 from storage.measures import reschedule_owner
 from storage.models import Person
 from storage.queries import get_person, upsert_person
-from storage.types import utcnow
+from storage.types import now_of
 
 log = logging.getLogger(__name__)
 MAX_AGE = timedelta(hours=12)
@@ -35,10 +35,10 @@ async def refresh_person(deps: Deps, slack_id: str, *, force: bool = False) -> P
     except SlackApiError as error:
         log.warning("users.info %s failed: %s", slack_id, error.response.get("error"))
         return known
-    return await deps.transaction(lambda s: store_user(session=s, user=response["user"], now=now))
+    return await deps.transaction(lambda s: store_user(session=s, user=response["user"]))
 
 
-def store_user(*, session: Session, user: dict[str, Any], touch: bool = True, now: datetime | None = None) -> Person:
+def store_user(*, session: Session, user: dict[str, Any], touch: bool = True) -> Person:
     """Store a users.info user; with touch=False an unchanged person is not written at all.
     A changed timezone moves the person's next check-ins to their new local time."""
     profile = user.get("profile") or {}
@@ -55,7 +55,7 @@ def store_user(*, session: Session, user: dict[str, Any], touch: bool = True, no
     person = upsert_person(session=session, slack_id=user["id"], **fields)
     if old_tz is not None and old_tz != person.tz:
         session.flush()
-        reschedule_owner(session=session, owner_id=person.slack_id, now=now or utcnow())
+        reschedule_owner(session=session, owner_id=person.slack_id, now=now_of(session))
     return person
 
 
@@ -89,8 +89,7 @@ async def _verified(deps: Deps, slack_id: str) -> bool:
     user = response["user"]
     if not is_a_person(user):
         return False
-    now = deps.clock()
-    await deps.transaction(lambda s: store_user(session=s, user=user, touch=False, now=now))
+    await deps.transaction(lambda s: store_user(session=s, user=user, touch=False))
     return True
 
 

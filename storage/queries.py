@@ -24,7 +24,7 @@ from storage.models import (
     Risk,
     Unit,
 )
-from storage.types import machine_now
+from storage.types import machine_now, now_of
 
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -77,7 +77,7 @@ def upsert_person(
     person = session.get(Person, slack_id) or Person(slack_id=slack_id)
     person.name, person.email, person.tz = name, email, tz
     person.is_workspace_admin = is_workspace_admin
-    person.refreshed_at = machine_now()
+    person.refreshed_at = now_of(session)
     session.add(person)
     return person
 
