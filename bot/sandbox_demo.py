@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
-from domain.enums import Cadence, Level, Severity, Stage
+from domain.enums import Cadence, CheckinState, Level, Severity, Stage
 from domain.measure_schema import MeasureDraft
 from domain.parsing import RiskLine
 from domain.stage_gates import RequestKind
@@ -145,7 +145,7 @@ def _history(session: Session, measure: Measure, index: int, now: datetime) -> N
             owner_id=measure.owner_id or ADA,
             cycle_start=start,
             cycle_end=start + timedelta(weeks=1),
-            status="answered",
+            status=CheckinState.ANSWERED,
             prompted_at=start,
             answered_at=start + timedelta(hours=2),
             answered_by=measure.owner_id,

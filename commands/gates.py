@@ -27,7 +27,6 @@ from slackkit.people import NOT_A_PERSON, is_admin, people_errors
 from slackkit.surfaces import clicked, tell
 from storage.gate_requests import (
     Decision,
-    GateKind,
     decide,
     delegate,
     may_decide,
@@ -38,6 +37,7 @@ from storage.gate_requests import (
 from storage.gate_views import gate_view
 from storage.measures import facts_of
 from storage.models import Outbox
+from storage.outbox import ApprovalPayload, Kind, owed_in, payload_of
 from storage.queries import get_measure
 
 REASON_LIMIT = 2000
@@ -158,15 +158,19 @@ async def submit_reason(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any
         await ack(response_action="errors", errors={Field.REASON: str(error)})
         return
     now = deps.clock()
+
+    def work(session: Session) -> list[int]:
+        decide(session=session, request_id=meta.request_id, step=meta.step, user_id=user_id, decision=meta.decision,
+               reason=reason, now=now)  # fmt: skip
+        return owed_in(session)
+
     try:
-        decided = await deps.transaction(lambda s: decide(
-            session=s, request_id=meta.request_id, step=meta.step, user_id=user_id,
-            decision=meta.decision, reason=reason, now=now))  # fmt: skip
+        owed = await deps.transaction(work)
     except GateRefused as refused:
         await ack(response_action="errors", errors={Field.REASON: str(refused)})
         return
     await ack()
-    await _after_decision(deps, decided.request.id or 0)
+    await _after_decision(deps, meta.request_id, owed)
 
 
 def reason_modal(meta: GateReasonMeta) -> View:
@@ -181,7 +185,7 @@ async def _request(deps: Deps, body: dict[str, Any], user_id: str, key: str, kin
     admin = await is_admin(deps, user_id)
     now = deps.clock()
 
-    def work(session: Session) -> str:
+    def work(session: Session) -> tuple[str, list[int]]:
         measure = get_measure(session=session, key=key)
         if measure is None:
             raise GateRefused(f"There is no measure {key}.")
@@ -191,15 +195,16 @@ async def _request(deps: Deps, body: dict[str, Any], user_id: str, key: str, kin
             reason=reason,
         )  # fmt: skip
         _role, approver = gate_view(session=session, request_id=request.id or 0).chain[0]  # type: ignore[union-attr]
-        return f"Asked <@{approver}> to approve: {request.to_stage} for {measure.key}. You will be told the decision."
+        text = f"Asked <@{approver}> to approve: {request.to_stage} for {measure.key}. You will be told the decision."
+        return text, owed_in(session)
 
     try:
-        text = await deps.transaction(work)
+        text, owed = await deps.transaction(work)
     except GateRefused as refused:
         await tell(deps, body=body, user_id=user_id, text=f"Nothing was requested. {refused}")
         return
     await tell(deps, body=body, user_id=user_id, text=text)
-    await deliver(deps, now=now)
+    await deliver(deps, now=now, only=owed)
 
 
 async def _move(deps: Deps, call: Invocation, key: str, move: Any) -> None:
@@ -225,26 +230,28 @@ async def _decide(
     deps: Deps, body: dict[str, Any], user_id: str, request_id: int, step: int, decision: str, reason: str
 ) -> None:
     now = deps.clock()
+
+    def work(session: Session) -> list[int]:
+        decide(session=session, request_id=request_id, step=step, user_id=user_id, decision=decision, reason=reason,
+               now=now)  # fmt: skip
+        return owed_in(session)
+
     try:
-        decided = await deps.transaction(
-            lambda s: decide(
-                session=s, request_id=request_id, step=step, user_id=user_id, decision=decision, reason=reason, now=now
-            )
-        )
+        owed = await deps.transaction(work)
     except GateRefused as refused:
         await tell(deps, body=body, user_id=user_id, text=str(refused))
         return
-    await _after_decision(deps, decided.request.id or 0)
+    await _after_decision(deps, request_id, owed)
 
 
-async def _after_decision(deps: Deps, request_id: int) -> None:
+async def _after_decision(deps: Deps, request_id: int, owed: list[int]) -> None:
     """Every copy of the approval message shows the decision, in place; then what is owed goes out
     (the next approver's message, or the requester's answer)."""
 
     def copies(session: Session) -> list[tuple[Outbox, Rendered]]:
         view = gate_view(session=session, request_id=request_id)
         rows = session.exec(
-            select(Outbox).where(col(Outbox.dedupe_key).startswith(f"{GateKind.APPROVAL}:{request_id}:"))
+            select(Outbox).where(col(Outbox.dedupe_key).startswith(f"{Kind.GATE_APPROVAL}:{request_id}:"))
         ).all()
         return [(row, approval_message(view, _step_of(row))) for row in rows if row.ts and view is not None]
 
@@ -255,11 +262,13 @@ async def _after_decision(deps: Deps, request_id: int) -> None:
             text=rendered.text,
             blocks=blocks_json(rendered.blocks),
         )
-    await deliver(deps, now=deps.clock())
+    await deliver(deps, now=deps.clock(), only=owed)
 
 
 def _step_of(row: Outbox) -> int:
-    return GateRef.model_validate_json(row.payload).step
+    payload = payload_of(row)
+    assert isinstance(payload, ApprovalPayload)
+    return payload.step
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {

@@ -73,6 +73,14 @@ class PotentialStatus(StrEnum):
         return "no forecast yet" if self is PotentialStatus.UNKNOWN else self.value.replace("_", " ")
 
 
+class CheckinState(StrEnum):
+    """Where one measure's check-in for one cycle stands."""
+
+    PENDING = "pending"
+    ANSWERED = "answered"
+    SKIPPED = "skipped"
+
+
 class Cadence(StrEnum):
     WEEKLY = "weekly"
     BIWEEKLY = "biweekly"

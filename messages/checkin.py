@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from domain.enums import ImplStatus
+from domain.enums import CheckinState, ImplStatus
 from messages.blockkit import Rendered
 from messages.ids import Action
 from messages.payloads import CheckinAnswer, CheckinRef
@@ -46,13 +46,13 @@ def prompt_message(items: Sequence[PromptItem], *, now: datetime) -> Rendered:
     ]
     for item in items[:MAX_WITH_BUTTONS]:
         blocks.append(SectionBlock(text=truncate(_item_text(item), 3000)))
-        if now < item.cycle_end and item.status != "skipped":
+        if now < item.cycle_end and item.status != CheckinState.SKIPPED:
             blocks.append(ActionsBlock(block_id=f"checkin-{item.checkin_id}", elements=_buttons(item)))
     rest = items[MAX_WITH_BUTTONS:]
     if rest:
         more = ", ".join(i.key for i in rest)
         blocks.append(SectionBlock(text=truncate(f"Also due: {more}. Answer them with `/measure show <key>`.", 3000)))
-    answered = sum(1 for i in items if i.status == "answered")
+    answered = sum(1 for i in items if i.status == CheckinState.ANSWERED)
     text = f"Check-in: {len(items)} due ({keys}); {answered} answered"
     return Rendered(truncate(text, 3000), blocks)
 
@@ -61,12 +61,12 @@ def _item_text(item: PromptItem) -> str:
     head = f"*{item.key}* {escape(truncate(item.title, 150))}"
     potential = status_text(item.potential_status, potential=True)
     now = f"Implementation {status_text(item.impl_status)} · potential {potential}"
-    if item.status == "answered" and item.answered_status and item.answered_at:
+    if item.status == CheckinState.ANSWERED and item.answered_status and item.answered_at:
         emoji = STATUS_EMOJI.get(item.answered_status, ":white_check_mark:")
         label = ImplStatus(item.answered_status).label
         recorded = f":white_check_mark: Recorded {emoji} {label} {slack_time(item.answered_at)}"
         return f"{head}\n{recorded}\n{now}"
-    if item.status == "skipped":
+    if item.status == CheckinState.SKIPPED:
         return f"{head}\n:fast_forward: Skipped this cycle"
     return f"{head}\n{now}"
 
@@ -83,7 +83,7 @@ def _buttons(item: PromptItem) -> list[ButtonElement]:
     ]
     ref = CheckinRef(checkin_id=item.checkin_id).dump()
     buttons.append(ButtonElement(text="Update…", action_id=Action.CHECKIN_UPDATE, value=ref))
-    if item.status == "pending":
+    if item.status == CheckinState.PENDING:
         buttons.append(ButtonElement(text="Skip this cycle", action_id=Action.CHECKIN_SKIP, value=ref))
     return buttons
 

@@ -25,7 +25,7 @@ from slackkit.outbox_messages import Render, snapshots
 from storage.models import CheckIn, Outbox
 from storage.outbox import Kind, owe_failure_reports
 from storage.queries import claimable
-from storage.types import machine_now
+from storage.types import SendState, machine_now
 
 log = logging.getLogger(__name__)
 CHUNK = 100
@@ -51,8 +51,10 @@ class DeliveryReport:
     retry: int = 0
 
 
-def deliverable_ids(*, session: Session, limit: int = 10_000) -> list[int]:
+def deliverable_ids(*, session: Session, limit: int = 10_000, only: list[int] | None = None) -> list[int]:
     query = select(Outbox.id).where(claimable(Outbox))
+    if only is not None:
+        query = query.where(col(Outbox.id).in_(only))
     return [i for i in session.exec(query.order_by(col(Outbox.id)).limit(limit)).all() if i is not None]
 
 
@@ -98,10 +100,10 @@ def claim_chunk(*, session: Session, outbox_ids: list[int], now: datetime, lease
         message.attempts += 1
         render = renders[message.id or 0]
         if render is None and in_doubt is None:
-            message.state = "sent"
+            message.state = SendState.SENT
             empty += 1
         else:
-            message.state, message.lease_until = "sending", lease_until
+            message.state, message.lease_until = SendState.SENDING, lease_until
             taken.append(Taken(message.id or 0, message.kind, message.recipient, render or _nothing, in_doubt))
         session.add(message)
     return taken, empty
@@ -110,7 +112,7 @@ def claim_chunk(*, session: Session, outbox_ids: list[int], now: datetime, lease
 def _in_doubt_since(message: Outbox, lease: timedelta) -> datetime | None:
     """Since when a row may already have been posted although its outcome was never recorded: its
     lease ran out while `sending` (its process died, or its call timed out). Machine time, as Slack's ts."""
-    if message.state == "sending" and message.lease_until is not None:
+    if message.state == SendState.SENDING and message.lease_until is not None:
         return message.lease_until - lease
     return None
 
@@ -140,7 +142,7 @@ def record_chunk(
             [
                 {
                     "id": o.claimed.outbox_id,
-                    "state": "sent",
+                    "state": SendState.SENT,
                     "channel": o.channel,
                     "ts": o.ts,
                     "sent_at": now,
@@ -174,7 +176,7 @@ def record_failure(*, session: Session, outbox_id: int, error: str, admins: froz
         session.add(message)
         return False
     message.lease_until = None
-    message.state = "failed" if permanent else "pending"
+    message.state = SendState.FAILED if permanent else SendState.PENDING
     session.add(message)
     if permanent and message.kind != Kind.DELIVERY_FAILURE:
         owe_failure_reports(
@@ -204,16 +206,22 @@ class Planning:
         self._news.clear()
 
 
-async def deliver(deps: Deps, *, now: datetime, planning: Planning | None = None) -> DeliveryReport:
+async def deliver(
+    deps: Deps, *, now: datetime, planning: Planning | None = None, only: list[int] | None = None
+) -> DeliveryReport:
     """Send everything deliverable as a stream: a claimer takes and renders chunks ahead into a
     bounded queue, `send_concurrency` senders post them paced to `send_rate`, and a recorder
     marks the outcomes a chunk per transaction. While `planning` runs, the claimer takes what it
-    newly owes as soon as it is owed. A transient failure waits for the next sweep."""
+    newly owes as soon as it is owed. A transient failure waits for the next sweep.
+    `only`: these outbox rows and no others (a click sends what its own transaction owed; the
+    rest is the sweep's)."""
     report = DeliveryReport()
+    if only == []:
+        return report
     attempted: set[int] = set()
-    await _stream(deps, now, report, attempted, planning)
-    if report.failed:  # what the first pass owed admins about the messages it gave up on
-        await _stream(deps, now, report, attempted, None)
+    await _stream(deps, now, report, attempted, planning, only)
+    if report.failed and only is None:  # what the first pass owed admins about the messages it gave up on
+        await _stream(deps, now, report, attempted, None, None)
     return report
 
 
@@ -223,6 +231,7 @@ async def _stream(
     report: DeliveryReport,
     attempted: set[int],
     planning: Planning | None,
+    only: list[int] | None,
 ) -> None:
     admins = deps.settings.admin_user_ids
     queue: asyncio.Queue[Claimed | None] = asyncio.Queue(maxsize=4 * CHUNK)
@@ -247,7 +256,8 @@ async def _stream(
         if planning is not None:  # what is owed (an earlier sweep's leftovers too) is taken once planning owes
             await planning.news()
         while True:
-            ids = [i for i in await deps.transaction(lambda s: deliverable_ids(session=s)) if i not in attempted]
+            owed = await deps.transaction(lambda s: deliverable_ids(session=s, only=only))
+            ids = [i for i in owed if i not in attempted]
             if not ids:
                 if planning is None or planning.finished:
                     break

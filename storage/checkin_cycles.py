@@ -8,7 +8,6 @@ work between them and never owe the same message twice.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -18,11 +17,12 @@ import sqlalchemy as sa
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
-from domain.enums import Cadence
+from domain.enums import Cadence, CheckinState
 from domain.schedule import ACTIVE_STAGES, CheckinSchedule, Cycle, away_on, cycle_at, zone
 from storage.models import CheckIn, Measure, Outbox, Person
-from storage.outbox import Kind, owe
+from storage.outbox import CheckinsPayload, Kind, ReminderPayload, owe
 from storage.queries import record_audit
+from storage.types import SendState
 
 BATCH = 1000
 FIRST_BATCH = 100  # a sweep's first batch is small, so its first prompts go out at once
@@ -72,8 +72,8 @@ def open_cycles(*, session: Session, now: datetime, limit: int = BATCH) -> tuple
         new_checkins.append(
             {
                 "measure_id": measure_id, "owner_id": owner_id, "cycle_start": cycle.start, "cycle_end": cycle.end,
-                "status": "skipped" if away else "pending", "skip_reason": "away" if away else None,
-                "blockers": "", "comment": "", "created_at": created,
+                "status": CheckinState.SKIPPED if away else CheckinState.PENDING,
+                "skip_reason": "away" if away else None, "blockers": "", "comment": "", "created_at": created,
             }
         )  # fmt: skip
     if new_checkins:
@@ -99,7 +99,7 @@ def plan_prompts(*, session: Session, now: datetime, limit: int = BATCH) -> tupl
     query = (
         select(col(CheckIn.id), col(CheckIn.owner_id), col(Person.tz), col(Person.away_until))
         .outerjoin(Person, col(Person.slack_id) == col(CheckIn.owner_id))
-        .where(CheckIn.status == "pending", col(CheckIn.prompt_id).is_(None), col(CheckIn.cycle_end) > now)
+        .where(CheckIn.status == CheckinState.PENDING, col(CheckIn.prompt_id).is_(None), col(CheckIn.cycle_end) > now)
         .order_by(col(CheckIn.id))
         .limit(limit)
         .with_for_update(skip_locked=True, of=CheckIn)
@@ -110,13 +110,14 @@ def plan_prompts(*, session: Session, now: datetime, limit: int = BATCH) -> tupl
     if not by_owner:
         return len(rows), 0
     keys = {owner: f"{Kind.PROMPT}:{owner}:{items[0][0]}" for owner, items in by_owner.items()}
+    payloads = {owner: CheckinsPayload(checkin_ids=[c for c, _ in items]) for owner, items in by_owner.items()}
     created = now
     session.execute(
         insert(Outbox),
         [
             {
-                "kind": Kind.PROMPT, "dedupe_key": keys[owner], "recipient": owner, "state": "pending",
-                "attempts": 0, "created_at": created, "payload": json.dumps({"checkin_ids": [c for c, _ in items]}),
+                "kind": Kind.PROMPT, "dedupe_key": keys[owner], "recipient": owner, "state": SendState.PENDING,
+                "attempts": 0, "created_at": created, "payload": payloads[owner].model_dump_json(),
             }
             for owner, items in by_owner.items()
         ],
@@ -139,7 +140,7 @@ def plan_reminders(*, session: Session, now: datetime, after: timedelta) -> int:
         checkins = [checkin for checkin, _measure in rows]
         owe(
             session=session, kind=Kind.REMINDER, key=f"{owner}:{checkins[0].id}", recipient=owner,
-            payload={"checkin_ids": [c.id for c in checkins], "prompt_id": checkins[0].prompt_id},
+            payload=ReminderPayload(checkin_ids=[c.id or 0 for c in checkins], prompt_id=checkins[0].prompt_id),
         )  # fmt: skip
         for checkin in checkins:
             checkin.reminded_at = now
@@ -172,7 +173,7 @@ def _unanswered(
         .join(Measure, col(Measure.id) == col(CheckIn.measure_id))
         .outerjoin(Person, col(Person.slack_id) == col(CheckIn.owner_id))
         .where(
-            CheckIn.status == "pending",
+            CheckIn.status == CheckinState.PENDING,
             col(CheckIn.prompted_at) <= prompted_before,
             col(column).is_(None),
             col(CheckIn.cycle_end) > now,

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from domain.enums import ImplStatus, Level, PotentialStatus
+from domain.enums import CheckinState, ImplStatus, Level, PotentialStatus
 from domain.policy import Deed, Party, may
 from domain.schedule import zone
 from domain.status import DEFAULT_TOLERANCE, got_worse, potential_status
@@ -59,7 +59,7 @@ def answerable(*, session: Session, checkin_id: int, user_id: str, now: datetime
         raise Refused(f"Only the owner of {measure.key}, <@{measure.owner_id}>, can answer its check-in.")
     if now >= checkin.cycle_end:
         raise Refused(f"The check-in for {measure.key} has closed; the next one will come at its time.")
-    if checkin.status == "skipped":
+    if checkin.status == CheckinState.SKIPPED:
         raise Refused(f"You skipped this cycle's check-in for {measure.key}.")
     return checkin, measure
 
@@ -69,7 +69,7 @@ def previous_statuses(*, session: Session, checkin: CheckIn) -> tuple[str, str]:
     "got worse"); not started / unknown when there is none."""
     query = (
         select(col(CheckIn.impl_status), col(CheckIn.potential_status))
-        .where(CheckIn.measure_id == checkin.measure_id, CheckIn.status == "answered")
+        .where(CheckIn.measure_id == checkin.measure_id, CheckIn.status == CheckinState.ANSWERED)
         .where(col(CheckIn.cycle_start) < checkin.cycle_start)
         .order_by(col(CheckIn.cycle_start).desc())
         .limit(1)
@@ -114,7 +114,7 @@ def record_answer(
     if would_worsen(session=session, checkin=checkin, measure=measure, answer=answer, now=now) and not answer.comment:
         raise CommentRequired
     potential = _potential(session=session, measure=measure, answer=answer, now=now)
-    checkin.status, checkin.answered_at, checkin.answered_by = "answered", now, user_id
+    checkin.status, checkin.answered_at, checkin.answered_by = CheckinState.ANSWERED, now, user_id
     checkin.impl_status, checkin.potential_status = answer.impl_status, potential
     checkin.forecast_month, checkin.forecast_year = answer.forecast_month, answer.forecast_year
     checkin.actual_last_month, checkin.blockers = answer.actual_last_month, answer.blockers
@@ -176,7 +176,7 @@ def off_track_streak(*, session: Session, measure_id: int, window: int = 12) -> 
     """How many of the measure's latest answered check-ins in a row say "off track"."""
     query = (
         select(col(CheckIn.impl_status))
-        .where(CheckIn.measure_id == measure_id, CheckIn.status == "answered")
+        .where(CheckIn.measure_id == measure_id, CheckIn.status == CheckinState.ANSWERED)
         .order_by(col(CheckIn.cycle_start).desc())
         .limit(window)
     )
@@ -189,9 +189,9 @@ def off_track_streak(*, session: Session, measure_id: int, window: int = 12) -> 
 
 
 def skip(*, session: Session, checkin: CheckIn, measure: Measure, user_id: str) -> None:
-    if checkin.status == "answered":
+    if checkin.status == CheckinState.ANSWERED:
         raise Refused(f"You already answered this cycle's check-in for {measure.key}; change the answer instead.")
-    checkin.status, checkin.skip_reason = "skipped", "owner"
+    checkin.status, checkin.skip_reason = CheckinState.SKIPPED, "owner"
     session.add(checkin)
     record_audit(
         session=session, actor=user_id, entity="measure", entity_key=measure.key, action="checkin_skipped",

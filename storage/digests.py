@@ -19,7 +19,7 @@ from domain.schedule import CheckinSchedule, cycle_at, zone
 from storage.models import DigestRun, DigestSubscription
 from storage.queries import claimable, record_audit
 from storage.tree import UnitTree
-from storage.types import machine_now
+from storage.types import SendState, machine_now
 
 MAX_ATTEMPTS = 10
 FIRST_SINCE = {
@@ -124,7 +124,7 @@ def claim_runs(*, session: Session, now: datetime, lease: timedelta) -> list[Run
     )
     claimed = []
     for run, sub in session.exec(query).all():
-        run.state, run.lease_until, run.attempts = "sending", machine_now() + lease, run.attempts + 1
+        run.state, run.lease_until, run.attempts = SendState.SENDING, machine_now() + lease, run.attempts + 1
         session.add(run)
         claimed.append(RunToSend(run.id or 0, sub.channel, sub.unit_id, sub.cadence, run.since or now, run.ts,
                                  run.parts_sent, run.chart_sent))  # fmt: skip
@@ -148,8 +148,8 @@ def finish_run(*, session: Session, run_id: int, now: datetime, error: str | Non
     assert run is not None
     run.lease_until = None
     if error is None:
-        run.state, run.sent_at, run.last_error = "sent", now, None
+        run.state, run.sent_at, run.last_error = SendState.SENT, now, None
     else:
         run.last_error = error[:200]
-        run.state = "failed" if permanent or run.attempts >= MAX_ATTEMPTS else "pending"
+        run.state = SendState.FAILED if permanent or run.attempts >= MAX_ATTEMPTS else SendState.PENDING
     session.add(run)

@@ -25,11 +25,10 @@ from domain.escalation_rules import START_RUNG, Cause, Ladder, Rung, climb_to
 from domain.policy import Deed, Party, may, who_may
 from domain.schedule import ACTIVE_STAGES, away_on
 from storage.models import Dependency, Escalation, EscalationNote, Flagged, GateRequest, Measure, Outbox, Person
-from storage.outbox import owe
+from storage.outbox import EscalationPayload, Kind, owe, payload_of
 from storage.queries import record_audit
 from storage.tree import UnitTree
 
-ESCALATION_KIND = "escalation"
 NOTES_SHOWN = 3
 
 
@@ -201,8 +200,8 @@ def _raise(session: Session, tree: UnitTree, hit: Hit, now: datetime) -> bool:
 def _owe_message(session: Session, escalation: Escalation, recipient: str | None) -> None:
     if recipient:
         owe(
-            session=session, kind=ESCALATION_KIND, key=f"{escalation.id}:{escalation.rung}", recipient=recipient,
-            payload={"escalation_id": escalation.id, "rung": escalation.rung},
+            session=session, kind=Kind.ESCALATION, key=f"{escalation.id}:{escalation.rung}", recipient=recipient,
+            payload=EscalationPayload(escalation_id=escalation.id or 0, rung=escalation.rung),
         )  # fmt: skip
 
 
@@ -362,11 +361,17 @@ def _view(e: Escalation, m: Measure, notes: list[tuple[str, str, datetime]]) -> 
 def copies_of(*, session: Session, escalation_id: int) -> list[tuple[str, str, int]]:
     """(channel, ts, rung) of every message sent about the escalation."""
     rows = session.exec(
-        select(col(Outbox.channel), col(Outbox.ts), col(Outbox.payload))
-        .where(col(Outbox.dedupe_key).startswith(f"{ESCALATION_KIND}:{escalation_id}:"))
+        select(Outbox)
+        .where(col(Outbox.dedupe_key).startswith(f"{Kind.ESCALATION}:{escalation_id}:"))
         .where(col(Outbox.ts).is_not(None))
     ).all()
-    return [(c or "", t or "", int(json.loads(p)["rung"])) for c, t, p in rows]
+    return [(row.channel or "", row.ts or "", _rung_of(row)) for row in rows]
+
+
+def _rung_of(row: Outbox) -> int:
+    payload = payload_of(row)
+    assert isinstance(payload, EscalationPayload)
+    return payload.rung
 
 
 def stale_escalation_ids(*, session: Session) -> list[int]:

@@ -1,10 +1,9 @@
 """Gate requests and decisions in the database: each call is one transaction's worth of work, with
-its audit record and the messages it owes (outbox rows). The rules themselves are in bot.gates."""
+its audit record and the messages it owes (outbox rows). The rules themselves are in domain.stage_gates."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -15,14 +14,8 @@ from domain.policy import Deed, Party, may
 from domain.stage_gates import GateRefused, MeasureFacts, RequestKind, Role, hold, plan_request, resume
 from storage.measures import reschedule
 from storage.models import Delegation, GateDecision, GateRequest, Measure
-from storage.outbox import owe
+from storage.outbox import ApprovalPayload, GatePayload, Kind, owe
 from storage.queries import record_audit
-
-
-class GateKind:
-    APPROVAL = "gate_approval"  # to the approver of a step
-    OUTCOME = "gate_outcome"  # to the requester, after a decision
-    REMINDER = "gate_reminder"  # to an approver who has not decided within a day
 
 
 class Decision:
@@ -74,16 +67,9 @@ def request_gate(
 def _owe_approval(*, session: Session, request: GateRequest) -> None:
     _role, approver = chain_of(request)[request.step]
     owe(
-        session=session, kind=GateKind.APPROVAL, key=f"{request.id}:{request.step}", recipient=approver,
-        payload={"request_id": request.id, "step": request.step},
+        session=session, kind=Kind.GATE_APPROVAL, key=f"{request.id}:{request.step}", recipient=approver,
+        payload=ApprovalPayload(request_id=request.id or 0, step=request.step),
     )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Decided:
-    request: GateRequest
-    measure: Measure
-    final: bool
 
 
 def delegate_of(*, session: Session, delegator: str, user_id: str, today: date) -> bool:
@@ -119,7 +105,7 @@ def may_decide(
 
 def decide(
     *, session: Session, request_id: int, step: int, user_id: str, decision: str, reason: str, now: datetime
-) -> Decided:
+) -> GateRequest:
     """Record one decision on one step, exactly once; GateRefused says why a click does nothing."""
     request, measure = may_decide(session=session, request_id=request_id, step=step, user_id=user_id, now=now)
     role, approver = chain_of(request)[step]
@@ -143,15 +129,15 @@ def decide(
         if decision == Decision.APPROVED:
             _apply(session=session, request=request, measure=measure, now=now)
         owe(
-            session=session, kind=GateKind.OUTCOME, key=str(request.id), recipient=request.requested_by,
-            payload={"request_id": request.id},
+            session=session, kind=Kind.GATE_OUTCOME, key=str(request.id), recipient=request.requested_by,
+            payload=GatePayload(request_id=request.id or 0),
         )  # fmt: skip
     session.add(request)
     record_audit(
         session=session, actor=user_id, entity="measure", entity_key=measure.key, action=f"gate_{decision}",
         detail={"request_id": request.id, "step": step, "role": role, "for": approver, "reason": reason},
     )  # fmt: skip
-    return Decided(request, measure, final)
+    return request
 
 
 def _apply(*, session: Session, request: GateRequest, measure: Measure, now: datetime) -> None:
@@ -222,8 +208,8 @@ def plan_gate_aging(*, session: Session, now: datetime, remind_after: timedelta,
         if request.reminded_at is None:
             _role, approver = chain_of(request)[request.step]
             owe(
-                session=session, kind=GateKind.REMINDER, key=f"{request.id}:{request.step}", recipient=approver,
-                payload={"request_id": request.id},
+                session=session, kind=Kind.GATE_REMINDER, key=f"{request.id}:{request.step}", recipient=approver,
+                payload=GatePayload(request_id=request.id or 0),
             )  # fmt: skip
             request.reminded_at = now
             touched += 1

@@ -12,8 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from domain.enums import Cadence, ImplStatus, PotentialStatus, Stage
-from storage.types import STAMPED, UTCDateTime
+from domain.enums import Cadence, CheckinState, ImplStatus, PotentialStatus, Stage
+from storage.types import STAMPED, SendState, UTCDateTime
 
 
 def _created() -> Any:
@@ -188,7 +188,7 @@ class CheckIn(SQLModel, table=True):
     owner_id: str = Field(max_length=32, index=True)
     cycle_start: datetime = Field(sa_type=UTCDateTime)
     cycle_end: datetime = Field(sa_type=UTCDateTime)
-    status: str = Field(default="pending", max_length=16, index=True)  # pending|answered|skipped
+    status: str = Field(default=CheckinState.PENDING, max_length=16, index=True)  # a CheckinState
     skip_reason: str | None = Field(default=None, max_length=32)
     prompt_id: int | None = Field(default=None, foreign_key="outbox.id", index=True)
     prompted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -216,7 +216,7 @@ class Outbox(SQLModel, table=True):
     dedupe_key: str = Field(max_length=200, unique=True)
     recipient: str = Field(max_length=32)
     payload: str = Field(default="{}", sa_type=sa.Text)
-    state: str = Field(default="pending", max_length=16, index=True)  # pending|sending|sent|failed
+    state: str = Field(default=SendState.PENDING, max_length=16, index=True)  # a SendState
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=200)
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -315,7 +315,7 @@ class DigestRun(SQLModel, table=True):
     subscription_id: int = Field(foreign_key="digest_subscription.id", index=True)
     period_start: datetime = Field(sa_type=UTCDateTime)
     since: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the previous digest's period start
-    state: str = Field(default="pending", max_length=16, index=True)  # pending|sending|sent|failed
+    state: str = Field(default=SendState.PENDING, max_length=16, index=True)  # a SendState
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     channel: str | None = Field(default=None, max_length=32)
     ts: str | None = Field(default=None, max_length=32)

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from domain.enums import Level
+from domain.enums import CheckinState, Level
 from storage.models import (
     AuditLog,
     CheckIn,
@@ -24,7 +24,7 @@ from storage.models import (
     Risk,
     Unit,
 )
-from storage.types import machine_now, now_of
+from storage.types import SendState, machine_now, now_of
 
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -62,8 +62,8 @@ def _jsonable(value: Any) -> Any:
 def claimable(table: type[Outbox] | type[DigestRun]) -> sa.ColumnElement[bool]:
     """Owed and not held: pending, or being sent by a process whose lease has run out (outbox rows and
     digest runs are claimed alike)."""
-    leased_out = (col(table.state) == "sending") & (col(table.lease_until) < machine_now())
-    return (col(table.state) == "pending") | leased_out
+    leased_out = (col(table.state) == SendState.SENDING) & (col(table.lease_until) < machine_now())
+    return (col(table.state) == SendState.PENDING) | leased_out
 
 
 # ---- people -----------------------------------------------------------------------------------
@@ -218,7 +218,7 @@ def open_checkins_of(*, session: Session, owner_id: str, now: datetime) -> list[
     query = (
         select(col(Measure.key), col(Measure.title), col(CheckIn.cycle_end))
         .join(Measure, col(Measure.id) == col(CheckIn.measure_id))
-        .where(CheckIn.owner_id == owner_id, CheckIn.status == "pending", col(CheckIn.cycle_end) > now)
+        .where(CheckIn.owner_id == owner_id, CheckIn.status == CheckinState.PENDING, col(CheckIn.cycle_end) > now)
         .where(col(CheckIn.prompted_at).is_not(None))
         .order_by(col(CheckIn.cycle_end), col(Measure.number))
     )

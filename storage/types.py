@@ -5,10 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+
+
+class SendState(StrEnum):
+    """Where a message owed (an outbox row, a digest run) stands. `sending` is held under a lease."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):

@@ -14,8 +14,10 @@ from domain.parsing import RiskLine
 from messages.ids import Action, Callback, Field
 from messages.payloads import GateRef
 from reminders.sweep import sweep
-from storage.models import AuditLog, Escalation, Evidence, GateDecision, GateRequest, Measure, MeasureMonth
+from storage.models import AuditLog, Escalation, Evidence, GateDecision, GateRequest, Measure, MeasureMonth, Outbox
+from storage.outbox import FailurePayload, Kind, owe
 from storage.queries import get_measure
+from storage.types import SendState
 from tests.conftest import ADMIN, CONTROLLER, OWNER, SPONSOR, STRANGER, Bot
 from tests.factories import add_people, make_measure, make_tree
 from tests.playbook import last_dm
@@ -357,3 +359,27 @@ async def test_an_approval_waiting_too_long_is_escalated_and_resolves_with_the_d
     assert (await sweep(bot.app.deps, now=bot.clock())).escalations.resolved == 1
     with bot.session() as session:
         assert session.exec(select(Escalation.state)).one() == "resolved"
+
+
+async def test_a_click_sends_only_what_its_own_transaction_owed(bot: Bot) -> None:
+    setup(bot, stage=Stage.DI2)
+    with bot.session() as session:  # a message the sweep owes someone else, not yet sent
+        owe(
+            session=session, kind=Kind.DELIVERY_FAILURE, key="elsewhere", recipient=CONTROLLER,
+            payload=FailurePayload(recipient="C0SOMEWHERE", kind=Kind.PROMPT, error="channel_not_found"),
+        )  # fmt: skip
+    await bot.client.command(OWNER, "gate M-1")
+    await bot.settle()
+    assert approval_dm(bot, SPONSOR)  # the request's own message went out at once
+    assert bot.slack.dms(CONTROLLER) == []  # the other stays for the sweep
+    message = approval_dm(bot, SPONSOR)
+    await bot.client.click(SPONSOR, Action.GATE_APPROVE, button(message, Action.GATE_APPROVE), message=message)
+    await bot.settle()
+    assert [m for m in bot.slack.dms(OWNER) if "Approved" in dump(m.blocks)]  # the decision's own message
+    assert bot.slack.dms(CONTROLLER) == []
+    with bot.session() as session:
+        states = {o.kind: o.state for o in session.exec(select(Outbox)).all()}
+    assert states == {Kind.GATE_APPROVAL: SendState.SENT, Kind.GATE_OUTCOME: SendState.SENT,
+                      Kind.DELIVERY_FAILURE: SendState.PENDING}  # fmt: skip
+    await sweep(bot.app.deps, now=bot.clock())
+    assert len(bot.slack.dms(CONTROLLER)) == 1
