@@ -19,8 +19,8 @@ from messages.ids import Action, Callback, Field
 from messages.measure_form import read_state
 from messages.payloads import CheckinAnswer, CheckinRef
 from messages.text import slack_date
+from slackkit.clicks import Click, on_click
 from slackkit.context import Deps
-from slackkit.surfaces import clicked, tell
 from storage.checkins import (
     Answer,
     CommentRequired,
@@ -38,12 +38,9 @@ WORSE_NOTE = ":warning: That is worse than last time: add a comment that says wh
 COMMENT_REQUIRED = "A status got worse: say why in a comment."
 
 
-async def quick_answer(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
-    await ack()
-    if (click := await clicked(deps, body, CheckinAnswer)) is None:
-        return
-    user_id, ref = click
-    now = deps.clock()
+@on_click(CheckinAnswer)
+async def quick_answer(click: Click[CheckinAnswer]) -> None:
+    user_id, ref, now = click.user_id, click.value, click.now
 
     def work(session: Session) -> View | tuple[Outbox, Rendered] | None:
         checkin, measure = answerable(session=session, checkin_id=ref.checkin_id, user_id=user_id, now=now)
@@ -55,37 +52,31 @@ async def quick_answer(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
         record_answer(session=session, checkin=checkin, measure=measure, answer=answer, user_id=user_id, now=now)
         return _prompt_now(session, checkin, now)
 
-    await _run(deps, body, user_id, work)
+    await _run(click, work)
 
 
-async def open_update(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
-    await ack()
-    if (click := await clicked(deps, body, CheckinRef)) is None:
-        return
-    user_id, ref = click
-    now = deps.clock()
+@on_click(CheckinRef)
+async def open_update(click: Click[CheckinRef]) -> None:
+    user_id, ref, now = click.user_id, click.value, click.now
 
     def work(session: Session) -> View:
         checkin, measure = answerable(session=session, checkin_id=ref.checkin_id, user_id=user_id, now=now)
         status = checkin.impl_status or measure.impl_status
         return checkin_modal(checkin_id=ref.checkin_id, key=measure.key, title=measure.title, status=status)
 
-    await _run(deps, body, user_id, work)
+    await _run(click, work)
 
 
-async def skip_cycle(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
-    await ack()
-    if (click := await clicked(deps, body, CheckinRef)) is None:
-        return
-    user_id, ref = click
-    now = deps.clock()
+@on_click(CheckinRef)
+async def skip_cycle(click: Click[CheckinRef]) -> None:
+    user_id, ref, now = click.user_id, click.value, click.now
 
     def work(session: Session) -> tuple[Outbox, Rendered] | None:
         checkin, measure = answerable(session=session, checkin_id=ref.checkin_id, user_id=user_id, now=now)
         skip(session=session, checkin=checkin, measure=measure, user_id=user_id)
         return _prompt_now(session, checkin, now)
 
-    await _run(deps, body, user_id, work)
+    await _run(click, work)
 
 
 async def submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
@@ -141,17 +132,17 @@ async def away(call: Invocation) -> None:
         )
 
 
-async def _run(deps: Deps, body: dict[str, Any], user_id: str, work: Any) -> None:
+async def _run(click: Click[Any], work: Any) -> None:
     """Run a button's work in one transaction, then its one Slack call (or say why not)."""
     try:
-        outcome = await deps.transaction(work)
+        outcome = await click.deps.transaction(work)
     except Refused as refused:
-        await tell(deps, body=body, user_id=user_id, text=str(refused))
+        await click.tell(str(refused))
         return
     if isinstance(outcome, View):
-        await deps.client.views_open(trigger_id=body["trigger_id"], view=outcome)
+        await click.deps.client.views_open(trigger_id=click.trigger_id, view=outcome)
     elif outcome is not None:
-        await _update_prompt(deps, *outcome)
+        await _update_prompt(click.deps, *outcome)
 
 
 def _prompt_now(session: Session, checkin: CheckIn, now: Any) -> tuple[Outbox, Rendered] | None:

@@ -14,10 +14,11 @@ from messages.cards import text_modal
 from messages.ids import Action, Callback, Field
 from messages.measure_form import read_state
 from messages.payloads import EscalationRef
+from slackkit.clicks import Click, on_click
 from slackkit.context import Deps
 from slackkit.escalation_copies import refresh_copies
 from slackkit.people import is_admin
-from slackkit.surfaces import clicked, tell
+from slackkit.surfaces import tell
 from storage.escalations import (
     Act,
     EscalationRefused,
@@ -32,21 +33,16 @@ BUTTON_ACTS = {Action.ESCALATION_ACK: Act.ACKNOWLEDGE, Action.ESCALATION_RESOLVE
 NOTE_LIMIT = 2000
 
 
-async def button(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
-    await ack()
-    if (click := await clicked(deps, body, EscalationRef)) is None:
-        return
-    user_id, ref = click
-    act = BUTTON_ACTS[Action(body["actions"][0]["action_id"])]
-    if await _act(deps, body, user_id, ref.escalation_id, act):
-        await refresh_copies(deps, [ref.escalation_id])
+@on_click(EscalationRef)
+async def button(click: Click[EscalationRef]) -> None:
+    act = BUTTON_ACTS[Action(click.action_id)]
+    if await _act(click.deps, click.body, click.user_id, click.value.escalation_id, act):
+        await refresh_copies(click.deps, [click.value.escalation_id])
 
 
-async def ask_note(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
-    await ack()
-    if (click := await clicked(deps, body, EscalationRef)) is None:
-        return
-    user_id, ref = click
+@on_click(EscalationRef)
+async def ask_note(click: Click[EscalationRef]) -> None:
+    deps, body, user_id, ref = click.deps, click.body, click.user_id, click.value
     admin = await is_admin(deps, user_id)
     try:  # a stranger is told why, not shown a form
         await deps.transaction(lambda s: entitled(

@@ -21,10 +21,11 @@ from messages.ids import Action, Callback, Field
 from messages.measure_form import read_state
 from messages.payloads import GateReasonMeta, GateRef, MeasureRef
 from messages.text import slack_date
+from slackkit.clicks import Click, on_click
 from slackkit.context import Deps
 from slackkit.outbox import deliver
 from slackkit.people import NOT_A_PERSON, is_admin, people_errors
-from slackkit.surfaces import clicked, tell
+from slackkit.surfaces import tell
 from storage.gate_requests import (
     Decision,
     decide,
@@ -112,33 +113,27 @@ async def delegate_(call: Invocation) -> None:
     await call.reply(f"<@{person}> can decide your approvals until {slack_date(until)}.")
 
 
-async def request_button(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
-    await ack()
-    if (click := await clicked(deps, body, MeasureRef)) is not None:
-        user_id, ref = click
-        await _request(deps, body, user_id, ref.key, RequestKind.ADVANCE, reason="")
+@on_click(MeasureRef)
+async def request_button(click: Click[MeasureRef]) -> None:
+    await _request(click.deps, click.body, click.user_id, click.value.key, RequestKind.ADVANCE, reason="")
 
 
-async def approve(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
-    await ack()
-    if (click := await clicked(deps, body, GateRef)) is not None:
-        user_id, ref = click
-        await _decide(deps, body, user_id, ref.request_id, ref.step, Decision.APPROVED, reason="")
+@on_click(GateRef)
+async def approve(click: Click[GateRef]) -> None:
+    ref = click.value
+    await _decide(click.deps, click.body, click.user_id, ref.request_id, ref.step, Decision.APPROVED, reason="")
 
 
-async def ask_reason(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
-    await ack()
-    if (click := await clicked(deps, body, GateRef)) is None:
-        return
-    user_id, ref = click
-    now = deps.clock()
+@on_click(GateRef)
+async def ask_reason(click: Click[GateRef]) -> None:
+    deps, body, user_id, ref, now = click.deps, click.body, click.user_id, click.value, click.now
     try:  # a stranger gets told why, not a form
         await deps.transaction(lambda s: may_decide(
             session=s, request_id=ref.request_id, step=ref.step, user_id=user_id, now=now))  # fmt: skip
     except GateRefused as refused:
         await tell(deps, body=body, user_id=user_id, text=str(refused))
         return
-    rejecting = body["actions"][0]["action_id"] == Action.GATE_REJECT
+    rejecting = click.action_id == Action.GATE_REJECT
     decision = Decision.REJECTED if rejecting else Decision.CHANGES
     meta = GateReasonMeta(request_id=ref.request_id, step=ref.step, decision=decision)
     await deps.client.views_open(trigger_id=body["trigger_id"], view=reason_modal(meta))

@@ -25,9 +25,10 @@ from messages.ids import Action, Callback
 from messages.measure_form import measure_modal, parse_measure_form, read_state
 from messages.payloads import MeasureFormMeta, MeasureRef
 from messages.text import escape
+from slackkit.clicks import Click, on_click
 from slackkit.context import Deps
 from slackkit.people import is_admin, people_errors, refresh_person
-from slackkit.surfaces import clicked, tell
+from slackkit.surfaces import tell
 from storage.measures import StaleEdit, create_measure, full_draft, reference_errors, update_measure
 from storage.models import Measure
 from storage.queries import (
@@ -96,12 +97,11 @@ async def list_(call: Invocation) -> None:
     await call.reply(f"{title}: {total} measures", list_blocks(title, measures, total))
 
 
-async def edit_button(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
-    await ack()
-    if (click := await clicked(deps, body, MeasureRef)) is None:
-        return
-    user_id, ref = click
-    await _open_edit(deps, body=body, user_id=user_id, key=ref.key, trigger_id=body["trigger_id"])
+@on_click(MeasureRef)
+async def edit_button(click: Click[MeasureRef]) -> None:
+    await _open_edit(
+        click.deps, body=click.body, user_id=click.user_id, key=click.value.key, trigger_id=click.trigger_id
+    )
 
 
 async def submit_new(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:

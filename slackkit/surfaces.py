@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 from slack_sdk.errors import SlackApiError
@@ -12,7 +12,6 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from messages.blockkit import blocks_json
-from messages.payloads import Payload
 from slackkit.context import Deps
 
 log = logging.getLogger(__name__)
@@ -57,17 +56,3 @@ async def tell(
         await deps.client.chat_postMessage(channel=user_id, text=text, blocks=block_dicts)
     except SlackApiError as error:
         log.warning("could not DM %s: %s", user_id, error.response.get("error"))
-
-
-P = TypeVar("P", bound=Payload)
-OUT_OF_DATE = "That button is out of date: nothing was changed."
-
-
-async def clicked(deps: Deps, body: dict[str, Any], model: type[P]) -> tuple[str, P] | None:
-    """(who clicked, the button's typed value); None, after telling them, for a forged or stale value."""
-    user_id = str(body["user"]["id"])
-    value = model.load(body["actions"][0].get("value"))
-    if value is None:
-        await tell(deps, body=body, user_id=user_id, text=OUT_OF_DATE)
-        return None
-    return user_id, value
