@@ -33,7 +33,6 @@ HOME_MEASURES = 60
 
 
 def home_view(
-    user_id: str,
     measures: Sequence[Measure],
     total: int,
     open_checkins: Sequence[tuple[str, str, datetime]] = (),
@@ -86,7 +85,7 @@ async def publish_home(ack: AsyncAck, event: dict[str, Any], deps: Deps) -> None
         checkins = open_checkins_of(session=session, owner_id=user_id, now=now)
         approvals = waiting_for(session=session, user_id=user_id)
         escalations = open_escalations_for(session=session, user_id=user_id)
-        return home_view(user_id, found, total, checkins, approvals, escalations)
+        return home_view(found, total, checkins, approvals, escalations)
 
     await deps.client.views_publish(user_id=user_id, view=await deps.transaction(load))
 

@@ -24,7 +24,6 @@ MAX_THREAD_MESSAGES = 12
 class Digest:
     summary: Rendered
     thread: list[Rendered]
-    rollup: Rollup
 
 
 @lru_cache(maxsize=1)
@@ -89,7 +88,7 @@ def render_digest(data: DigestData, *, cadence: str = "weekly") -> Digest:
         f"{total.impl['off_track']} off track, {len(data.escalations)} open escalations"
     )
     thread = _thread(data, lists)
-    return Digest(Rendered(truncate(summary_text), blocks), thread, total)
+    return Digest(Rendered(truncate(summary_text), blocks), thread)
 
 
 def _thread(data: DigestData, lists: dict[str, Any]) -> list[Rendered]:

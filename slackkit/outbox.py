@@ -46,7 +46,6 @@ PERMANENT = frozenset(
 @dataclass
 class DeliveryReport:
     sent: int = 0
-    skipped: int = 0
     failed: list[str] = field(default_factory=list)
     retry: int = 0
 
@@ -85,14 +84,14 @@ class Taken:
     in_doubt_since: datetime | None = None
 
 
-def claim_chunk(*, session: Session, outbox_ids: list[int], now: datetime, lease: timedelta) -> tuple[list[Taken], int]:
-    """Take the rows no other process holds (with a lease) and load what they show; returns them
-    and how many had nothing left to say (everything in them was answered meanwhile). A row whose
+def claim_chunk(*, session: Session, outbox_ids: list[int], now: datetime, lease: timedelta) -> list[Taken]:
+    """Take the rows no other process holds (with a lease) and load what they show. A row with
+    nothing left to say (everything in it was answered meanwhile) is marked sent without a call. A row whose
     lease ran out while `sending` is in doubt: it may have gone out just before its process died."""
     rows = session.exec(
         select(Outbox).where(col(Outbox.id).in_(outbox_ids)).where(claimable(Outbox)).with_for_update(skip_locked=True)
     ).all()
-    taken, empty = [], 0
+    taken = []
     lease_until = machine_now() + lease
     renders = snapshots(session, list(rows), now)
     for message in rows:
@@ -101,12 +100,11 @@ def claim_chunk(*, session: Session, outbox_ids: list[int], now: datetime, lease
         render = renders[message.id or 0]
         if render is None and in_doubt is None:
             message.state = SendState.SENT
-            empty += 1
         else:
             message.state, message.lease_until = SendState.SENDING, lease_until
             taken.append(Taken(message.id or 0, message.kind, message.recipient, render or _nothing, in_doubt))
         session.add(message)
-    return taken, empty
+    return taken
 
 
 def _in_doubt_since(message: Outbox, lease: timedelta) -> datetime | None:
@@ -240,8 +238,7 @@ async def _stream(
 
     async def claim(chunk: list[int]) -> list[Claimed]:
         lease = deps.settings.outbox_lease
-        taken, empty = await deps.transaction(lambda s: claim_chunk(session=s, outbox_ids=chunk, now=now, lease=lease))
-        report.skipped += empty
+        taken = await deps.transaction(lambda s: claim_chunk(session=s, outbox_ids=chunk, now=now, lease=lease))
         return await deps.offload(render_all, taken)
 
     async def claimer() -> None:
