@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTe
 from domain.enums import ImplStatus, PotentialStatus, Stage
 from messages.blockkit import Rendered
 from messages.text import MAX_MESSAGE_BLOCKS, escape, money, pack_lines, slack_time, status_text, truncate
-from storage.digest_data import IN_PROGRESS, DigestData, Rollup, by_child, rollup
+from storage.digest_data import IN_PROGRESS, DigestData, by_child, rollup
 
 SHOWN_IN_SUMMARY = 8
 MAX_THREAD_MESSAGES = 12

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -254,7 +255,7 @@ def _audit(session: Session, escalation: Escalation, actor: str, action: str, de
 
 
 # ---- people's actions ----------------------------------------------------------------------------
-class Act:
+class Act(StrEnum):
     ACKNOWLEDGE = "acknowledge"
     NOTE = "note"
     RESOLVE = "resolve"

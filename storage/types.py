@@ -78,6 +78,7 @@ def stamp_new_rows(session: Session, _context: Any, _instances: Any) -> None:
 @contextmanager
 def clock_at(session: Session, instant: datetime) -> Iterator[None]:
     """Write what happens inside as if at `instant` (the sandbox's history, ten weeks back)."""
+    session.flush()  # what came before is stamped with the transaction's own clock
     clock = session.info["clock"]
     session.info["clock"] = lambda: instant
     try:
