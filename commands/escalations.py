@@ -78,7 +78,7 @@ async def submit_note(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
     await refresh_copies(deps, [ref.escalation_id])
 
 
-async def _act(deps: Deps, body: dict[str, Any], user_id: str, escalation_id: int, act: str) -> bool:
+async def _act(deps: Deps, body: dict[str, Any], user_id: str, escalation_id: int, act: Act) -> bool:
     admin = await is_admin(deps, user_id)
     now = deps.clock()
     try:

@@ -271,7 +271,7 @@ AUDIT_ACTIONS = {
 DEEDS = {Act.ACKNOWLEDGE: Deed.ACKNOWLEDGE, Act.NOTE: Deed.NOTE, Act.RESOLVE: Deed.RESOLVE}
 
 
-def may_act(*, measure: Measure, user_id: str, admin: bool, act: str) -> None:
+def may_act(*, measure: Measure, user_id: str, admin: bool, act: Act) -> None:
     """The policy's answer (domain/policy.py); EscalationRefused says who may instead."""
     deed = DEEDS[act]
     if not may(deed, user_id, admin=admin, party=Party.of(measure)):
@@ -280,7 +280,7 @@ def may_act(*, measure: Measure, user_id: str, admin: bool, act: str) -> None:
 
 
 def entitled(
-    *, session: Session, escalation_id: int, user_id: str, admin: bool, act: str, lock: bool = False
+    *, session: Session, escalation_id: int, user_id: str, admin: bool, act: Act, lock: bool = False
 ) -> tuple[Escalation, Measure]:
     """The escalation and its measure, when the person may `act` on it (EscalationRefused says why not)."""
     query = select(Escalation).where(Escalation.id == escalation_id)
@@ -293,7 +293,7 @@ def entitled(
 
 
 def act_on(
-    *, session: Session, escalation_id: int, user_id: str, admin: bool, act: str, now: datetime, note: str = ""
+    *, session: Session, escalation_id: int, user_id: str, admin: bool, act: Act, now: datetime, note: str = ""
 ) -> Escalation:
     escalation, measure = entitled(
         session=session, escalation_id=escalation_id, user_id=user_id, admin=admin, act=act, lock=True
