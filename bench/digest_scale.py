@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from bench.checkin_fanout import count_queries, fresh_database
 from domain.enums import Level, Stage
 from messages.chart import value_chart
-from reminders.digests import build_digest
+from reminders.digest_delivery import build_digest
 from slackkit.context import freeze_startup_heap, make_deps
 from slackkit.settings import Settings
 from storage.db import create_db_engine, upgrade

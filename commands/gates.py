@@ -23,7 +23,7 @@ from messages.payloads import GateReasonMeta, GateRef, MeasureRef
 from messages.text import slack_date
 from slackkit.clicks import Click, on_click
 from slackkit.context import Deps
-from slackkit.outbox import deliver
+from slackkit.delivery import deliver
 from slackkit.people import NOT_A_PERSON, is_admin, people_errors
 from slackkit.surfaces import tell
 from storage.gate_requests import (

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from reminders.digests import DigestReport, deliver_digests
+from reminders.digest_delivery import DigestReport, deliver_digests
 from slackkit.context import Deps
+from slackkit.delivery import DeliveryReport, Planning, deliver
 from slackkit.escalation_copies import refresh_stale
-from slackkit.outbox import DeliveryReport, Planning, deliver
 from storage.checkin_cycles import BATCH, FIRST_BATCH, open_cycles, plan_overdue, plan_prompts, plan_reminders
 from storage.digests import plan_digests
 from storage.escalations import RulesReport, sweep_escalations

@@ -1,7 +1,7 @@
 """Crash safety: `tick` killed with SIGKILL in the middle of a fan-out, then run again. Every owner
 gets their prompt exactly once in all: sends are claimed with a lease before the Slack call, each
 message carries its outbox id in Slack message metadata, and a send left in doubt by a dead process
-is looked up in the conversation before it is sent again (reminders/outbox.py)."""
+is looked up in the conversation before it is sent again (slackkit/delivery.py)."""
 
 from __future__ import annotations
 

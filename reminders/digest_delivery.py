@@ -18,7 +18,7 @@ from messages.blockkit import blocks_json
 from messages.chart import value_chart
 from messages.digest import render_digest
 from slackkit.context import Deps
-from slackkit.outbox import PERMANENT, failure_of
+from slackkit.delivery import PERMANENT, failure_of
 from storage.digest_data import DigestData, load_digest, months_of
 from storage.digests import RunToSend, claim_runs, finish_run, record_progress
 from storage.outbox import owe_failure_reports
