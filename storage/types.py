@@ -70,9 +70,20 @@ def stamp_new_rows(session: Session, _context: Any, _instances: Any) -> None:
     """Before a flush: give each new row's creation stamp (`created_at`, `at`, …) the transaction's
     now, unless it was given one."""
     for row in session.new:
-        for column in sa.inspect(row).mapper.columns:
-            if column.info.get(STAMPED) and getattr(row, column.key) is None:
-                setattr(row, column.key, now_of(session))
+        for key in _stamped_keys(type(row)):
+            if getattr(row, key) is None:
+                setattr(row, key, now_of(session))
+
+
+_STAMPED_KEYS: dict[type, tuple[str, ...]] = {}
+
+
+def _stamped_keys(table: type) -> tuple[str, ...]:
+    """The table's stamped columns, looked up once per class."""
+    if table not in _STAMPED_KEYS:
+        mapper: Any = sa.inspect(table)
+        _STAMPED_KEYS[table] = tuple(c.key for c in mapper.columns if c.info.get(STAMPED))
+    return _STAMPED_KEYS[table]
 
 
 @contextmanager
