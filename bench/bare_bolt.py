@@ -1,4 +1,5 @@
-"""The baseline for bench/approval_clicks.py: a Bolt AsyncApp over aiohttp that only acks a button."""
+"""The baseline for bench/approval_clicks.py and bench/bursts.py: a Bolt AsyncApp over aiohttp that
+only acks (a button, the /measure command, the App Home event)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,14 @@ def main() -> None:
 
     @app.action("gate.approve")
     async def ack_only(ack):  # type: ignore[no-untyped-def]
+        await ack()
+
+    @app.command("/measure")
+    async def ack_command(ack):  # type: ignore[no-untyped-def]
+        await ack()
+
+    @app.event("app_home_opened")
+    async def ack_event(ack):  # type: ignore[no-untyped-def]
         await ack()
 
     async def events(request: web.Request) -> web.Response:

@@ -108,7 +108,7 @@ def attach_page(
             await client.open_home(me)
             await _settle(standin)
         now = clock()
-        upcoming = await deps.transaction(lambda s: _upcoming(s, now))
+        upcoming = await deps.read(lambda s: _upcoming(s, now))
         html_text = templates.get_template("page.html").render(
             me=me, where=where, people=people, now=now, upcoming=upcoming, notice=state.notice,
             channels=[(cid, name) for cid, name in CHANNELS.items()], dm=standin.dm_channel(me),
@@ -262,7 +262,7 @@ async def _target(deps: Deps, clock: SandboxClock, to: str) -> datetime | None:
         return now + timedelta(hours=int(to[:-1]))
     if to.endswith("d") and to[:-1].isdigit():
         return now + timedelta(days=int(to[:-1]))
-    upcoming = await deps.transaction(lambda s: _upcoming(s, now))
+    upcoming = await deps.read(lambda s: _upcoming(s, now))
     return upcoming.get(to)
 
 

@@ -36,7 +36,7 @@ async def digest(call: Invocation) -> None:
     if action == "preview":
         await _preview(deps, call, " ".join(call.args[1:]))
     elif action == "list":
-        await call.reply(await deps.transaction(_listing))
+        await call.reply(await deps.read(_listing))
     elif not await allowed(deps, call.user_id, Deed.CONFIGURE_DIGEST):
         await call.reply("Only admins (the programme office) can set up digests. `/measure digest preview <unit>` "
                          "shows you one.")  # fmt: skip
@@ -151,7 +151,7 @@ async def _preview(deps: Deps, call: Invocation, name: str) -> None:
             return escape(tree.describe_matches(name, found))
         return load_digest(session=session, unit_id=found[0].id or 0, now=now, since=now - FIRST_SINCE[Cadence.WEEKLY])
 
-    data = await deps.transaction(load)
+    data = await deps.read(load)
     if isinstance(data, str):
         await call.reply(data)
         return

@@ -45,7 +45,7 @@ async def ask_note(click: Click[EscalationRef]) -> None:
     deps, body, user_id, ref = click.deps, click.body, click.user_id, click.value
     admin = await is_admin(deps, user_id)
     try:  # a stranger is told why, not shown a form
-        await deps.transaction(lambda s: entitled(
+        await deps.read(lambda s: entitled(
             session=s, escalation_id=ref.escalation_id, user_id=user_id, admin=admin, act=Act.NOTE))  # fmt: skip
     except EscalationRefused as refused:
         await tell(deps, body=body, user_id=user_id, text=str(refused))

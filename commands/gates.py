@@ -250,7 +250,7 @@ async def _after_decision(deps: Deps, request_id: int, owed: list[int]) -> None:
         ).all()
         return [(row, approval_message(view, _step_of(row))) for row in rows if row.ts and view is not None]
 
-    for row, rendered in await deps.transaction(copies):
+    for row, rendered in await deps.read(copies):
         await deps.client.chat_update(
             channel=row.channel or "",
             ts=row.ts or "",

@@ -87,7 +87,7 @@ async def publish_home(ack: AsyncAck, event: dict[str, Any], deps: Deps) -> None
         escalations = open_escalations_for(session=session, user_id=user_id)
         return home_view(found, total, checkins, approvals, escalations)
 
-    await deps.client.views_publish(user_id=user_id, view=await deps.transaction(load))
+    await deps.client.views_publish(user_id=user_id, view=await deps.read(load))
 
 
 def register(app: AsyncApp) -> None:

@@ -57,7 +57,7 @@ class FormRejected(Exception):
 
 async def new(call: Invocation) -> None:
     deps = call.deps
-    packages = await deps.transaction(lambda s: package_choices(session=s))
+    packages = await deps.read(lambda s: package_choices(session=s))
     if not packages:
         await call.reply(
             "There are no measure packages yet. An admin adds them with `/measure structure` or an import."
@@ -73,7 +73,7 @@ async def show(call: Invocation) -> None:
     if key is None:
         return
     admin = await is_admin(deps, call.user_id)
-    card = await deps.transaction(lambda s: _card(s, deps, key, call.user_id, admin))
+    card = await deps.read(lambda s: _card(s, deps, key, call.user_id, admin))
     if card is None:
         await call.reply(f"There is no measure {key}. `/measure list` shows the ones you are part of.")
         return
@@ -132,7 +132,7 @@ async def submit_edit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
         )
         return
     if draft is not None:
-        known = await deps.transaction(lambda s: _people_now(s, meta.key or ""))
+        known = await deps.read(lambda s: _people_now(s, meta.key or ""))
         errors = await people_errors(deps, _people_of(draft), known=known)
     if draft is None or errors:
         await ack(response_action="errors", errors=errors)
@@ -182,7 +182,7 @@ async def _open_edit(deps: Deps, *, body: dict[str, Any], user_id: str, key: str
         values = full_draft(session=session, measure=measure)
         return "ok", measure_modal(packages=package_choices(session=session), values=values, meta=meta)
 
-    outcome, view = await deps.transaction(load)
+    outcome, view = await deps.read(load)
     if outcome == "missing":
         await tell(deps, body=body, user_id=user_id, text=f"There is no measure {key}.")
     elif outcome == "forbidden":
@@ -260,7 +260,7 @@ async def _list(deps: Deps, call: Invocation) -> tuple[str, list[Measure], int] 
             found = list(measures_for_person(session=session, slack_id=person, limit=LIST_LIMIT))
             return found, count_measures_for_person(session=session, slack_id=person)
 
-        measures, total = await deps.transaction(for_person)
+        measures, total = await deps.read(for_person)
         who = "Your measures" if person == call.user_id else f"Measures of <@{person}>"
         return f"*{who}* (owner, sponsor or controller)", measures, total
 
@@ -276,7 +276,7 @@ async def _list(deps: Deps, call: Invocation) -> tuple[str, list[Measure], int] 
         total = count_measures_in_packages(session=session, package_ids=packages)
         return f"*{escape(units[0].name)}* ({units[0].level})", measures, total
 
-    return await deps.transaction(for_unit)
+    return await deps.read(for_unit)
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {

@@ -39,7 +39,7 @@ async def structure(call: Invocation) -> None:
     if not await allowed(deps, call.user_id, Deed.CONFIGURE_STRUCTURE):
         await call.reply("Only admins (the programme office) can change the structure.")
         return
-    units = await deps.transaction(lambda s: list(all_units(session=s)))
+    units = await deps.read(lambda s: list(all_units(session=s)))
     await deps.client.views_open(trigger_id=call.trigger_id, view=structure_modal(units))
 
 

@@ -15,13 +15,14 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import aiohttp
+import sqlalchemy as sa
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from slackkit.pacing import Pacer
 from slackkit.settings import Settings
-from storage.db import session_scope
+from storage.db import create_read_engine, session_scope
 
 T = TypeVar("T")
 _SQLITE_WRITER = threading.Lock()
@@ -36,6 +37,7 @@ class Deps:
     pacer: Pacer
     http: aiohttp.ClientSession | None = None
     workers: ProcessPoolExecutor | None = None
+    reader: Engine | None = None  # where `read` runs (storage.db.create_read_engine); else `engine`
 
     async def offload(self, work: Callable[..., T], *args: Any) -> T:
         """Run pure CPU-bound work (rendering a fan-out's Block Kit) off the event loop: in the
@@ -61,10 +63,23 @@ class Deps:
             await self.http.close()
         if self.workers is not None:
             self.workers.shutdown(wait=False, cancel_futures=True)
+        if self.reader is not None and self.reader is not self.engine:
+            self.reader.dispose()
 
     async def transaction(self, work: Callable[[Session], T]) -> T:
         """Run `work` in one short transaction on a worker thread (the event loop stays free)."""
         return await asyncio.to_thread(self._run, work)
+
+    async def read(self, work: Callable[[Session], T]) -> T:
+        """Run read-only `work` (lists, cards, App Home, what a modal shows) in its own transaction
+        that takes no write lock: on SQLite it never queues behind writers; a write there fails."""
+        return await asyncio.to_thread(self._read, work)
+
+    def _read(self, work: Callable[[Session], T]) -> T:
+        with session_scope(self.reader or self.engine, clock=self.clock) as session:
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(sa.text("SET TRANSACTION READ ONLY"))  # SQLite's are query_only
+            return work(session)
 
     def _run(self, work: Callable[[Session], T]) -> T:
         if self.engine.dialect.name != "sqlite":
@@ -118,7 +133,10 @@ def make_deps(
     if client is None:
         http = _shared_session(settings.slack_timeout)
         client = make_web_client(settings, pacer, http)
-    return Deps(settings=settings, engine=engine, client=client, clock=clock or utcnow, pacer=pacer, http=http)
+    reader = create_read_engine(engine)
+    return Deps(
+        settings=settings, engine=engine, client=client, clock=clock or utcnow, pacer=pacer, http=http, reader=reader
+    )
 
 
 def _shared_session(timeout: float) -> aiohttp.ClientSession | None:

@@ -33,7 +33,7 @@ async def refresh_copies(deps: Deps, escalation_ids: list[int]) -> int:
         return updates
 
     updated = 0
-    for channel, ts, rendered in await deps.transaction(load):
+    for channel, ts, rendered in await deps.read(load):
         try:
             async with deps.pacer.slot():
                 await deps.client.chat_update(
@@ -48,5 +48,5 @@ async def refresh_copies(deps: Deps, escalation_ids: list[int]) -> int:
 
 async def refresh_stale(deps: Deps) -> int:
     """Refresh what the sweep changed (climbed, resolved because the cause cleared)."""
-    stale = await deps.transaction(lambda s: stale_escalation_ids(session=s))
+    stale = await deps.read(lambda s: stale_escalation_ids(session=s))
     return await refresh_copies(deps, stale) if stale else 0

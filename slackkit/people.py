@@ -27,7 +27,7 @@ SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,31}")  # a Slack user id; Person.sla
 async def refresh_person(deps: Deps, slack_id: str, *, force: bool = False) -> Person | None:
     """The person, refreshed from users.info when unknown or stale; None when Slack has no such user."""
     now = deps.clock()
-    known = await deps.transaction(lambda s: get_person(session=s, slack_id=slack_id))
+    known = await deps.read(lambda s: get_person(session=s, slack_id=slack_id))
     if known is not None and not force and now - known.refreshed_at < MAX_AGE:
         return known
     try:

@@ -31,6 +31,32 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, **kwargs)
 
 
+def create_read_engine(engine: Engine) -> Engine:
+    """Where read-only work runs. On SQLite, a second pool whose transactions begin DEFERRED on
+    `query_only` connections: under WAL, readers never wait for the writer (nor for each other)
+    and see one snapshot each; a write attempted there fails at once instead of taking the lock.
+    On PostgreSQL the engine itself (MVCC readers never wait for writers either)."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return engine  # (an in-memory database is one connection's: a second pool would not see it)
+    reader = sa.create_engine(
+        engine.url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8, max_overflow=8
+    )
+    sa.event.listen(reader, "connect", _sqlite_read_only)
+    sa.event.listen(reader, "begin", _sqlite_begin_deferred)
+    return reader
+
+
+def _sqlite_read_only(dbapi_connection: Any, record: Any) -> None:
+    _sqlite_pragmas(dbapi_connection, record)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
+
+
+def _sqlite_begin_deferred(connection: sa.Connection) -> None:
+    connection.exec_driver_sql("BEGIN")  # a read snapshot from the first read; no lock taken
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # transactions are begun by _sqlite_begin_immediate
     cursor = dbapi_connection.cursor()

@@ -1,0 +1,152 @@
+"""Bursts: many signed requests at once against the bot and a bare Bolt app, side by side.
+
+    python -m bench.bursts [--levels 50,200,400] [--database-url postgresql://…]
+
+The bot (`python -m bot serve` on its default SQLite, or PostgreSQL), a bare Bolt AsyncApp that
+only acks (bench/bare_bolt.py) and the Slack stand-in each run in their own process. For each
+kind — `/measure help`, `/measure list mine` (an owner with 40 measures), `app_home_opened` and an
+Approve click (each on its own open request) — and each level, this process sends that many
+signed requests at once, first to the bare app then to the bot, and times each HTTP answer.
+Printed per row: p50/p99 of both, the p99 ratio, and the slowest answer. Goal: p99 ratio <= 2 at
+200 and 400 on both databases, p99 growing no faster than the load, nothing over 3 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlencode
+
+import aiohttp
+import sqlalchemy as sa
+from slack_sdk.signature import SignatureVerifier
+
+from bench.approval_clicks import SECRET, SPONSOR, TOKEN, click_body, free_port, percentile, populate, wait_http
+from bench.checkin_fanout import fresh_database
+from storage.db import create_db_engine, upgrade
+from storage.models import Measure, Person
+
+ROOT = Path(__file__).resolve().parents[1]
+OWNER = "U0BENCHOWNER"
+ELSEWHERE = "U0BENCHOTHER"
+MINE = 40
+FORM = "application/x-www-form-urlencoded"
+Body = tuple[str, str]  # (content type, body)
+
+
+def command(text: str, user: str, number: int, api: str) -> Body:
+    return FORM, urlencode({
+        "command": "/measure", "text": text, "user_id": user, "user_name": user, "team_id": "T0BENCH",
+        "channel_id": "C0BENCH", "trigger_id": f"{number}.1.bench",
+        "response_url": f"{api.removesuffix('/api/')}/response/R{number:08d}",
+    })  # fmt: skip
+
+
+def home_opened(user: str, number: int) -> Body:
+    return "application/json", json.dumps({
+        "type": "event_callback", "team_id": "T0BENCH", "api_app_id": "A0BENCH", "event_id": f"Ev{number:08d}",
+        "event_time": int(time.time()), "event": {"type": "app_home_opened", "user": user, "tab": "home",
+                                                   "channel": "D0BENCH", "event_ts": "1.1"},
+    })  # fmt: skip
+
+
+async def burst(url: str, bodies: list[Body]) -> list[float]:
+    signer = SignatureVerifier(SECRET)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+
+        async def one(content_type: str, body: str) -> float:
+            stamp = str(int(time.time()))
+            headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": stamp,
+                       "X-Slack-Signature": signer.generate_signature(timestamp=stamp, body=body)}  # fmt: skip
+            started = time.perf_counter()
+            async with session.post(f"{url}/slack/events", data=body, headers=headers) as response:
+                await response.read()
+                assert response.status == 200, (response.status, await response.text())
+            return (time.perf_counter() - started) * 1000
+
+        return list(await asyncio.gather(*(one(*body) for body in bodies)))
+
+
+def prepare(url: str, clicks: int) -> list[int]:
+    """Open requests to click (one per click), 40 measures of OWNER and the rest someone else's."""
+    request_ids = populate(url, clicks)
+    engine = create_db_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.insert(Person).values(slack_id=ELSEWHERE, name="other", tz="UTC",
+                                                    refreshed_at=sa.func.current_timestamp()))  # fmt: skip
+        connection.execute(sa.update(Measure).where(Measure.number > MINE).values(owner_id=ELSEWHERE))
+    engine.dispose()
+    return request_ids
+
+
+def kinds(api: str, request_ids: list[int]) -> dict[str, Callable[[int], Body]]:
+    clicks = iter(request_ids)
+    return {
+        "/measure help": lambda n: command("help", OWNER, n, api),
+        "/measure list mine": lambda n: command("list mine", OWNER, n, api),
+        "app_home_opened": lambda n: home_opened(OWNER, n),
+        "Approve click": lambda n: (FORM, click_body(next(clicks))),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--levels", default="50,200,400")
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    levels = [int(level) for level in args.levels.split(",")]
+    url = fresh_database(args.database_url, Path(tempfile.mkdtemp()), "bursts")
+    upgrade(url)
+    request_ids = prepare(url, sum(levels) + 1)
+    standin_port, bot_port, bare_port = free_port(), free_port(), free_port()
+    api = f"http://127.0.0.1:{standin_port}/api/"
+    env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": api,
+           "DATABASE_URL": url, "PORT": str(bot_port)}  # fmt: skip
+    processes = [
+        subprocess.Popen([sys.executable, "-m", "bot.standin", "--port", str(standin_port), "--token", TOKEN,
+                          "--auto-users"], cwd=ROOT, stdout=subprocess.DEVNULL),
+        subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL),
+        subprocess.Popen([sys.executable, "bench/bare_bolt.py", "--port", str(bare_port), "--api-url", api,
+                          "--token", TOKEN, "--signing-secret", SECRET], cwd=ROOT),
+    ]  # fmt: skip
+    backend = "postgresql" if args.database_url else "sqlite"
+    try:
+        wait_http(f"http://127.0.0.1:{bot_port}/healthz")
+        wait_http(f"http://127.0.0.1:{bare_port}/slack/events")
+        time.sleep(2.0)  # the bot's first sweep sends the approval messages
+        bot_url, bare_url = f"http://127.0.0.1:{bot_port}", f"http://127.0.0.1:{bare_port}"
+        asyncio.run(burst(bot_url, [command("help", SPONSOR, 0, api)]))  # warm up: Bolt checks the token once
+        asyncio.run(burst(bare_url, [command("help", SPONSOR, 0, api)]))
+        print(f"bursts ({backend}): p50 / p99 in ms, bot beside a bare Bolt app that only acks")
+        print(f"  {'request':20} {'at once':>7}  {'bare p50':>8} {'bare p99':>8}  {'bot p50':>8} {'bot p99':>8}"
+              f"  {'p99 ratio':>9}  {'bot max':>8}")  # fmt: skip
+        number = 1
+        for name, make in kinds(api, request_ids[1:]).items():
+            for level in levels:
+                bodies = [make(number + i) for i in range(level)]
+                number += level
+                bare = asyncio.run(burst(bare_url, [b if name != "Approve click" else (FORM, click_body(0))
+                                                    for b in bodies]))  # fmt: skip
+                bot = asyncio.run(burst(bot_url, bodies))
+                ratio = percentile(bot, 99) / percentile(bare, 99)
+                print(f"  {name:20} {level:7}  {percentile(bare, 50):8.1f} {percentile(bare, 99):8.1f}"
+                      f"  {percentile(bot, 50):8.1f} {percentile(bot, 99):8.1f}  {ratio:9.2f}  {max(bot):8.0f}",
+                      flush=True)  # fmt: skip
+                time.sleep(3.0)  # what the bot does after the acks (replies, App Home) settles first
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait()
+
+
+if __name__ == "__main__":
+    main()
