@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
@@ -73,6 +74,17 @@ async def burst(url: str, bodies: list[Body]) -> list[float]:
             return (time.perf_counter() - started) * 1000
 
         return list(await asyncio.gather(*(one(*body) for body in bodies)))
+
+
+def settle(calls_url: str) -> None:
+    """Wait until the bot has made no Web API call for a second (its replies after the acks)."""
+    seen, quiet_since = -1, time.monotonic()
+    while time.monotonic() - quiet_since < 1.0:
+        with urllib.request.urlopen(calls_url, timeout=10) as answer:
+            count = len(json.load(answer))
+        if count != seen:
+            seen, quiet_since = count, time.monotonic()
+        time.sleep(0.25)
 
 
 def prepare(url: str, clicks: int) -> list[int]:
@@ -141,7 +153,7 @@ def main() -> None:
                 print(f"  {name:20} {level:7}  {percentile(bare, 50):8.1f} {percentile(bare, 99):8.1f}"
                       f"  {percentile(bot, 50):8.1f} {percentile(bot, 99):8.1f}  {ratio:9.2f}  {max(bot):8.0f}",
                       flush=True)  # fmt: skip
-                time.sleep(3.0)  # what the bot does after the acks (replies, App Home) settles first
+                settle(f"http://127.0.0.1:{standin_port}/_calls")  # the bot's work after the acks, done first
     finally:
         for process in processes:
             process.terminate()

@@ -93,7 +93,7 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
     pacer: Pacer | None = None,
 ) -> PacekeeperApp:
-    from bot import errors, guards, replays
+    from bot import errors, guards
     from commands import checkin, escalations, gates, home, measure, router, structure
 
     deps = make_deps(settings, engine=engine, client=client, clock=clock, pacer=pacer)
@@ -110,6 +110,6 @@ def create_app(
         context["deps"] = deps  # every listener names `deps` among its arguments and gets these
         return await next()
 
-    for feature in (errors, guards, replays, router, measure, structure, gates, escalations, checkin, home):
+    for feature in (errors, guards, router, measure, structure, gates, escalations, checkin, home):
         feature.register(app)
     return app

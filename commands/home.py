@@ -24,6 +24,7 @@ from messages.ids import EventType
 from messages.text import escape, pack_lines, slack_time, truncate
 from slackkit.context import Deps
 from slackkit.people import refresh_person
+from slackkit.replays import first_delivery
 from storage.escalations import EscalationView, open_escalations_for
 from storage.gate_requests import waiting_for
 from storage.models import Measure
@@ -70,9 +71,9 @@ def home_view(
     return View(type="home", blocks=blocks[:100])
 
 
-async def publish_home(ack: AsyncAck, event: dict[str, Any], deps: Deps) -> None:
+async def publish_home(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], deps: Deps) -> None:
     await ack()
-    if event.get("tab", "home") != "home":
+    if event.get("tab", "home") != "home" or not await first_delivery(deps, body):
         return
     user_id = event["user"]
     await refresh_person(deps, user_id)
