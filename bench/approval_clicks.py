@@ -97,6 +97,22 @@ def populate(url: str, count: int) -> list[int]:
     return ids
 
 
+def start_processes(
+    url: str, api: str, *, standin_port: int, bot_port: int, bare_port: int
+) -> list[subprocess.Popen[bytes]]:
+    """The Slack stand-in, the bot (`python -m bot serve` on `url`) and the bare Bolt app, each its own process."""
+    env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": api,
+           "DATABASE_URL": url, "PORT": str(bot_port)}  # fmt: skip
+    return [
+        subprocess.Popen([sys.executable, "-m", "bot.standin", "--port", str(standin_port), "--token", TOKEN,
+                          "--auto-users"], cwd=ROOT, stdout=subprocess.DEVNULL),
+        subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL),
+        subprocess.Popen([sys.executable, "bench/bare_bolt.py", "--port", str(bare_port), "--api-url", api,
+                          "--token", TOKEN, "--signing-secret", SECRET], cwd=ROOT),
+    ]  # fmt: skip
+
+
 def click_body(request_id: int) -> str:
     payload = {
         "type": "block_actions", "team": {"id": "T0BENCH"}, "api_app_id": "A0BENCH",
@@ -145,16 +161,7 @@ def main() -> None:
     request_ids = populate(url, args.clicks)
     standin_port, bot_port, bare_port = free_port(), free_port(), free_port()
     api = f"http://127.0.0.1:{standin_port}/api/"
-    env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": api,
-           "DATABASE_URL": url, "PORT": str(bot_port)}  # fmt: skip
-    processes = [
-        subprocess.Popen([sys.executable, "-m", "bot.standin", "--port", str(standin_port), "--token", TOKEN,
-                          "--auto-users"], cwd=ROOT, stdout=subprocess.DEVNULL),
-        subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL),
-        subprocess.Popen([sys.executable, "bench/bare_bolt.py", "--port", str(bare_port), "--api-url", api,
-                          "--token", TOKEN, "--signing-secret", SECRET], cwd=ROOT),
-    ]  # fmt: skip
+    processes = start_processes(url, api, standin_port=standin_port, bot_port=bot_port, bare_port=bare_port)
     try:
         wait_http(f"http://127.0.0.1:{bot_port}/healthz")
         wait_http(f"http://127.0.0.1:{bare_port}/slack/events")

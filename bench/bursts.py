@@ -16,9 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -30,7 +27,16 @@ import aiohttp
 import sqlalchemy as sa
 from slack_sdk.signature import SignatureVerifier
 
-from bench.approval_clicks import SECRET, SPONSOR, TOKEN, click_body, free_port, percentile, populate, wait_http
+from bench.approval_clicks import (
+    SECRET,
+    SPONSOR,
+    click_body,
+    free_port,
+    percentile,
+    populate,
+    start_processes,
+    wait_http,
+)
 from bench.checkin_fanout import fresh_database
 from storage.db import create_db_engine, upgrade
 from storage.models import Measure, Person
@@ -120,16 +126,7 @@ def main() -> None:
     request_ids = prepare(url, sum(levels) + 1)
     standin_port, bot_port, bare_port = free_port(), free_port(), free_port()
     api = f"http://127.0.0.1:{standin_port}/api/"
-    env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": api,
-           "DATABASE_URL": url, "PORT": str(bot_port)}  # fmt: skip
-    processes = [
-        subprocess.Popen([sys.executable, "-m", "bot.standin", "--port", str(standin_port), "--token", TOKEN,
-                          "--auto-users"], cwd=ROOT, stdout=subprocess.DEVNULL),
-        subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL),
-        subprocess.Popen([sys.executable, "bench/bare_bolt.py", "--port", str(bare_port), "--api-url", api,
-                          "--token", TOKEN, "--signing-secret", SECRET], cwd=ROOT),
-    ]  # fmt: skip
+    processes = start_processes(url, api, standin_port=standin_port, bot_port=bot_port, bare_port=bare_port)
     backend = "postgresql" if args.database_url else "sqlite"
     try:
         wait_http(f"http://127.0.0.1:{bot_port}/healthz")
