@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.models.views import View
 
-from domain.parsing import InputError, bounded
+from domain.parsing import too_long
 from messages.cards import text_modal
 from messages.ids import Action, Callback, Field
 from messages.measure_form import read_state
@@ -59,10 +59,8 @@ async def submit_note(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
     if ref is None or not note:
         await ack(response_action="errors", errors={Field.NOTE: "Write the note." if ref else "Out of date."})
         return
-    try:
-        bounded(note, limit=NOTE_LIMIT, what="The note")
-    except InputError as error:
-        await ack(response_action="errors", errors={Field.NOTE: str(error)})
+    if problem := too_long(note, limit=NOTE_LIMIT, what="The note"):
+        await ack(response_action="errors", errors={Field.NOTE: problem})
         return
     user_id = body["user"]["id"]
     admin = await is_admin(deps, user_id)

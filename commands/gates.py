@@ -11,7 +11,7 @@ from slack_sdk.models.views import View
 from sqlmodel import Session, col, select
 
 from commands.invocation import Invocation, Subcommand
-from domain.parsing import InputError, bounded, parse_date, parse_user_mention
+from domain.parsing import InputError, bounded, parse_date, parse_user_mention, too_long
 from domain.policy import Deed, Party, may
 from domain.stage_gates import GateRefused, RequestKind
 from messages.approval import approval_message
@@ -147,10 +147,8 @@ async def submit_reason(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any
         message = "Give a reason: the requester reads it." if meta else "This form is out of date."
         await ack(response_action="errors", errors={Field.REASON: message})
         return
-    try:
-        bounded(reason, limit=REASON_LIMIT, what="The reason")
-    except InputError as error:
-        await ack(response_action="errors", errors={Field.REASON: str(error)})
+    if problem := too_long(reason, limit=REASON_LIMIT, what="The reason"):
+        await ack(response_action="errors", errors={Field.REASON: problem})
         return
     now = deps.clock()
 

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from commands.invocation import Invocation, Subcommand
 from domain.enums import Level
-from domain.parsing import InputError, bounded
+from domain.parsing import too_long
 from domain.policy import Deed
 from messages.ids import INPUT, Callback, Field
 from messages.measure_form import read_state
@@ -51,10 +51,8 @@ async def submit_unit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
     if not name:
         await ack(response_action="errors", errors={Field.UNIT_NAME: "Give the unit a name."})
         return
-    try:
-        bounded(name, limit=UNIT_NAME_LIMIT, what="The name")
-    except InputError as error:
-        await ack(response_action="errors", errors={Field.UNIT_NAME: str(error)})
+    if problem := too_long(name, limit=UNIT_NAME_LIMIT, what="The name"):
+        await ack(response_action="errors", errors={Field.UNIT_NAME: problem})
         return
     if not await allowed(deps, user_id, Deed.CONFIGURE_STRUCTURE):
         await ack(response_action="errors", errors={Field.UNIT_NAME: "Only admins can change the structure."})

@@ -23,6 +23,15 @@ def bounded(text: str, *, limit: int, what: str) -> str:
     return text
 
 
+def too_long(text: str, *, limit: int, what: str) -> str | None:
+    """`bounded`'s sentence when `text` does not fit, else None: for an inline modal error."""
+    try:
+        bounded(text, limit=limit, what=what)
+    except InputError as error:
+        return str(error)
+    return None
+
+
 _AMOUNT = re.compile(r"^(-)?\s*[€$£]?\s*(\d[\d,' _]*(?:\.\d+)?)\s*([kKmM]?)$")
 _MULTIPLIERS = {"": 1, "k": 1_000, "m": 1_000_000}
 MAX_AMOUNT = 10**15
