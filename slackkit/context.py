@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import aiohttp
-import sqlalchemy as sa
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -63,7 +62,7 @@ class Deps:
             await self.http.close()
         if self.workers is not None:
             self.workers.shutdown(wait=False, cancel_futures=True)
-        if self.reader is not None and self.reader is not self.engine:
+        if self.reader is not None and self.reader.pool is not self.engine.pool:
             self.reader.dispose()
 
     async def transaction(self, work: Callable[[Session], T]) -> T:
@@ -77,8 +76,6 @@ class Deps:
 
     def _read(self, work: Callable[[Session], T]) -> T:
         with session_scope(self.reader or self.engine, clock=self.clock) as session:
-            if session.get_bind().dialect.name == "postgresql":
-                session.execute(sa.text("SET TRANSACTION READ ONLY"))  # SQLite's are query_only
             return work(session)
 
     def _run(self, work: Callable[[Session], T]) -> T:

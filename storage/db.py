@@ -35,7 +35,10 @@ def create_read_engine(engine: Engine) -> Engine:
     """Where read-only work runs. On SQLite, a second pool whose transactions begin DEFERRED on
     `query_only` connections: under WAL, readers never wait for the writer (nor for each other)
     and see one snapshot each; a write attempted there fails at once instead of taking the lock.
-    On PostgreSQL the engine itself (MVCC readers never wait for writers either)."""
+    On PostgreSQL the same pool, its transactions begun READ ONLY (MVCC readers never wait for
+    writers either; a write there fails the same way)."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(postgresql_readonly=True)
     if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
         return engine  # (an in-memory database is one connection's: a second pool would not see it)
     reader = sa.create_engine(
