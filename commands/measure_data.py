@@ -15,11 +15,8 @@ from storage.measures import facts_of
 from storage.models import Measure, Unit
 from storage.queries import (
     all_units,
-    dependency_keys_of,
-    evidence_of,
     months_of,
     path_in,
-    risks_of,
     unit_path,
 )
 
@@ -48,9 +45,9 @@ def measure_card(
     if years and year not in years:  # show the plan's first year until the current year has figures
         year = next((y for y in years if y > year), years[-1])
     months = [m for m in all_months if m.month.year == year]
-    stage = Stage(measure.stage)
-    upcoming = next_stage(stage)
-    missing = missing_for(upcoming, facts_of(session=session, measure=measure)) if upcoming else []
+    upcoming = next_stage(Stage(measure.stage))
+    facts = facts_of(session=session, measure=measure)  # the children too, loaded once for the card
+    missing = missing_for(upcoming, facts) if upcoming else []
     return MeasureCard(
         measure=measure,
         package_path=" › ".join(u.name for u in path),
@@ -60,9 +57,9 @@ def measure_card(
             _total([m.forecast for m in months]),
             _total([m.actual for m in months]),
         ),
-        risks=[(r.severity, r.text, r.mitigation) for r in risks_of(session=session, measure_id=measure.id)],
-        dependency_keys=dependency_keys_of(session=session, measure_id=measure.id),
-        evidence_urls=[e.url for e in evidence_of(session=session, measure_id=measure.id)],
+        risks=[(r.severity, r.text, r.mitigation) for r in facts.draft.risks or []],
+        dependency_keys=facts.draft.dependency_keys or [],
+        evidence_urls=facts.draft.evidence_urls or [],
         missing_for_next=missing,
         next_stage=upcoming,
         can_edit=can_edit,

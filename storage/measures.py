@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -52,7 +53,11 @@ def full_draft(*, session: Session, measure: Measure) -> MeasureDraft:
     """Every field of `measure` as it is now, its children (plan, risks, dependencies, evidence)
     included: what the edit modal shows and what the gates check."""
     assert measure.id is not None
-    months = months_of(session=session, measure_id=measure.id)
+    return _full_draft(session, measure, months_of(session=session, measure_id=measure.id))
+
+
+def _full_draft(session: Session, measure: Measure, months: Sequence[MeasureMonth]) -> MeasureDraft:
+    assert measure.id is not None
     draft = draft_from_measure(measure)
     draft.monthly_plan = {m.month: m.plan for m in months if m.plan is not None}
     draft.risks = [
@@ -68,7 +73,7 @@ def facts_of(*, session: Session, measure: Measure) -> MeasureFacts:
     assert measure.id is not None
     months = months_of(session=session, measure_id=measure.id)
     return MeasureFacts(
-        draft=full_draft(session=session, measure=measure), has_actuals=any(m.actual is not None for m in months)
+        draft=_full_draft(session, measure, months), has_actuals=any(m.actual is not None for m in months)
     )
 
 
