@@ -103,11 +103,13 @@ def start_processes(
     """The Slack stand-in, the bot (`python -m bot serve` on `url`) and the bare Bolt app, each its own process."""
     env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": api,
            "DATABASE_URL": url, "PORT": str(bot_port)}  # fmt: skip
+    profile = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]] if os.environ.get("BENCH_PROFILE") else []
+    bot_log = open(os.environ["BENCH_BOT_LOG"], "ab") if os.environ.get("BENCH_BOT_LOG") else subprocess.DEVNULL  # noqa: SIM115
     return [
         subprocess.Popen([sys.executable, "-m", "bot.standin", "--port", str(standin_port), "--token", TOKEN,
                           "--auto-users"], cwd=ROOT, stdout=subprocess.DEVNULL),
-        subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL),
+        subprocess.Popen([sys.executable, *profile, "-m", "bot", "serve"], cwd=ROOT, env=env,
+                         stdout=subprocess.DEVNULL, stderr=bot_log),
         subprocess.Popen([sys.executable, "bench/bare_bolt.py", "--port", str(bare_port), "--api-url", api,
                           "--token", TOKEN, "--signing-secret", SECRET], cwd=ROOT),
     ]  # fmt: skip

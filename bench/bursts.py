@@ -9,6 +9,9 @@ Approve click (each on its own open request) — and each level, this process se
 signed requests at once, first to the bare app then to the bot, and times each HTTP answer.
 Printed per row: p50/p99 of both, the p99 ratio, and the slowest answer. Goal: p99 ratio <= 2 at
 200 and 400 on both databases, p99 growing no faster than the load, nothing over 3 s.
+
+`BENCH_PROFILE=/tmp/bot.prof` runs the bot under cProfile (read it with `pstats`);
+`BENCH_BOT_LOG=/tmp/bot.log` keeps its log (a row that measured error paths shows there).
 """
 
 from __future__ import annotations

@@ -21,10 +21,12 @@ from slackkit.settings import Settings
 from storage.types import utcnow
 
 Listener = Callable[..., Awaitable[Any]]
+ACKS_FIRST_AT_MOST = 0.5  # seconds work after an ack waits for other requests' acks, at most
 
 
 class InFlight:
-    """Counts listener runs still going after their ack, so shutdown and tests can wait for them."""
+    """Counts what is still going (listener runs after their ack, requests before it), so shutdown,
+    tests and the work after an ack can wait for it."""
 
     def __init__(self) -> None:
         self.count = 0
@@ -48,6 +50,39 @@ class InFlight:
             return False
 
 
+class AfterAck:
+    """One listener run's place among those doing their work after the ack.
+
+    Acks come first: a run goes on past its ack only once no request is waiting for its own ack
+    (or after `ACKS_FIRST_AT_MOST` seconds, so a steady stream of requests never starves it), and
+    at most `Settings.after_ack_limit` runs go on at once, the rest in arrival order. In a burst
+    the event loop then answers every request before it does the replies, instead of slicing its
+    time (and the GIL, with the database threads) across hundreds of both."""
+
+    def __init__(self, slots: asyncio.Semaphore, acking: InFlight) -> None:
+        self._slots = slots
+        self._acking = acking
+        self._held = False
+
+    async def take(self) -> None:
+        await self._acking.wait_idle(ACKS_FIRST_AT_MOST)
+        await self._slots.acquire()
+        self._held = True
+
+    def give_back(self) -> None:
+        if self._held:
+            self._held = False
+            self._slots.release()
+
+    def wrapping(self, ack: Any) -> Callable[..., Awaitable[Any]]:
+        async def ack_then_wait(*args: Any, **kwargs: Any) -> Any:
+            answer = await ack(*args, **kwargs)
+            await self.take()
+            return answer
+
+        return ack_then_wait
+
+
 class PacekeeperApp(AsyncApp):
     """An AsyncApp that carries its dependencies, records what it listens to (checked against the
     manifest by a test), and tracks listener runs in flight."""
@@ -56,6 +91,8 @@ class PacekeeperApp(AsyncApp):
         super().__init__(**kwargs)
         self.deps = deps
         self.inflight = InFlight()
+        self.after_ack = asyncio.Semaphore(deps.settings.after_ack_limit)
+        self.acking = InFlight()  # requests received and not yet acked (bot/web.py counts them)
         self.registered: dict[str, set[str]] = defaultdict(set)
 
     def _tracked(self, kind: str, constraint: object, register: Callable[[Listener], Any]) -> Callable[[Listener], Any]:
@@ -65,7 +102,16 @@ class PacekeeperApp(AsyncApp):
             @functools.wraps(func)
             async def tracked(**kwargs: Any) -> Any:
                 with self.inflight:
-                    return await func(**kwargs)
+                    turn = AfterAck(self.after_ack, self.acking)
+                    ack = kwargs.get("ack")
+                    if ack is not None and ack.response is None:
+                        kwargs["ack"] = turn.wrapping(ack)
+                    else:  # acked before the listener began (events), or it takes no ack
+                        await turn.take()
+                    try:
+                        return await func(**kwargs)
+                    finally:
+                        turn.give_back()
 
             register(tracked)
             return func

@@ -47,13 +47,14 @@ def create_web_app(app: PacekeeperApp) -> web.Application:
 
     async def slack_events(request: web.Request) -> web.Response:
         assert verifier is not None  # the route exists only with a signing secret
-        try:
-            bolt_request = await checked_request(request, verifier=verifier)
-        except Refused as refused:
-            log.warning("refused a request to /slack/events (%d): %s", refused.status, refused.reason)
-            return web.json_response({"ok": False, "error": refused.reason}, status=refused.status)
-        bolt_response = await app.async_dispatch(bolt_request)
-        return await to_aiohttp_response(bolt_response)
+        with app.acking:  # listeners' work after their ack waits for this one (bot/app.py AfterAck)
+            try:
+                bolt_request = await checked_request(request, verifier=verifier)
+            except Refused as refused:
+                log.warning("refused a request to /slack/events (%d): %s", refused.status, refused.reason)
+                return web.json_response({"ok": False, "error": refused.reason}, status=refused.status)
+            bolt_response = await app.async_dispatch(bolt_request)
+            return await to_aiohttp_response(bolt_response)
 
     async def healthz(_request: web.Request) -> web.Response:
         if await asyncio.to_thread(is_reachable, app.deps.engine):

@@ -40,6 +40,7 @@ class Settings:
     reminder_after: timedelta = timedelta(hours=24)
     overdue_after: timedelta = timedelta(hours=48)
     send_concurrency: int = 8
+    after_ack_limit: int = 8  # listener runs doing their work after the ack at once (docs/deployment.md)
     approval_reminder_after: timedelta = timedelta(hours=24)
     approval_report_after: timedelta = timedelta(days=3)
     send_rate: float = 20.0  # chat.postMessage per second in fan-outs (prompts, digests)
@@ -101,6 +102,7 @@ class Settings:
             approval_reminder_after=_hours(env, "APPROVAL_REMINDER_HOURS", 24),
             approval_report_after=_hours(env, "APPROVAL_REPORT_HOURS", 72),
             send_rate=_positive(env, "SLACK_SEND_RATE", 20.0),
+            after_ack_limit=max(1, int(_positive(env, "AFTER_ACK_LIMIT", 8.0))),
             slack_timeout=int(_positive(env, "SLACK_TIMEOUT_SECONDS", 30.0, " of seconds")),
             outbox_lease=timedelta(seconds=_positive(env, "OUTBOX_LEASE_SECONDS", 300.0, " of seconds")),
         )

@@ -48,7 +48,8 @@ async def tell(
     block_dicts = blocks_json(blocks) if blocks else None
     url = response_url_of(body, api_url=deps.settings.api_url)
     if url:
-        await AsyncWebhookClient(url).send(
+        # the Web API client's connection pool, where there is one: no new TCP connection per reply
+        await AsyncWebhookClient(url, session=deps.http).send(
             text=text, blocks=block_dicts, response_type="ephemeral", replace_original=False
         )
         return

@@ -452,12 +452,10 @@ class SlackStandIn:
 
     def _views_publish(self, args: JsonDict) -> JsonDict:
         view = _json_arg(args.get("view"))
-        user_id = args.get("user_id")
-        if user_id not in self.state.users or not isinstance(view, dict):
-            return {
-                "ok": False,
-                "error": "invalid_arguments" if user_id in self.state.users else "user_not_found",
-            }
+        user_id = str(args.get("user_id") or "")
+        known = user_id in self.state.users or (self.auto_users and user_id.startswith(("U", "W")))
+        if not known or not isinstance(view, dict):
+            return {"ok": False, "error": "invalid_arguments" if known else "user_not_found"}
         if len(view.get("blocks", [])) > 100:
             return {"ok": False, "error": "invalid_arguments"}
         self.state.home[user_id] = view
