@@ -1,4 +1,5 @@
-"""Entry point: `python -m bot [serve | import FILE | db upgrade]` (serve is the default)."""
+"""Entry point: `python -m bot [serve | import FILE | tick --now T | org NAME k=v … | db upgrade]`
+(serve is the default)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     importing.add_argument("file", type=Path)
     tick = commands.add_parser("tick", help="do, once, all the scheduled work due at an instant, then exit")
     tick.add_argument("--now", required=True, help="an ISO-8601 instant, e.g. 2027-03-08T14:00:00Z")
+    org = commands.add_parser("org", help="show or change an organization's settings: org NAME key=value …")
+    org.add_argument("words", nargs="*", help="the organization's name, then key=value (currency, locale, …)")
     db = commands.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
     args = parser.parse_args(argv)
@@ -55,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
         return asyncio.run(run_tick(settings, now))
+    if args.command == "org":
+        from bot.cli import run_org
+
+        return run_org(settings, args.words)
     if args.command == "import":
         from bot.cli import run_import
 

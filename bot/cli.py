@@ -10,7 +10,8 @@ from pathlib import Path
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sandbox import sandbox_directory
-from commands.importer import ImportRow, apply_rows, people_errors, read_rows, resolve_people
+from commands.importer import ImportRow, apply_rows, organization_styles, people_errors, read_rows, resolve_people
+from commands.organization import change_organization, split_org_words
 from domain.parsing import InputError
 from reminders.sweep import sweep
 from slackkit.context import freeze_startup_heap, make_deps
@@ -25,7 +26,14 @@ async def run_import(settings: Settings, path: Path) -> int:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         return _fail(f"cannot read {path}: {error}")
-    rows, errors = read_rows(text)
+    upgrade(settings.database_url)
+    engine = create_db_engine(settings.database_url)
+    try:
+        with session_scope(engine, clock=utcnow) as session:
+            styles = organization_styles(session=session)
+    finally:
+        engine.dispose()
+    rows, errors = read_rows(text, styles=styles)
     if errors:
         return _fail("Nothing was imported; fix these rows and run it again:\n" + "\n".join(errors))
     if settings.sandbox:  # no Slack: people are looked up in the sandbox's demo directory
@@ -49,6 +57,22 @@ async def _import(settings: Settings, rows: list[ImportRow], client: AsyncWebCli
     finally:
         engine.dispose()
     print(report.summary())
+    return 0
+
+
+def run_org(settings: Settings, words: list[str]) -> int:
+    """Show an organization's settings, or change them (all or nothing), audited as the command line."""
+    name, changes = split_org_words(words)
+    upgrade(settings.database_url)
+    engine = create_db_engine(settings.database_url)
+    try:
+        with session_scope(engine, clock=utcnow) as session:
+            outcome = change_organization(session, name=name, words=changes, actor="cli")
+    finally:
+        engine.dispose()
+    if outcome.error:
+        return _fail(outcome.error)
+    print(outcome.text())
     return 0
 
 

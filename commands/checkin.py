@@ -11,6 +11,7 @@ from slack_sdk.models.views import View
 from sqlmodel import Session
 
 from commands.invocation import Invocation, Subcommand
+from domain.money import MoneyStyle
 from domain.parsing import InputError, parse_date
 from messages.blockkit import Rendered, blocks_json
 from messages.checkin import prompt_message
@@ -32,6 +33,7 @@ from storage.checkins import (
     would_worsen,
 )
 from storage.models import CheckIn, Outbox, Person
+from storage.organization import style_of_checkin
 from storage.queries import ensure_person_rows, record_audit
 
 WORSE_NOTE = ":warning: That is worse than last time: add a comment that says why."
@@ -82,7 +84,8 @@ async def skip_cycle(click: Click[CheckinRef]) -> None:
 async def submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
     user_id = body["user"]["id"]
     ref = CheckinRef.load(view.get("private_metadata"))
-    answer, errors = parse_checkin_form(read_state(view["state"]["values"]))
+    style = await deps.read(lambda s: style_of_checkin(session=s, checkin_id=ref.checkin_id)) if ref else MoneyStyle()
+    answer, errors = parse_checkin_form(read_state(view["state"]["values"]), style=style)
     if ref is None:
         errors = {Field.STATUS: "This form is out of date: close it and open the check-in again."}
     if answer is None or ref is None:

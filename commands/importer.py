@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -24,10 +24,12 @@ from sqlmodel import Session
 
 from domain.enums import Level, Stage
 from domain.measure_schema import BY_NAME, IMPORT_FIELDS, Kind, MeasureDraft, MeasureField
-from domain.parsing import InputError, parse_amount, parse_date, parse_key, parse_schedule
+from domain.money import MoneyStyle, parse_amount
+from domain.parsing import InputError, parse_date, parse_key, parse_schedule
 from slackkit.people import is_a_person, store_user
 from storage.measures import create_measure, draft_from_measure, update_measure
 from storage.models import Measure, Unit
+from storage.organization import organizations, settings_of
 from storage.queries import find_measure_by_title, get_child_unit, get_measure, record_audit
 
 UNIT_COLUMNS = tuple(level.value for level in Level)  # organization … package: where the measure sits
@@ -69,8 +71,10 @@ class ImportReport:
         )
 
 
-def read_rows(text: str) -> tuple[list[ImportRow], list[str]]:
-    """Parse the whole file; return the rows, or the errors of every bad row."""
+def read_rows(text: str, *, styles: Mapping[str, MoneyStyle] | None = None) -> tuple[list[ImportRow], list[str]]:
+    """Parse the whole file; return the rows, or the errors of every bad row. Amounts are read the
+    way each row's organization writes them (`styles`, by lower-cased name; `organization_styles`),
+    an organization the file creates in the default way (docs/money.md)."""
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         return [], [f"line {line}: a NUL byte, which no database column can hold (is this really a CSV file?)"]
@@ -96,7 +100,8 @@ def read_rows(text: str) -> tuple[list[ImportRow], list[str]]:
         cells = {k: (v or "").strip() for k, v in raw.items()}
         if not any(cells.values()):
             continue
-        row, row_errors = _parse_row(line, cells)
+        style = (styles or {}).get(cells.get(UNIT_COLUMNS[0], "").lower(), MoneyStyle())
+        row, row_errors = _parse_row(line, cells, style)
         errors += row_errors
         if row is not None:
             rows.append(row)
@@ -104,7 +109,7 @@ def read_rows(text: str) -> tuple[list[ImportRow], list[str]]:
     return rows, errors
 
 
-def _parse_row(line: int, cells: dict[str, str]) -> tuple[ImportRow | None, list[str]]:
+def _parse_row(line: int, cells: dict[str, str], style: MoneyStyle) -> tuple[ImportRow | None, list[str]]:
     errors = [f"line {line}: {column} is empty" for column in REQUIRED if not cells.get(column)]
     limits = {**dict.fromkeys(UNIT_COLUMNS, UNIT_NAME_LIMIT), **TEXT_LIMITS}
     errors += [
@@ -123,13 +128,13 @@ def _parse_row(line: int, cells: dict[str, str]) -> tuple[ImportRow | None, list
         if not cell:
             continue
         try:
-            _set_cell(row, spec, cell)
+            _set_cell(row, spec, cell, style)
         except InputError as error:
             errors.append(f"line {line}: {spec.column}: {error}")
     return (None, errors) if errors else (row, [])
 
 
-def _set_cell(row: ImportRow, spec: MeasureField, cell: str) -> None:
+def _set_cell(row: ImportRow, spec: MeasureField, cell: str, style: MoneyStyle) -> None:
     """What one cell says about the measure, by the kind of its field."""
     if spec.kind is Kind.PERSON:
         if not (_EMAIL.match(cell) or _USER_ID.match(cell)):
@@ -140,6 +145,8 @@ def _set_cell(row: ImportRow, spec: MeasureField, cell: str) -> None:
     elif spec.kind is Kind.CADENCE:  # the whole schedule: "biweekly tue 14:00"
         schedule = parse_schedule(cell)
         row.values.update(cadence=schedule.cadence, checkin_weekday=schedule.weekday, checkin_time=schedule.at)
+    elif spec.kind is Kind.AMOUNT:
+        row.values[spec.name] = parse_amount(cell, style, negative=False)
     else:
         row.values[spec.name] = CELL_PARSERS[spec.kind](cell)
 
@@ -256,4 +263,9 @@ def _ensure_units(*, session: Session, names: tuple[str, ...], report: ImportRep
     return parent
 
 
-CELL_PARSERS: dict[Kind, Any] = {Kind.AMOUNT: parse_amount, Kind.DATE: parse_date, Kind.STAGE: _parse_stage}
+CELL_PARSERS: dict[Kind, Any] = {Kind.DATE: parse_date, Kind.STAGE: _parse_stage}
+
+
+def organization_styles(*, session: Session) -> dict[str, MoneyStyle]:
+    """How each existing organization writes amounts, by lower-cased name, for `read_rows`."""
+    return {unit.name.lower(): settings_of(unit).style for unit in organizations(session=session)}

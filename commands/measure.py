@@ -22,7 +22,7 @@ from domain.parsing import parse_user_mention
 from domain.policy import can_edit
 from messages.cards import card_blocks, card_fallback, list_blocks
 from messages.ids import Action, Callback
-from messages.measure_form import measure_modal, parse_measure_form, read_state
+from messages.measure_form import measure_modal, package_in, parse_measure_form, read_state
 from messages.payloads import MeasureFormMeta, MeasureRef
 from messages.text import escape
 from slackkit.clicks import Click, on_click
@@ -31,6 +31,7 @@ from slackkit.people import is_admin, people_errors, refresh_person
 from slackkit.surfaces import tell
 from storage.measures import StaleEdit, create_measure, full_draft, reference_errors, update_measure
 from storage.models import Measure
+from storage.organization import style_of
 from storage.queries import (
     count_measures_for_person,
     count_measures_in_packages,
@@ -104,9 +105,16 @@ async def edit_button(click: Click[MeasureRef]) -> None:
     )
 
 
+async def _parsed(deps: Deps, view: dict[str, Any]) -> tuple[MeasureDraft | None, dict[str, str]]:
+    """The form's draft, its amounts read the way the chosen package's organization writes them."""
+    values = read_state(view["state"]["values"])
+    style = await deps.read(lambda s: style_of(session=s, unit_id=package_in(values)))
+    return parse_measure_form(values, style=style)
+
+
 async def submit_new(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
     user_id = body["user"]["id"]
-    draft, errors = parse_measure_form(read_state(view["state"]["values"]))
+    draft, errors = await _parsed(deps, view)
     if draft is not None:
         errors = await people_errors(deps, _people_of(draft))
     if draft is None or errors:
@@ -124,7 +132,7 @@ async def submit_new(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], 
 async def submit_edit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
     user_id = body["user"]["id"]
     meta = MeasureFormMeta.load(view.get("private_metadata"))
-    draft, errors = parse_measure_form(read_state(view["state"]["values"]))
+    draft, errors = await _parsed(deps, view)
     if meta is None or meta.key is None:
         await ack(
             response_action="errors",

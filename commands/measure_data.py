@@ -13,6 +13,7 @@ from messages.measure_form import PackageChoice
 from storage.escalations import open_causes_of
 from storage.measures import facts_of
 from storage.models import Measure, Unit
+from storage.organization import settings_of
 from storage.queries import (
     all_units,
     months_of,
@@ -65,6 +66,7 @@ def measure_card(
         can_edit=can_edit,
         can_request=can_request,
         open_escalations=open_causes_of(session=session, measure_id=measure.id),
+        style=settings_of(next((u for u in path if u.level == Level.ORGANIZATION), None)).style,
     )
 
 

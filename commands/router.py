@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from commands import checkin, digest, gates, measure, portfolio_rules, structure
+from commands import checkin, digest, gates, measure, organization, portfolio_rules, structure
 from commands.invocation import Invocation, Subcommand
 from domain.parsing import split_command
 from messages.cards import help_blocks
@@ -29,6 +29,7 @@ SUBCOMMANDS: Mapping[str, Subcommand] = {
     **portfolio_rules.SUBCOMMANDS,
     **digest.SUBCOMMANDS,
     **checkin.SUBCOMMANDS,
+    **organization.SUBCOMMANDS,
 }
 
 

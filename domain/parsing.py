@@ -1,4 +1,4 @@
-"""Pure parsers for what people type: amounts, dates, cadences, mentions, plan and risk lines.
+"""Pure parsers for what people type (amounts: domain/money.py): dates, cadences, mentions, plan and risk lines.
 
 Each raises `InputError` with a sentence meant for the person who typed the value.
 """
@@ -32,23 +32,7 @@ def too_long(text: str, *, limit: int, what: str) -> str | None:
     return None
 
 
-_AMOUNT = re.compile(r"^(-)?\s*[€$£]?\s*(\d[\d,' _]*(?:\.\d+)?)\s*([kKmM]?)$")
-_MULTIPLIERS = {"": 1, "k": 1_000, "m": 1_000_000}
-MAX_AMOUNT = 10**15
-
-
-def parse_amount(text: str) -> int:
-    """'1,250,000', '1.25m', '250k', '-40 000' -> whole currency units."""
-    raw = text.strip()
-    match = _AMOUNT.match(raw)
-    if not match:
-        raise InputError(f"“{raw}” is not an amount: use digits, like 250000, 250k or 1.5m")
-    sign, digits, suffix = match.groups()
-    cleaned = re.sub(r"[,' _]", "", digits)
-    value = round(float(cleaned) * _MULTIPLIERS[suffix.lower()])
-    if abs(value) >= MAX_AMOUNT:
-        raise InputError(f"“{raw}” is too large for an amount")
-    return -value if sign else value
+MAX_AMOUNT = 10**15  # whole currency units; larger figures are refused (domain/money.py)
 
 
 def parse_date(text: str) -> date:
@@ -143,25 +127,6 @@ def parse_keys(text: str | None) -> list[str]:
         return []
     keys = [parse_key(part) for part in re.split(r"[,\s]+", text.strip()) if part]
     return sorted(set(keys), key=lambda k: int(k[2:]))
-
-
-def parse_monthly_plan(text: str | None) -> dict[date, int]:
-    """Lines like '2027-01: 10k' -> {date(2027, 1, 1): 10000}."""
-    plan: dict[date, int] = {}
-    for number, line in enumerate((text or "").splitlines(), start=1):
-        if not line.strip():
-            continue
-        match = re.fullmatch(r"\s*(\d{4})-(\d{2})\s*[:=]\s*(.+?)\s*", line)
-        if not match or not 1 <= int(match[2]) <= 12:
-            raise InputError(f"line {number}: write each month as “YYYY-MM: amount”, like “2027-01: 10k”")
-        month = date(int(match[1]), int(match[2]), 1)
-        if month in plan:
-            raise InputError(f"line {number}: {month:%Y-%m} is listed twice")
-        try:
-            plan[month] = parse_amount(match[3])
-        except InputError as error:
-            raise InputError(f"line {number}: {error}") from None
-    return plan
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ class Deed(StrEnum):
     CONFIGURE_DIGEST = "configure digests"
     CONFIGURE_RULES = "configure portfolio rules"
     CONFIGURE_STRUCTURE = "change the structure"
+    CONFIGURE_ORGANIZATION = "change an organization's settings"
     IMPORT = "import measures"
     EXPORT = "export measures"
 
@@ -58,6 +59,7 @@ POLICY: Mapping[Deed, frozenset[Role]] = {
     Deed.CONFIGURE_DIGEST: _ADMINS,
     Deed.CONFIGURE_RULES: _ADMINS,
     Deed.CONFIGURE_STRUCTURE: _ADMINS,
+    Deed.CONFIGURE_ORGANIZATION: _ADMINS,
     Deed.IMPORT: _ADMINS,
     Deed.EXPORT: _ADMINS,
 }

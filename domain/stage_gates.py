@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from domain.enums import Stage
-from domain.measure_schema import MeasureDraft, missing_at
+from domain.measure_schema import BY_NAME, MeasureDraft, missing_at
+from domain.money import DEFAULT_STYLE, MoneyStyle, format_amount
 
 FORWARD = [Stage.DI0, Stage.DI1, Stage.DI2, Stage.DI3, Stage.DI4, Stage.DI5]
 
@@ -18,6 +19,10 @@ class MeasureFacts:
 
     draft: MeasureDraft
     has_actuals: bool = False
+    style: MoneyStyle = DEFAULT_STYLE  # how the measure's organization writes amounts, to name a gap
+
+
+PLAN_MISSING = BY_NAME["monthly_plan"].missing
 
 
 def missing_for(stage: Stage, facts: MeasureFacts) -> list[str]:
@@ -26,10 +31,23 @@ def missing_for(stage: Stage, facts: MeasureFacts) -> list[str]:
     approval of the business case, DI5 actuals entered at a check-in."""
     missing: list[str] = []
     for step in FORWARD[: FORWARD.index(stage) + 1] if stage in FORWARD else []:
-        missing += missing_at(step, facts.draft)
+        missing += [
+            plan_gap(facts.draft, facts.style) if m == PLAN_MISSING else m for m in missing_at(step, facts.draft)
+        ]
         if step is Stage.DI5 and not facts.has_actuals:
             missing.append("actuals entered (at a check-in)")
     return missing
+
+
+def plan_gap(draft: MeasureDraft, style: MoneyStyle) -> str:
+    """How far the monthly plan is from the target, in figures: the gate names the gap."""
+    if not draft.monthly_plan or draft.target is None:
+        return PLAN_MISSING
+    planned = sum(draft.monthly_plan.values())
+    return (
+        f"{PLAN_MISSING}: the monthly plan sums to {format_amount(planned, style)}"
+        f" of the {format_amount(draft.target, style)} target"
+    )
 
 
 def stage_for_new(facts: MeasureFacts) -> Stage:

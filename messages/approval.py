@@ -58,10 +58,10 @@ def approval_message(view: GateView, step: int) -> Rendered:
     blocks.append(
         SectionBlock(
             fields=[
-                MarkdownTextObject(text=f"*Baseline*\n{money(view.baseline)}"),
-                MarkdownTextObject(text=f"*Target*\n{money(view.target)}"),
-                MarkdownTextObject(text=f"*Forecast (year)*\n{money(view.forecast_year)}"),
-                MarkdownTextObject(text=f"*Actual to date*\n{money(view.actual_total)}"),
+                MarkdownTextObject(text=f"*Baseline*\n{money(view.baseline, view.style)}"),
+                MarkdownTextObject(text=f"*Target*\n{money(view.target, view.style)}"),
+                MarkdownTextObject(text=f"*Forecast (year)*\n{money(view.forecast_year, view.style)}"),
+                MarkdownTextObject(text=f"*Actual to date*\n{money(view.actual_total, view.style)}"),
             ]
         )
     )

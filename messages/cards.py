@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from domain.enums import ImplStatus, PotentialStatus, Stage
+from domain.money import DEFAULT_STYLE, MoneyStyle, format_signed
 from messages.ids import INPUT, Action
 from messages.payloads import MeasureRef
 from messages.text import MAX_MESSAGE_BLOCKS, STATUS_EMOJI, escape, money, pack_lines, slack_date, status_text, truncate
@@ -53,6 +54,7 @@ class MeasureCard:
     can_edit: bool
     can_request: bool = False
     open_escalations: Sequence[str] = ()  # labels of the causes of its open escalations
+    style: MoneyStyle = DEFAULT_STYLE  # how the measure's organization writes amounts
 
 
 def _person(slack_id: str | None) -> str:
@@ -86,14 +88,14 @@ def card_blocks(card: MeasureCard) -> list[Block]:
             ]
         )
     )
-    t = card.totals
-    variance = "—" if t.variance is None else f"{t.variance:+,}"
+    t, style = card.totals, card.style
     blocks.append(
         SectionBlock(
             text=(
-                f"*Value {card.year}* — plan {money(t.plan)} · forecast {money(t.forecast)} · actual {money(t.actual)}"
-                f" · variance {variance}\nBaseline {money(m.baseline)} · target {money(m.target)} · "
-                f"one-time cost {money(m.one_time_cost)}"
+                f"*Value {card.year}* — plan {money(t.plan, style)} · forecast {money(t.forecast, style)} · actual"
+                f" {money(t.actual, style)} · variance {format_signed(t.variance, style)}\nBaseline"
+                f" {money(m.baseline, style)} · target {money(m.target, style)} · one-time cost"
+                f" {money(m.one_time_cost, style)}"
             )
         )
     )
@@ -200,6 +202,7 @@ HELP = """*Pacekeeper* keeps every measure tied to an owner, a sponsor, a contro
 • `/measure digest #channel <unit> [weekly|biweekly|monthly] [fri] [16:00]` — a channel's digest (admins)
 • `/measure digest list` · `/measure digest remove <n>` · `/measure digest preview <unit>`
 • `/measure rules <portfolio> [steering=#channel tolerance=10 …]` — threshold rules and escalations (admins change them)
+• `/measure org [name] [currency=EUR locale=de fiscal-year-start=4 …]` — an organization's settings (admins change)
 • `/measure help` — this help"""
 
 

@@ -16,7 +16,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from domain.enums import ImplStatus
-from domain.parsing import InputError, bounded, parse_amount, parse_urls
+from domain.money import MoneyStyle, parse_amount
+from domain.parsing import InputError, bounded, parse_urls
 from domain.status import answerable_statuses
 from messages.ids import INPUT, Callback, Field
 from messages.payloads import CheckinRef
@@ -58,7 +59,7 @@ def _text(block_id: str, label: str, hint: str | None = None, *, multiline: bool
     return InputBlock(block_id=block_id, label=label, element=element, optional=True, hint=hint)
 
 
-def parse_checkin_form(values: Mapping[str, Any]) -> tuple[Answer | None, dict[str, str]]:
+def parse_checkin_form(values: Mapping[str, Any], *, style: MoneyStyle) -> tuple[Answer | None, dict[str, str]]:
     errors: dict[str, str] = {}
 
     def amount(block_id: str) -> int | None:
@@ -66,7 +67,7 @@ def parse_checkin_form(values: Mapping[str, Any]) -> tuple[Answer | None, dict[s
         if not raw:
             return None
         try:
-            return parse_amount(raw)
+            return parse_amount(raw, style)
         except InputError as error:
             errors[block_id] = str(error)
             return None

@@ -12,6 +12,7 @@ import jinja2
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
 from domain.enums import ImplStatus, PotentialStatus, Stage
+from domain.money import MoneyStyle, format_signed
 from messages.blockkit import Rendered
 from messages.text import MAX_MESSAGE_BLOCKS, escape, money, pack_lines, slack_time, status_text, truncate
 from storage.digest_data import IN_PROGRESS, DigestData, by_child, rollup
@@ -26,8 +27,9 @@ class Digest:
     thread: list[Rendered]
 
 
-@lru_cache(maxsize=1)
-def _template() -> Any:
+@lru_cache(maxsize=8)
+def _template(style: MoneyStyle) -> Any:
+    """The digest's macros, with the amounts filters of one organization's way of writing money."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("messages", "templates"),
         autoescape=False,  # Slack mrkdwn, not HTML: user text goes through the `esc` filter
@@ -36,8 +38,8 @@ def _template() -> Any:
         lstrip_blocks=True,
     )
     env.filters.update(
-        money=money, esc=escape, oneline=lambda v: escape(" ".join(str(v).split())), when=slack_time,
-        short=truncate, signed=lambda v: f"{v:+,}",
+        money=lambda v: money(v, style), esc=escape, oneline=lambda v: escape(" ".join(str(v).split())),
+        when=slack_time, short=truncate, signed=lambda v: format_signed(v, style),
         status=lambda v, potential=False: status_text(v or "unknown", potential=potential),
         stage=lambda v: Stage(v).label,
     )  # fmt: skip
@@ -48,19 +50,20 @@ def _template() -> Any:
     return env.get_template("digest.j2").module
 
 
-def _text(macro: str, *args: Any) -> str:
-    return truncate(str(getattr(_template(), macro)(*args)).strip())
+def _text(style: MoneyStyle, macro: str, *args: Any) -> str:
+    return truncate(str(getattr(_template(style), macro)(*args)).strip())
 
 
-def _lines(macro: str, items: Sequence[Any]) -> list[str]:
+def _lines(style: MoneyStyle, macro: str, items: Sequence[Any]) -> list[str]:
     """One line per item, from one call of a `…_lines` macro (a call per line would cost ten times more)."""
     if not items:
         return []
-    return [truncate(line, 2900) for line in str(getattr(_template(), macro)(items)).split("\n") if line.strip()]
+    text = str(getattr(_template(style), macro)(items))
+    return [truncate(line, 2900) for line in text.split("\n") if line.strip()]
 
 
 def render_digest(data: DigestData, *, cadence: str = "weekly") -> Digest:
-    total = rollup(data.groups, data.money)
+    total, style = rollup(data.groups, data.money), data.style
     lists: dict[str, tuple[Sequence[Any], str]] = {
         "Changes since the last digest": (data.changes, "change_lines"),
         "Approvals waiting": (data.approvals, "approval_lines"),
@@ -70,21 +73,21 @@ def render_digest(data: DigestData, *, cadence: str = "weekly") -> Digest:
     blocks: list[Block] = [
         HeaderBlock(text=truncate(f"{cadence.capitalize()} digest · {data.unit_name}", 150)),
         ContextBlock(elements=[MarkdownTextObject(text=truncate(context, 2000))]),
-        SectionBlock(text=_text("headline", total, data.year)),
-        SectionBlock(text=_text("statuses", total, data.potential)),
-        SectionBlock(text=_text("questions", total, data)),
-        SectionBlock(text=_text("value_by_stage", total)),
+        SectionBlock(text=_text(style, "headline", total, data.year)),
+        SectionBlock(text=_text(style, "statuses", total, data.potential)),
+        SectionBlock(text=_text(style, "questions", total, data)),
+        SectionBlock(text=_text(style, "value_by_stage", total)),
     ]
     for title, (items, line) in lists.items():
-        lines = _lines(line, items[:SHOWN_IN_SUMMARY])
-        blocks.append(SectionBlock(text=_text("section", title, lines, len(items), "More in the thread.")))
+        lines = _lines(style, line, items[:SHOWN_IN_SUMMARY])
+        blocks.append(SectionBlock(text=_text(style, "section", title, lines, len(items), "More in the thread.")))
     hidden = total.overdue - len(data.overdue_keys)
     overdue_text = ", ".join(data.overdue_keys) + (f" and {hidden} more" if hidden > 0 else "")
     blocks.append(SectionBlock(text=truncate(f"*Overdue check-ins* ({total.overdue}) {overdue_text or '_None._'}")))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text="The detail and the value chart are in the thread.")]))
     summary_text = (
-        f"{cadence.capitalize()} digest for {escape(data.unit_name)}: plan {money(total.plan)}, forecast "
-        f"{money(total.forecast)}, actual {money(total.actual)}; {total.in_progress} in progress, "
+        f"{cadence.capitalize()} digest for {escape(data.unit_name)}: plan {money(total.plan, style)}, forecast "
+        f"{money(total.forecast, style)}, actual {money(total.actual, style)}; {total.in_progress} in progress, "
         f"{total.impl['off_track']} off track, {len(data.escalations)} open escalations"
     )
     thread = _thread(data, lists)
@@ -96,12 +99,12 @@ def _thread(data: DigestData, lists: dict[str, Any]) -> list[Rendered]:
     children = by_child(data)
     if len(children) > 1 or (children and children[0][0] != data.unit_name):
         level = (data.child_level or "unit").replace("package", "measure package")
-        parts.append((f"By {level}", _lines("child_lines", children), 0))
-    attention = _lines("attention_lines", data.attention)
+        parts.append((f"By {level}", _lines(data.style, "child_lines", children), 0))
+    attention = _lines(data.style, "attention_lines", data.attention)
     parts.append(("Measures that need attention", attention, data.attention_total - len(data.attention)))
     for title, (items, line) in lists.items():
         if len(items) > SHOWN_IN_SUMMARY:
-            parts.append((title, _lines(line, items), 0))
+            parts.append((title, _lines(data.style, line, items), 0))
     messages: list[Rendered] = []
     for title, lines, unloaded in parts:
         room = MAX_THREAD_MESSAGES - len(messages)

@@ -26,7 +26,7 @@ def cause_text(view: EscalationView) -> str:
     """What is wrong, in one line, from the detail the rule recorded when it raised the escalation."""
     detail = view.detail
     if view.cause == Cause.SHORTFALL:
-        forecast = money(detail.get("forecast_year"))
+        forecast = money(detail.get("forecast_year"), view.style)
         return f"The value forecast ({forecast} this year) is {status_text(detail.get('potential_status', ''))}."
     if view.cause == Cause.DEPENDENCY:
         return f"It depends on {', '.join(detail.get('depends_on', []))}, which is off track."

@@ -23,12 +23,11 @@ from slack_sdk.models.views import View
 
 from domain.enums import WEEKDAYS, Cadence, Stage
 from domain.measure_schema import FORM_FIELDS, Key, Kind, MeasureDraft, MeasureField
+from domain.money import MoneyStyle, parse_amount, parse_monthly_plan
 from domain.parsing import (
     InputError,
     bounded,
-    parse_amount,
     parse_keys,
-    parse_monthly_plan,
     parse_risks,
     parse_time,
     parse_urls,
@@ -185,13 +184,14 @@ def read_state(state_values: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     return plain
 
 
-def parse_measure_form(values: Mapping[str, Any]) -> tuple[MeasureDraft | None, dict[str, str]]:
-    """A draft, or None and inline errors keyed by block id (every field's problem at once)."""
+def parse_measure_form(values: Mapping[str, Any], *, style: MoneyStyle) -> tuple[MeasureDraft | None, dict[str, str]]:
+    """A draft, or None and inline errors keyed by block id (every field's problem at once); amounts
+    as the organization of the chosen package writes them."""
     errors: dict[str, str] = {}
     parsed: dict[str, Any] = {}
     for spec in FORM_FIELDS:
         try:
-            parsed[spec.name] = _parse(spec, values.get(spec.key))
+            parsed[spec.name] = _parse(spec, values.get(spec.key), style)
         except InputError as error:
             errors[spec.key] = str(error)
     parsed["dependencies_stated"] = bool((values.get(Key.DEPENDENCIES) or "").strip())
@@ -206,7 +206,13 @@ _EMPTY: dict[Kind, Any] = {
 }  # fmt: skip
 
 
-def _parse(spec: MeasureField, raw: Any) -> Any:
+def package_in(values: Mapping[str, Any]) -> int | None:
+    """The package the form names, to know whose way of writing amounts applies before parsing."""
+    raw = values.get(Key.PACKAGE)
+    return int(raw) if isinstance(raw, str) and raw.isdigit() else None
+
+
+def _parse(spec: MeasureField, raw: Any, style: MoneyStyle) -> Any:
     """One field's value from what the modal sent, or InputError with the sentence to show."""
     text = raw.strip() if isinstance(raw, str) else raw
     if text is None or text in ("", []):
@@ -233,12 +239,16 @@ def _parse(spec: MeasureField, raw: Any) -> Any:
         return []
     if spec.kind is Kind.FLAG:
         return NO_KNOWN_RISKS in text
+    if spec.kind is Kind.AMOUNT:
+        return parse_amount(text, style, negative=False)
+    if spec.kind is Kind.PLAN:
+        return parse_monthly_plan(text, style)
     return PARSERS.get(spec.kind, lambda value: value)(text)
 
 
 PARSERS: dict[Kind, Any] = {
-    Kind.AMOUNT: parse_amount, Kind.DATE: lambda raw: _parse_picked_date(raw), Kind.TIME: parse_time,
-    Kind.PLAN: parse_monthly_plan, Kind.RISKS: parse_risks, Kind.KEYS: parse_keys, Kind.URLS: parse_urls,
+    Kind.DATE: lambda raw: _parse_picked_date(raw), Kind.TIME: parse_time,
+    Kind.RISKS: parse_risks, Kind.KEYS: parse_keys, Kind.URLS: parse_urls,
 }  # fmt: skip
 
 

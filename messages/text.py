@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import (
 )
 
 from domain.enums import ImplStatus, PotentialStatus
+from domain.money import MoneyStyle, format_amount
 
 MAX_TEXT = 3000
 
@@ -35,8 +36,9 @@ def slack_time(instant: datetime) -> str:
     return f"<!date^{int(instant.timestamp())}^{{date_short}} {{time}}|{instant.astimezone(UTC):%Y-%m-%d %H:%M} UTC>"
 
 
-def money(value: int | None) -> str:
-    return "—" if value is None else f"{value:,}"
+def money(value: int | None, style: MoneyStyle) -> str:
+    """An amount with its currency, as the organization writes it (`—` for none)."""
+    return format_amount(value, style)
 
 
 def status_text(value: str, *, potential: bool = False) -> str:

@@ -22,7 +22,9 @@ from sqlmodel import Session, col, select
 
 from domain.enums import ImplStatus, Stage
 from domain.escalation_rules import Cause, Rung
+from domain.money import DEFAULT_STYLE, MoneyStyle
 from storage.models import AuditLog, Escalation, Evidence, GateRequest, Measure, MoneyRollup
+from storage.organization import organization_in, settings_of
 from storage.tree import UnitTree
 
 COMMITTED = (Stage.DI3, Stage.DI4, Stage.DI5)
@@ -127,6 +129,7 @@ class DigestData:
     changes: list[Change]
     approvals: list[Waiting]
     escalations: list[Raised]
+    style: MoneyStyle = DEFAULT_STYLE  # how the unit's organization writes amounts
 
 
 def load_digest(*, session: Session, unit_id: int, now: datetime, since: datetime) -> DigestData:
@@ -158,6 +161,7 @@ def load_digest(*, session: Session, unit_id: int, now: datetime, since: datetim
         changes=_changes(session, in_unit, since),
         approvals=_approvals(session, in_unit),
         escalations=_escalations(session, in_unit),
+        style=settings_of(organization_in(tree.units, unit_id)).style,
     )
 
 

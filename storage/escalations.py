@@ -23,11 +23,13 @@ from sqlmodel import Session, col, select
 
 from domain.enums import ImplStatus, Stage
 from domain.escalation_rules import START_RUNG, Cause, Ladder, Rung, climb_to
+from domain.money import DEFAULT_STYLE, MoneyStyle
 from domain.policy import Deed, Party, may, who_may
 from domain.schedule import ACTIVE_STAGES, away_on
 from storage.models import Dependency, Escalation, EscalationNote, Flagged, GateRequest, Measure, Outbox, Person
+from storage.organization import organization_in, settings_of
 from storage.outbox import EscalationPayload, Kind, owe, payload_of
-from storage.queries import record_audit
+from storage.queries import all_units, record_audit
 from storage.tree import UnitTree
 
 NOTES_SHOWN = 3
@@ -333,6 +335,7 @@ class EscalationView:
     resolved_by: str | None
     resolved_at: datetime | None
     notes: tuple[tuple[str, str, datetime], ...] = ()
+    style: MoneyStyle = DEFAULT_STYLE  # how the measure's organization writes amounts
 
 
 def escalation_views(*, session: Session, escalation_ids: list[int]) -> dict[int, EscalationView]:
@@ -348,14 +351,16 @@ def escalation_views(*, session: Session, escalation_ids: list[int]) -> dict[int
         select(EscalationNote).where(col(EscalationNote.escalation_id).in_(escalation_ids)).order_by(
             col(EscalationNote.id))).all():  # fmt: skip
         notes.setdefault(note.escalation_id, []).append((note.author, note.text, note.at))
-    return {e.id or 0: _view(e, m, notes.get(e.id or 0, [])) for e, m in rows}
+    units = {u.id: u for u in all_units(session=session)}
+    styles = {m.package_id: settings_of(organization_in(units, m.package_id)).style for _e, m in rows}
+    return {e.id or 0: _view(e, m, notes.get(e.id or 0, []), styles[m.package_id]) for e, m in rows}
 
 
-def _view(e: Escalation, m: Measure, notes: list[tuple[str, str, datetime]]) -> EscalationView:
+def _view(e: Escalation, m: Measure, notes: list[tuple[str, str, datetime]], style: MoneyStyle) -> EscalationView:
     return EscalationView(
         e.id or 0, m.key, m.title, Cause(e.cause), json.loads(e.detail), e.state, Rung(e.rung), e.raised_at,
         e.rung_started_at, m.owner_id, m.sponsor_id, e.acknowledged_by, e.acknowledged_at, e.resolved_by,
-        e.resolved_at, tuple(notes[-NOTES_SHOWN:]),
+        e.resolved_at, tuple(notes[-NOTES_SHOWN:]), style,
     )  # fmt: skip
 
 

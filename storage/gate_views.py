@@ -7,8 +7,10 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from domain.money import DEFAULT_STYLE, MoneyStyle
 from storage.gate_requests import chain_of
 from storage.models import GateDecision, GateRequest, Measure
+from storage.organization import style_of
 from storage.queries import evidence_of, months_of, risks_of
 
 
@@ -44,6 +46,7 @@ class GateView:
     step_started_at: datetime
     state: str
     decisions: list[DecisionLine]
+    style: MoneyStyle = DEFAULT_STYLE  # how the measure's organization writes amounts
 
 
 def gate_view(*, session: Session, request_id: int) -> GateView | None:
@@ -66,4 +69,5 @@ def gate_view(*, session: Session, request_id: int) -> GateView | None:
         chain=[(str(role), person) for role, person in chain_of(request)], step=request.step,
         step_started_at=request.step_started_at, state=request.state,
         decisions=[DecisionLine(d.step, d.role, d.decided_by, d.decision, d.reason, d.decided_at) for d in decisions],
+        style=style_of(session=session, unit_id=measure.package_id),
     )  # fmt: skip

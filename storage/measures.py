@@ -16,6 +16,7 @@ from domain.parsing import RiskLine
 from domain.schedule import next_checkin_for
 from domain.stage_gates import MeasureFacts, stage_for_new
 from storage.models import Dependency, Evidence, Measure, MeasureMonth, Person, Risk, Unit
+from storage.organization import style_of
 from storage.queries import (
     dependency_keys_of,
     ensure_person_rows,
@@ -73,7 +74,9 @@ def facts_of(*, session: Session, measure: Measure) -> MeasureFacts:
     assert measure.id is not None
     months = months_of(session=session, measure_id=measure.id)
     return MeasureFacts(
-        draft=_full_draft(session, measure, months), has_actuals=any(m.actual is not None for m in months)
+        draft=_full_draft(session, measure, months),
+        has_actuals=any(m.actual is not None for m in months),
+        style=style_of(session=session, unit_id=measure.package_id),
     )
 
 

@@ -30,8 +30,12 @@ class Unit(SQLModel, table=True):
     level: str = Field(max_length=16, index=True)
     name: str = Field(max_length=200)
     parent_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
-    # Organization: timezone for digests. Portfolio: potential tolerance and steering channel.
+    # Organization: timezone for digests, and how it writes money (domain.organization, docs/money.md).
+    # Portfolio: potential tolerance and steering channel.
     timezone: str | None = Field(default=None, max_length=64)
+    currency: str | None = Field(default=None, max_length=3)
+    locale: str | None = Field(default=None, max_length=8)
+    fiscal_year_start: int | None = None
     tolerance_pct: int | None = None
     steering_channel: str | None = Field(default=None, max_length=32)
     # Portfolio: threshold rules and the escalation ladder's timing (a `PortfolioRules` as JSON).

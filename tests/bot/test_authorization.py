@@ -34,7 +34,7 @@ DEEDS = {
     "edit": Deed.EDIT, "request gate": Deed.REQUEST_GATE, "hold": Deed.HOLD, "approve": Deed.DECIDE,
     "reject": Deed.DECIDE, "acknowledge": Deed.ACKNOWLEDGE, "note": Deed.NOTE, "resolve": Deed.RESOLVE,
     "configure digest": Deed.CONFIGURE_DIGEST, "configure rules": Deed.CONFIGURE_RULES,
-    "configure structure": Deed.CONFIGURE_STRUCTURE,
+    "configure structure": Deed.CONFIGURE_STRUCTURE, "configure organization": Deed.CONFIGURE_ORGANIZATION,
 }  # fmt: skip
 
 
@@ -137,10 +137,18 @@ async def configure_structure(bot: Bot, user: str) -> bool:
     return opened_modal(bot, user)
 
 
+async def configure_organization(bot: Bot, user: str) -> bool:
+    await bot.client.command(user, "org Acme currency=CHF")
+    await bot.settle()
+    with bot.session() as session:
+        return session.exec(select(Unit).where(Unit.name == "Acme")).one().currency == "CHF"
+
+
 ACTIONS: dict[str, Callable[[Bot, str], Awaitable[bool]]] = {
     "edit": edit, "request gate": request_gate, "hold": hold, "approve": approve, "reject": reject,
     "acknowledge": acknowledge, "note": note, "resolve": resolve, "configure digest": configure_digest,
     "configure rules": configure_rules, "configure structure": configure_structure,
+    "configure organization": configure_organization,
 }  # fmt: skip
 
 

@@ -5,6 +5,7 @@ from datetime import date
 
 from domain.enums import Stage
 from domain.measure_schema import MeasureDraft
+from domain.money import MoneyStyle
 from domain.stage_gates import MeasureFacts, missing_for, next_stage, stage_for_new
 
 IDEA = MeasureFacts(draft=MeasureDraft(title="Reuse pallets", package_id=1))
@@ -37,8 +38,12 @@ def test_di2_needs_a_plan_that_sums_to_the_target_risks_and_dependencies() -> No
     assert missing_for(Stage.DI2, ready) == []
     short = detailed(due=date(2027, 1, 1), monthly_plan={date(2027, 1, 1): 11}, risks=[], dependencies_stated=True)
     assert missing_for(Stage.DI2, short) == [
-        "a monthly value plan that sums to the target", "at least one risk, or “no known risks”",
+        "a monthly value plan that sums to the target: the monthly plan sums to €11 of the €12 target",
+        "at least one risk, or “no known risks”",
     ]  # fmt: skip
+    german = replace(short, style=MoneyStyle("EUR", "de"), draft=replace(short.draft, target=250_000,
+                     monthly_plan={date(2027, 1, 1): 120_000, date(2027, 2, 1): 120_000}))  # fmt: skip
+    assert missing_for(Stage.DI2, german)[0].endswith("sums to 240.000\xa0€ of the 250.000\xa0€ target")
 
 
 def test_new_measures_start_at_di1_only_when_complete() -> None:

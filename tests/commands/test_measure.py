@@ -51,7 +51,7 @@ def last_reply(bot: Bot, user: str) -> dict[str, Any]:
 
 
 def reply_text(reply: dict[str, Any]) -> str:
-    return reply["text"] + json.dumps(reply.get("blocks", []))
+    return reply["text"] + json.dumps(reply.get("blocks", []), ensure_ascii=False)
 
 
 async def test_new_opens_a_modal_whose_submission_creates_a_measure_that_list_and_show_display(bot: Bot) -> None:
@@ -94,7 +94,7 @@ async def test_new_opens_a_modal_whose_submission_creates_a_measure_that_list_an
     await bot.settle()
     card = reply_text(last_reply(bot, SPONSOR))
     assert "DI1 Identified" in card
-    assert "plan 180,000" in card and "baseline 1,200,000" in card.lower()
+    assert "plan €180,000" in card and "baseline €1,200,000" in card.lower()
     assert "<!date^" in card  # the due date is a date token
     assert Action.EDIT_MEASURE in card  # the sponsor may edit
 

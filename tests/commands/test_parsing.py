@@ -5,33 +5,17 @@ from datetime import date, time
 import pytest
 
 from domain.enums import Cadence, Severity
+from domain.money import DEFAULT_STYLE, parse_monthly_plan
 from domain.parsing import (
     InputError,
-    parse_amount,
     parse_date,
     parse_keys,
-    parse_monthly_plan,
     parse_risks,
     parse_schedule,
     parse_urls,
     parse_user_mention,
     split_command,
 )
-
-
-@pytest.mark.parametrize(
-    ("text", "value"),
-    [("250000", 250_000), ("250k", 250_000), ("1.5m", 1_500_000), ("1,250,000", 1_250_000), ("-40 000", -40_000),
-     ("€ 12K", 12_000), ("0", 0)],
-)  # fmt: skip
-def test_amounts(text: str, value: int) -> None:
-    assert parse_amount(text) == value
-
-
-@pytest.mark.parametrize("text", ["lots", "1.2.3", "k", "12x", "", "1e9", "9" * 20])
-def test_bad_amounts_say_how_to_write_one(text: str) -> None:
-    with pytest.raises(InputError):
-        parse_amount(text)
 
 
 def test_dates() -> None:
@@ -60,10 +44,11 @@ def test_mentions_and_keys() -> None:
 
 
 def test_monthly_plan_and_risks() -> None:
-    assert parse_monthly_plan("2027-01: 10k\n\n2027-02 = 5000") == {date(2027, 1, 1): 10_000, date(2027, 2, 1): 5_000}
+    plan = parse_monthly_plan("2027-01: 10k\n\n2027-02 = 5000", DEFAULT_STYLE)
+    assert plan == {date(2027, 1, 1): 10_000, date(2027, 2, 1): 5_000}
     for bad in ("2027-13: 1", "Jan: 1", "2027-01: 1\n2027-01: 2", "2027-01: many"):
         with pytest.raises(InputError, match="line"):
-            parse_monthly_plan(bad)
+            parse_monthly_plan(bad, DEFAULT_STYLE)
     risks = parse_risks("HIGH: supplier delay | second supplier\nlow: rain")
     assert [(r.severity, r.text, r.mitigation) for r in risks] == [
         (Severity.HIGH, "supplier delay", "second supplier"),

@@ -34,7 +34,7 @@ def test_the_card_escapes_text_and_truncates_long_fields() -> None:
     mrkdwn = str([b for b in blocks if b["type"] != "header"])  # a plain_text header never pings anyone
     assert "<!channel>" not in mrkdwn and "&lt;script&gt;" in mrkdwn
     assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in blocks)
-    assert "variance -2" in text and "Edit" not in text
+    assert "variance -€2" in text and "Edit" not in text
     assert slack_date(date(2027, 6, 30)) in text
 
 

@@ -8,6 +8,7 @@ from datetime import date
 from commands.importer import COLUMNS, read_rows
 from domain.enums import Stage
 from domain.measure_schema import BY_KEY, FIELDS, FORM_FIELDS, SCALARS, Key, Kind, MeasureDraft, audit_label, missing_at
+from domain.money import DEFAULT_STYLE
 from messages.measure_form import measure_modal, parse_measure_form
 from messages.payloads import MeasureFormMeta
 from storage.models import Measure
@@ -35,14 +36,14 @@ def test_the_form_parser_reads_every_field_back_by_its_key() -> None:
         Key.DUE: "2027-06-30", Key.CADENCE: "monthly", Key.WEEKDAY: "wed", Key.CHECKIN_TIME: "14:30",
         Key.MONTHLY_PLAN: "2027-01: 120k", Key.DEPENDENCIES: "none", Key.EVIDENCE: "https://example.com/x",
     }  # fmt: skip
-    draft, errors = parse_measure_form(values)
+    draft, errors = parse_measure_form(values, style=DEFAULT_STYLE)
     assert errors == {} and draft is not None
     assert (draft.package_id, draft.baseline, draft.target, draft.checkin_weekday) == (7, 1_200_000, 120_000, 2)
     assert draft.monthly_plan == {date(2027, 1, 1): 120_000}
     assert (
         draft.dependency_keys == [] and draft.dependencies_stated and draft.evidence_urls == ["https://example.com/x"]
     )
-    _, errors = parse_measure_form({Key.TITLE: " ", Key.TARGET: "lots"})
+    _, errors = parse_measure_form({Key.TITLE: " ", Key.TARGET: "lots"}, style=DEFAULT_STYLE)
     assert set(errors) == {Key.TITLE, Key.PACKAGE, Key.TARGET}
 
 

@@ -22,6 +22,12 @@ CHANNEL = "C0OPS"
 FRIDAY_16_BERLIN = utc(2027, 3, 5, 15, 0)
 
 
+def eur(value: int, *, signed: bool = False) -> str:
+    """An amount as an organization with the default settings (EUR, English) writes it: €1,250."""
+    sign = "-" if value < 0 else ("+" if signed and value > 0 else "")
+    return f"{sign}€{abs(value):,}"
+
+
 def dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
@@ -97,7 +103,8 @@ async def test_a_digest_is_posted_once_at_its_time_in_the_organizations_timezone
     # The figures are the database's.
     plan, forecast, actual = figures_from_the_database(bot)
     text = dumps(summary.blocks)
-    assert f"plan *{plan:,}* · forecast *{forecast:,}* · actual *{actual:,}* · variance *{forecast - plan:+,}*" in text
+    shown = f"plan *{eur(plan)}* · forecast *{eur(forecast)}* · actual *{eur(actual)}*"
+    assert f"{shown} · variance *{eur(forecast - plan, signed=True)}*" in text
     assert (plan, forecast, actual) == (360_000, 350_000, 27_000)  # DI5 has no forecast: its plan counts
     assert "3 of 6 measures" not in text and "4 of 6 measures" in text  # DI1–DI4 in progress
     assert "*4. What is blocking delivery?* 1 measure reports blockers" in text
@@ -160,7 +167,7 @@ async def test_preview_answers_ephemerally_with_the_same_content(bot: Bot) -> No
     replies = bot.slack.responses(STRANGER)
     assert replies and all(r["response_type"] == "ephemeral" for r in replies)
     plan, forecast, _actual = figures_from_the_database(bot)
-    assert f"plan *{plan:,}* · forecast *{forecast:,}*" in dumps(replies[0]["blocks"])
+    assert f"plan *{eur(plan)}* · forecast *{eur(forecast)}*" in dumps(replies[0]["blocks"])
     assert channel_messages(bot) == []  # nothing posted, nothing stored
     with bot.session() as session:
         assert session.exec(select(DigestSubscription)).all() == []

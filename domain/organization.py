@@ -1,0 +1,80 @@
+"""An organization's settings: how it writes money, when its fiscal year starts, its timezone.
+
+Changed as `key=value` words (`/measure org Acme currency=CHF locale=de`, `python -m bot org Acme
+…`): every word is checked before anything is stored, and each bad one is named.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from domain.money import DEFAULT_CURRENCY, DEFAULT_LOCALE, MoneyStyle, check_currency, check_locale
+from domain.parsing import InputError
+
+
+@dataclass(frozen=True)
+class OrganizationSettings:
+    currency: str = DEFAULT_CURRENCY
+    locale: str = DEFAULT_LOCALE
+    fiscal_year_start: int = 1  # the month (1-12) the fiscal year begins
+    timezone: str = "UTC"
+
+    @property
+    def style(self) -> MoneyStyle:
+        return MoneyStyle(self.currency, self.locale)
+
+    def shown(self) -> dict[str, str]:
+        """The settings under the names people type."""
+        return {
+            "currency": self.currency,
+            "locale": self.locale,
+            "fiscal-year-start": str(self.fiscal_year_start),
+            "timezone": self.timezone,
+        }
+
+
+def _month(text: str) -> int:
+    if not text.strip().isdigit() or not 1 <= int(text) <= 12:
+        raise InputError(f"“{text}” is not a month: use 1 (January) to 12 (December)")
+    return int(text)
+
+
+def _timezone(text: str) -> str:
+    try:
+        ZoneInfo(text.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"“{text}” is not a timezone: use a name like Europe/Berlin") from None
+    return text.strip()
+
+
+SETTERS: dict[str, tuple[str, Any]] = {
+    "currency": ("currency", check_currency),
+    "locale": ("locale", check_locale),
+    "fiscal-year-start": ("fiscal_year_start", _month),
+    "timezone": ("timezone", _timezone),
+}
+
+
+def parse_changes(words: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """`key=value` words -> (changes by field name, one sentence per bad word)."""
+    changes: dict[str, Any] = {}
+    errors: list[str] = []
+    for word in words:
+        key, equals, value = word.partition("=")
+        setter = SETTERS.get(key.strip().lower())
+        if not equals or setter is None:
+            known = ", ".join(SETTERS)
+            errors.append(f"“{word[:60]}”: write key=value with a key among {known}")
+            continue
+        field, check = setter
+        try:
+            changes[field] = check(value)
+        except InputError as error:
+            errors.append(f"{key}: {error}")
+    return changes, errors
+
+
+def changed(settings: OrganizationSettings, changes: dict[str, Any]) -> OrganizationSettings:
+    return replace(settings, **changes)
