@@ -173,7 +173,7 @@ def _card(session: Session, deps: Deps, key: str, user_id: str, admin: bool) -> 
     allowed = can_edit(measure, user_id, admin=admin)
     requester = admin or user_id == measure.owner_id
     return measure_card(
-        session=session, measure=measure, year=deps.clock().year, can_edit=allowed, can_request=requester
+        session=session, measure=measure, today=deps.clock().date(), can_edit=allowed, can_request=requester
     )
 
 

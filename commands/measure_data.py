@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from datetime import date
 
 from sqlmodel import Session
 
 from domain.enums import Level, Stage
+from domain.figures import Month, figures, fiscal_year, horizon, last_closed_month
 from domain.stage_gates import missing_for, next_stage
-from messages.cards import MeasureCard, Totals
+from messages.cards import MeasureCard
 from messages.measure_form import PackageChoice
 from storage.escalations import open_causes_of
 from storage.measures import facts_of
@@ -36,28 +37,24 @@ def package_choices(*, session: Session) -> list[PackageChoice]:
 
 
 def measure_card(
-    *, session: Session, measure: Measure, year: int, can_edit: bool, can_request: bool = False
+    *, session: Session, measure: Measure, today: date, can_edit: bool, can_request: bool = False
 ) -> MeasureCard:
     assert measure.id is not None
     package = session.get(Unit, measure.package_id)
     path = unit_path(session=session, unit=package) if package else []
-    all_months = months_of(session=session, measure_id=measure.id)
-    years = sorted({m.month.year for m in all_months})
-    if years and year not in years:  # show the plan's first year until the current year has figures
-        year = next((y for y in years if y > year), years[-1])
-    months = [m for m in all_months if m.month.year == year]
+    settings = settings_of(next((u for u in path if u.level == Level.ORGANIZATION), None))
+    months = [Month(m.month, m.plan, m.forecast, m.actual) for m in months_of(session=session, measure_id=measure.id)]
+    closed, year = last_closed_month(today), fiscal_year(today, settings.fiscal_year_start)
     upcoming = next_stage(Stage(measure.stage))
     facts = facts_of(session=session, measure=measure)  # the children too, loaded once for the card
     missing = missing_for(upcoming, facts) if upcoming else []
     return MeasureCard(
         measure=measure,
         package_path=" › ".join(u.name for u in path),
-        year=year,
-        totals=Totals(
-            _total([m.plan for m in months]),
-            _total([m.forecast for m in months]),
-            _total([m.actual for m in months]),
-        ),
+        year=figures(months, closed_through=closed, period=year),
+        whole=figures(months, closed_through=closed),
+        period=year.name,
+        horizon=horizon(months),
         risks=[(r.severity, r.text, r.mitigation) for r in facts.draft.risks or []],
         dependency_keys=facts.draft.dependency_keys or [],
         evidence_urls=facts.draft.evidence_urls or [],
@@ -66,10 +63,5 @@ def measure_card(
         can_edit=can_edit,
         can_request=can_request,
         open_escalations=open_causes_of(session=session, measure_id=measure.id),
-        style=settings_of(next((u for u in path if u.level == Level.ORGANIZATION), None)).style,
+        style=settings.style,
     )
-
-
-def _total(values: Sequence[int | None]) -> int | None:
-    present = [v for v in values if v is not None]
-    return sum(present) if present else None

@@ -16,7 +16,7 @@ from domain.enums import Stage
 from messages.blockkit import Rendered
 from messages.ids import Action
 from messages.payloads import GateRef
-from messages.text import escape, money, slack_time, truncate
+from messages.text import escape, figures_text, money, slack_time, truncate
 from storage.gate_views import GateView
 
 VERB = {"approved": "approved", "rejected": "rejected", "changes_requested": "asked for changes"}
@@ -60,8 +60,8 @@ def approval_message(view: GateView, step: int) -> Rendered:
             fields=[
                 MarkdownTextObject(text=f"*Baseline*\n{money(view.baseline, view.style)}"),
                 MarkdownTextObject(text=f"*Target*\n{money(view.target, view.style)}"),
-                MarkdownTextObject(text=f"*Forecast (year)*\n{money(view.forecast_year, view.style)}"),
-                MarkdownTextObject(text=f"*Actual to date*\n{money(view.actual_total, view.style)}"),
+                MarkdownTextObject(text=f"*Value {view.period}*\n{figures_text(view.year, view.style)}"),
+                MarkdownTextObject(text=f"*Whole plan*\n{figures_text(view.whole, view.style)}"),
             ]
         )
     )

@@ -20,32 +20,32 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from domain.enums import ImplStatus, PotentialStatus, Stage
-from domain.money import DEFAULT_STYLE, MoneyStyle, format_signed
+from domain.figures import Figures, Period
+from domain.money import DEFAULT_STYLE, MoneyStyle
 from messages.ids import INPUT, Action
 from messages.payloads import MeasureRef
-from messages.text import MAX_MESSAGE_BLOCKS, STATUS_EMOJI, escape, money, pack_lines, slack_date, status_text, truncate
+from messages.text import (
+    MAX_MESSAGE_BLOCKS,
+    STATUS_EMOJI,
+    escape,
+    figures_text,
+    money,
+    pack_lines,
+    slack_date,
+    status_text,
+    truncate,
+)
 from storage.models import Measure
-
-
-@dataclass(frozen=True)
-class Totals:
-    plan: int | None
-    forecast: int | None
-    actual: int | None
-
-    @property
-    def variance(self) -> int | None:
-        if self.plan is None or self.forecast is None:
-            return None
-        return self.forecast - self.plan
 
 
 @dataclass(frozen=True)
 class MeasureCard:
     measure: Measure
     package_path: str
-    year: int
-    totals: Totals
+    year: Figures  # the organization's fiscal year holding today (docs/money.md)
+    whole: Figures  # the plan's whole horizon
+    period: str  # the fiscal year's name: 2027, or FY2028 when it starts in another month than January
+    horizon: Period | None  # the first and last month of the plan, None without months
     risks: Sequence[tuple[str, str, str]]
     dependency_keys: Sequence[str]
     evidence_urls: Sequence[str]
@@ -88,14 +88,14 @@ def card_blocks(card: MeasureCard) -> list[Block]:
             ]
         )
     )
-    t, style = card.totals, card.style
+    style = card.style
+    span = f" ({card.horizon.start:%Y-%m} – {card.horizon.end:%Y-%m})" if card.horizon else ""
     blocks.append(
         SectionBlock(
             text=(
-                f"*Value {card.year}* — plan {money(t.plan, style)} · forecast {money(t.forecast, style)} · actual"
-                f" {money(t.actual, style)} · variance {format_signed(t.variance, style)}\nBaseline"
-                f" {money(m.baseline, style)} · target {money(m.target, style)} · one-time cost"
-                f" {money(m.one_time_cost, style)}"
+                f"*Value {card.period}* — {figures_text(card.year, style)}\n*Whole plan*{span} —"
+                f" {figures_text(card.whole, style)}\nBaseline {money(m.baseline, style)} · target"
+                f" {money(m.target, style)} · one-time cost {money(m.one_time_cost, style)}"
             )
         )
     )

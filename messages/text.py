@@ -11,7 +11,8 @@ from slack_sdk.models.blocks import (
 )
 
 from domain.enums import ImplStatus, PotentialStatus
-from domain.money import MoneyStyle, format_amount
+from domain.figures import Figures
+from domain.money import MoneyStyle, format_amount, format_signed
 
 MAX_TEXT = 3000
 
@@ -39,6 +40,15 @@ def slack_time(instant: datetime) -> str:
 def money(value: int | None, style: MoneyStyle) -> str:
     """An amount with its currency, as the organization writes it (`—` for none)."""
     return format_amount(value, style)
+
+
+def figures_text(shown: Figures, style: MoneyStyle) -> str:
+    """plan · forecast · actual to date · variance (%), one definition everywhere (domain/figures.py)."""
+    pct = "" if shown.variance_pct is None else f" ({shown.variance_pct:+}%)"
+    return (
+        f"plan {money(shown.plan, style)} · forecast {money(shown.forecast, style)} · actual to date"
+        f" {money(shown.actual, style)} · variance {format_signed(shown.variance, style)}{pct}"
+    )
 
 
 def status_text(value: str, *, potential: bool = False) -> str:

@@ -7,11 +7,13 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from domain.figures import Figures, Month, figures, fiscal_year, last_closed_month
 from domain.money import DEFAULT_STYLE, MoneyStyle
 from storage.gate_requests import chain_of
 from storage.models import GateDecision, GateRequest, Measure
-from storage.organization import style_of
+from storage.organization import organization_of, settings_of
 from storage.queries import evidence_of, months_of, risks_of
+from storage.types import now_of
 
 
 @dataclass(frozen=True)
@@ -37,8 +39,9 @@ class GateView:
     reason: str
     baseline: int | None
     target: int | None
-    forecast_year: int | None
-    actual_total: int | None
+    year: Figures  # the organization's fiscal year holding today, by domain/figures.py
+    whole: Figures  # the plan's whole horizon
+    period: str  # the fiscal year's name
     risks: list[tuple[str, str, str]]
     evidence: list[str]
     chain: list[tuple[str, str]]
@@ -55,7 +58,10 @@ def gate_view(*, session: Session, request_id: int) -> GateView | None:
     if request is None or measure is None:
         return None
     mid = measure.id or 0
-    actuals = [m.actual for m in months_of(session=session, measure_id=mid) if m.actual is not None]
+    months = [Month(m.month, m.plan, m.forecast, m.actual) for m in months_of(session=session, measure_id=mid)]
+    settings = settings_of(organization_of(session=session, unit_id=measure.package_id))
+    today = now_of(session).date()
+    closed, fiscal = last_closed_month(today), fiscal_year(today, settings.fiscal_year_start)
     decisions = session.exec(
         select(GateDecision).where(GateDecision.request_id == request_id).order_by(col(GateDecision.step))
     ).all()
@@ -63,11 +69,12 @@ def gate_view(*, session: Session, request_id: int) -> GateView | None:
         request_id=request_id, kind=request.kind, key=measure.key, title=measure.title,
         from_stage=request.from_stage, to_stage=request.to_stage, requested_by=request.requested_by,
         requested_at=request.requested_at, reason=request.reason, baseline=measure.baseline, target=measure.target,
-        forecast_year=measure.forecast_year, actual_total=sum(actuals) if actuals else None,
+        year=figures(months, closed_through=closed, period=fiscal), whole=figures(months, closed_through=closed),
+        period=fiscal.name,
         risks=[(r.severity, r.text, r.mitigation) for r in risks_of(session=session, measure_id=mid)],
         evidence=[e.url for e in evidence_of(session=session, measure_id=mid)],
         chain=[(str(role), person) for role, person in chain_of(request)], step=request.step,
         step_started_at=request.step_started_at, state=request.state,
         decisions=[DecisionLine(d.step, d.role, d.decided_by, d.decision, d.reason, d.decided_at) for d in decisions],
-        style=style_of(session=session, unit_id=measure.package_id),
+        style=settings.style,
     )  # fmt: skip

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from domain.enums import Stage
-from messages.cards import MeasureCard, Totals, card_blocks, list_blocks
+from domain.figures import Figures
+from messages.cards import MeasureCard, card_blocks, list_blocks
 from messages.text import slack_date
 from storage.models import Measure
 
@@ -27,14 +28,25 @@ def test_the_card_escapes_text_and_truncates_long_fields() -> None:
     m.description = "<script>" + "y" * 5000
     m.due = date(2027, 6, 30)
     card = MeasureCard(
-        m, "A › B", 2027, Totals(10, 8, None), [("high", "r" * 900, "")], [], [], ["an owner"], Stage.DI3, False
+        m,
+        "A › B",
+        Figures(10, 0, 8),
+        Figures(10, 0, 8),
+        "2027",
+        None,
+        [("high", "r" * 900, "")],
+        [],
+        [],
+        ["an owner"],
+        Stage.DI3,
+        False,
     )
     blocks = [b.to_dict() for b in card_blocks(card)]
     text = str(blocks)
     mrkdwn = str([b for b in blocks if b["type"] != "header"])  # a plain_text header never pings anyone
     assert "<!channel>" not in mrkdwn and "&lt;script&gt;" in mrkdwn
     assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in blocks)
-    assert "variance -€2" in text and "Edit" not in text
+    assert "variance -€2 (-20.0%)" in text and "Edit" not in text
     assert slack_date(date(2027, 6, 30)) in text
 
 

@@ -120,7 +120,16 @@ async def test_the_update_modal_records_forecasts_and_derives_potential_status(b
         assert (measure.potential_status, measure.forecast_year) == (PotentialStatus.AT_RISK, 100_000)
         months = {m.month.month: (m.forecast, m.actual) for m in session.exec(select(MeasureMonth)).all()}
         assert months[3][0] == 9_000 and months[2][1] == 8_500
+        # The year forecast became monthly forecasts for April to December (docs/money.md): what
+        # January (its plan), February (its actual) and March (its forecast) bring is kept, and the
+        # rest, 100k - 27.5k, is spread in proportion to the plan.
+        assert sum(months[m][0] or 0 for m in range(4, 13)) == 100_000 - 10_000 - 8_500 - 9_000
+        assert months[1][0] is None
     assert "Recorded" in json.dumps(bot.slack.dms(OWNER)[0].blocks)
+    await bot.client.command(OWNER, "show M-1")
+    await bot.settle()
+    card = json.dumps(bot.slack.responses(OWNER)[-1]["blocks"], ensure_ascii=False)
+    assert "*Value 2027* — plan €120,000 · forecast €100,000 · actual to date €8,500" in card
 
 
 async def test_a_worse_status_needs_a_comment(bot: Bot) -> None:
