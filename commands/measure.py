@@ -172,9 +172,7 @@ def _card(session: Session, deps: Deps, key: str, user_id: str, admin: bool) -> 
         return None
     allowed = can_edit(measure, user_id, admin=admin)
     requester = admin or user_id == measure.owner_id
-    return measure_card(
-        session=session, measure=measure, today=deps.clock().date(), can_edit=allowed, can_request=requester
-    )
+    return measure_card(session=session, measure=measure, now=deps.clock(), can_edit=allowed, can_request=requester)
 
 
 async def _open_edit(deps: Deps, *, body: dict[str, Any], user_id: str, key: str, trigger_id: str) -> None:

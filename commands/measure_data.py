@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 
 from sqlmodel import Session
 
 from domain.enums import Level, Stage
 from domain.figures import Month, figures, fiscal_year, horizon, last_closed_month
+from domain.schedule import zone
 from domain.stage_gates import missing_for, next_stage
 from messages.cards import MeasureCard
 from messages.measure_form import PackageChoice
@@ -37,13 +38,14 @@ def package_choices(*, session: Session) -> list[PackageChoice]:
 
 
 def measure_card(
-    *, session: Session, measure: Measure, today: date, can_edit: bool, can_request: bool = False
+    *, session: Session, measure: Measure, now: datetime, can_edit: bool, can_request: bool = False
 ) -> MeasureCard:
     assert measure.id is not None
     package = session.get(Unit, measure.package_id)
     path = unit_path(session=session, unit=package) if package else []
     settings = settings_of(next((u for u in path if u.level == Level.ORGANIZATION), None))
     months = [Month(m.month, m.plan, m.forecast, m.actual) for m in months_of(session=session, measure_id=measure.id)]
+    today = now.astimezone(zone(settings.timezone)).date()  # the organization's date decides its months
     closed, year = last_closed_month(today), fiscal_year(today, settings.fiscal_year_start)
     upcoming = next_stage(Stage(measure.stage))
     facts = facts_of(session=session, measure=measure)  # the children too, loaded once for the card

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from domain.figures import Figures, Month, figures, fiscal_year, last_closed_month
 from domain.money import DEFAULT_STYLE, MoneyStyle
+from domain.schedule import zone
 from storage.gate_requests import chain_of
 from storage.models import GateDecision, GateRequest, Measure
 from storage.organization import organization_of, settings_of
@@ -60,7 +61,7 @@ def gate_view(*, session: Session, request_id: int) -> GateView | None:
     mid = measure.id or 0
     months = [Month(m.month, m.plan, m.forecast, m.actual) for m in months_of(session=session, measure_id=mid)]
     settings = settings_of(organization_of(session=session, unit_id=measure.package_id))
-    today = now_of(session).date()
+    today = now_of(session).astimezone(zone(settings.timezone)).date()
     closed, fiscal = last_closed_month(today), fiscal_year(today, settings.fiscal_year_start)
     decisions = session.exec(
         select(GateDecision).where(GateDecision.request_id == request_id).order_by(col(GateDecision.step))

@@ -7,15 +7,17 @@ import asyncio
 import json
 import os
 import sys
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import select
 
+from commands.measure_data import measure_card
 from domain.measure_schema import Key
 from slackkit.settings import Settings
-from storage.models import AuditLog, Measure, Unit
+from storage.models import AuditLog, Measure, MeasureMonth, Unit
 from storage.queries import get_measure
 from tests.commands.test_importer import run_import
 from tests.commands.test_measure import FULL_FORM, last_reply, open_modal
@@ -153,3 +155,23 @@ async def test_the_import_reads_amounts_the_way_the_rows_organization_writes_the
     )
     with bot.session() as session:
         assert len(session.exec(select(Measure)).all()) == 1  # nothing more stored
+
+
+def test_the_organizations_own_date_decides_which_months_are_closed(bot: Bot) -> None:
+    """At 23:30 UTC on 31 March it is already April in Berlin: March is closed and its actual counts."""
+    late = datetime(2027, 3, 31, 23, 30, tzinfo=UTC)
+    with bot.session() as session:
+        measure = make_measure(session, package=make_tree(session), now=late)
+        march = session.get(MeasureMonth, (measure.id, date(2027, 3, 1)))
+        assert march is not None  # the factory plans 10k a month in 2027
+        march.actual = 4_000
+        session.add(march)
+        session.flush()
+        seen = {}
+        for timezone in ("UTC", "Europe/Berlin"):
+            unit = session.exec(select(Unit).where(Unit.name == "Acme")).one()
+            unit.timezone = timezone
+            session.add(unit)
+            session.flush()
+            seen[timezone] = measure_card(session=session, measure=measure, now=late, can_edit=False).year.actual
+    assert seen == {"UTC": 0, "Europe/Berlin": 4_000}
