@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import Engine
 
 from bot.sandbox import sandbox_directory
 from commands.importer import ImportRow, apply_rows, organization_styles, people_errors, read_rows, resolve_people
@@ -31,31 +32,27 @@ async def run_import(settings: Settings, path: Path) -> int:
     try:
         with session_scope(engine, clock=utcnow) as session:
             styles = organization_styles(session=session)
+        rows, errors = read_rows(text, styles=styles)
+        if errors:
+            return _fail("Nothing was imported; fix these rows and run it again:\n" + "\n".join(errors))
+        if settings.sandbox:  # no Slack: people are looked up in the sandbox's demo directory
+            async with sandbox_directory(settings) as client:
+                return await _import(engine, rows, client)
+        return await _import(engine, rows, make_web_client(settings))
     finally:
         engine.dispose()
-    rows, errors = read_rows(text, styles=styles)
-    if errors:
-        return _fail("Nothing was imported; fix these rows and run it again:\n" + "\n".join(errors))
-    if settings.sandbox:  # no Slack: people are looked up in the sandbox's demo directory
-        async with sandbox_directory(settings) as client:
-            return await _import(settings, rows, client)
-    return await _import(settings, rows, make_web_client(settings))
 
 
-async def _import(settings: Settings, rows: list[ImportRow], client: AsyncWebClient) -> int:
+async def _import(engine: Engine, rows: list[ImportRow], client: AsyncWebClient) -> int:
     users, unknown = await resolve_people(client, [ref for row in rows for ref in row.people.values()])
     problems = people_errors(rows, unknown)
     if problems:
         return _fail("Nothing was imported; fix these rows and run it again:\n" + "\n".join(problems))
-    upgrade(settings.database_url)
-    engine = create_db_engine(settings.database_url)
     try:
         with session_scope(engine, clock=utcnow) as session:
             report = apply_rows(session=session, rows=rows, users=users, now=utcnow())
     except InputError as error:
         return _fail(f"Nothing was imported: {error}")
-    finally:
-        engine.dispose()
     print(report.summary())
     return 0
 

@@ -11,7 +11,7 @@ from slack_sdk.models.views import View
 from sqlmodel import Session
 
 from commands.invocation import Invocation, Subcommand
-from domain.money import MoneyStyle
+from domain.money import DEFAULT_STYLE
 from domain.parsing import InputError, parse_date
 from messages.blockkit import Rendered, blocks_json
 from messages.checkin import prompt_message
@@ -84,7 +84,7 @@ async def skip_cycle(click: Click[CheckinRef]) -> None:
 async def submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
     user_id = body["user"]["id"]
     ref = CheckinRef.load(view.get("private_metadata"))
-    style = await deps.read(lambda s: style_of_checkin(session=s, checkin_id=ref.checkin_id)) if ref else MoneyStyle()
+    style = await deps.read(lambda s: style_of_checkin(session=s, checkin_id=ref.checkin_id)) if ref else DEFAULT_STYLE
     answer, errors = parse_checkin_form(read_state(view["state"]["values"]), style=style)
     if ref is None:
         errors = {Field.STATUS: "This form is out of date: close it and open the check-in again."}

@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from domain.enums import Level, Stage
 from domain.measure_schema import BY_NAME, IMPORT_FIELDS, Kind, MeasureDraft, MeasureField
-from domain.money import MoneyStyle, parse_amount
+from domain.money import DEFAULT_STYLE, MoneyStyle, parse_amount
 from domain.parsing import InputError, parse_date, parse_key, parse_schedule
 from slackkit.people import is_a_person, store_user
 from storage.measures import create_measure, draft_from_measure, update_measure
@@ -100,7 +100,7 @@ def read_rows(text: str, *, styles: Mapping[str, MoneyStyle] | None = None) -> t
         cells = {k: (v or "").strip() for k, v in raw.items()}
         if not any(cells.values()):
             continue
-        style = (styles or {}).get(cells.get(UNIT_COLUMNS[0], "").lower(), MoneyStyle())
+        style = (styles or {}).get(cells.get(UNIT_COLUMNS[0], "").lower(), DEFAULT_STYLE)
         row, row_errors = _parse_row(line, cells, style)
         errors += row_errors
         if row is not None:

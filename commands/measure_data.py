@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from domain.enums import Level, Stage
-from domain.figures import Month, figures, fiscal_year, horizon, last_closed_month
+from domain.figures import figures, fiscal_year, horizon, last_closed_month
 from domain.schedule import zone
 from domain.stage_gates import missing_for, next_stage
 from messages.cards import MeasureCard
@@ -18,7 +18,7 @@ from storage.models import Measure, Unit
 from storage.organization import settings_of
 from storage.queries import (
     all_units,
-    months_of,
+    month_series,
     path_in,
     unit_path,
 )
@@ -44,7 +44,7 @@ def measure_card(
     package = session.get(Unit, measure.package_id)
     path = unit_path(session=session, unit=package) if package else []
     settings = settings_of(next((u for u in path if u.level == Level.ORGANIZATION), None))
-    months = [Month(m.month, m.plan, m.forecast, m.actual) for m in months_of(session=session, measure_id=measure.id)]
+    months = month_series(session=session, measure_id=measure.id)
     today = now.astimezone(zone(settings.timezone)).date()  # the organization's date decides its months
     closed, year = last_closed_month(today), fiscal_year(today, settings.fiscal_year_start)
     upcoming = next_stage(Stage(measure.stage))

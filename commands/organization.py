@@ -15,7 +15,6 @@ from domain.policy import Deed
 from messages.text import escape
 from slackkit.people import allowed
 from storage.organization import change_settings, organizations, settings_of
-from storage.queries import all_units
 from storage.tree import UnitTree
 
 USAGE = (
@@ -48,12 +47,10 @@ def split_org_words(words: list[str]) -> tuple[str, list[str]]:
 
 def change_organization(session: Session, *, name: str, words: list[str], actor: str) -> OrgOutcome:
     """Look up the organization by name (or the only one), check every word, then change all or nothing."""
-    found = organizations(session=session)
-    if name:
-        tree = UnitTree({u.id: u for u in all_units(session=session)})
-        found = [u for u in tree.named(name) if u in found]
+    every = organizations(session=session)
+    found = UnitTree({u.id: u for u in every}).named(name) if name else every
     if len(found) != 1:
-        names = ", ".join(u.name for u in organizations(session=session)) or "none yet"
+        names = ", ".join(u.name for u in every) or "none yet"
         what = f"no organization called “{name[:80]}”" if name and not found else "more than one organization"
         return OrgOutcome(error=f"There is {what}; name one of: {names}.")
     organization = found[0]

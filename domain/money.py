@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import (
@@ -158,6 +159,7 @@ def parse_monthly_plan(text: str | None, style: MoneyStyle) -> dict[date, int]:
     return plan
 
 
+@lru_cache(maxsize=32)
 def _pattern(style: MoneyStyle) -> str:
     """The locale's currency pattern without decimals (whole units only)."""
     pattern = Locale.parse(style.locale).currency_formats["standard"].pattern.split(";")[0]

@@ -10,13 +10,13 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from domain.enums import CheckinState, ImplStatus, Level, PotentialStatus
-from domain.figures import Month, fiscal_year, last_closed_month, spread_year_forecast
+from domain.figures import first_of_month, fiscal_year, last_closed_month, spread_year_forecast
 from domain.policy import Deed, Party, may
 from domain.schedule import zone
 from domain.status import DEFAULT_TOLERANCE, got_worse, potential_status
 from storage.models import CheckIn, Evidence, Measure, MeasureMonth, Outbox, Person, Unit
 from storage.organization import organization_of, settings_of
-from storage.queries import months_of, record_audit, unit_path
+from storage.queries import month_series, months_of, record_audit, unit_path
 
 
 @dataclass(frozen=True)
@@ -138,8 +138,7 @@ def record_answer(
     if answer.forecast_year is not None:
         measure.forecast_year = answer.forecast_year
     local = now.astimezone(zone(_owner_tz(session, measure))).date()
-    this_month = local.replace(day=1)
-    last_month = date(this_month.year - (this_month.month == 1), (this_month.month - 2) % 12 + 1, 1)
+    this_month, last_month = first_of_month(local), last_closed_month(local)
     if answer.actual_last_month is not None:
         _month(session, measure, last_month).actual = answer.actual_last_month
     if answer.forecast_month is not None:
@@ -213,11 +212,9 @@ def _spread_year_forecast(session: Session, measure: Measure, answer: Answer, to
     a month forecast given in the same answer keeps this month's figure, the rest spread after it."""
     assert answer.forecast_year is not None
     session.flush()
-    months = [
-        Month(m.month, m.plan, m.forecast, m.actual) for m in months_of(session=session, measure_id=measure.id or 0)
-    ]
+    months = month_series(session=session, measure_id=measure.id or 0)
     settings = settings_of(organization_of(session=session, unit_id=measure.package_id))
-    closed = today.replace(day=1) if answer.forecast_month is not None else last_closed_month(today)
+    closed = first_of_month(today) if answer.forecast_month is not None else last_closed_month(today)
     spread = spread_year_forecast(
         months, year_forecast=answer.forecast_year, period=fiscal_year(today, settings.fiscal_year_start),
         closed_through=closed,

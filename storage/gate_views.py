@@ -7,13 +7,13 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from domain.figures import Figures, Month, figures, fiscal_year, last_closed_month
+from domain.figures import Figures, figures, fiscal_year, last_closed_month
 from domain.money import DEFAULT_STYLE, MoneyStyle
 from domain.schedule import zone
 from storage.gate_requests import chain_of
 from storage.models import GateDecision, GateRequest, Measure
 from storage.organization import organization_of, settings_of
-from storage.queries import evidence_of, months_of, risks_of
+from storage.queries import evidence_of, month_series, risks_of
 from storage.types import now_of
 
 
@@ -59,7 +59,7 @@ def gate_view(*, session: Session, request_id: int) -> GateView | None:
     if request is None or measure is None:
         return None
     mid = measure.id or 0
-    months = [Month(m.month, m.plan, m.forecast, m.actual) for m in months_of(session=session, measure_id=mid)]
+    months = month_series(session=session, measure_id=mid)
     settings = settings_of(organization_of(session=session, unit_id=measure.package_id))
     today = now_of(session).astimezone(zone(settings.timezone)).date()
     closed, fiscal = last_closed_month(today), fiscal_year(today, settings.fiscal_year_start)

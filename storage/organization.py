@@ -10,7 +10,7 @@ from domain.enums import Level
 from domain.money import MoneyStyle, valid_style
 from domain.organization import OrganizationSettings
 from storage.models import CheckIn, Measure, Unit
-from storage.queries import path_in, record_audit
+from storage.queries import path_in, record_audit, unit_path
 
 
 def settings_of(organization: Unit | None) -> OrganizationSettings:
@@ -33,12 +33,11 @@ def organizations(*, session: Session) -> list[Unit]:
 
 def organization_of(*, session: Session, unit_id: int | None) -> Unit | None:
     """The organization a unit belongs to; with no unit, the first organization (most have one)."""
-    if unit_id is not None:
-        unit = session.get(Unit, unit_id)
-        while unit is not None and unit.level != Level.ORGANIZATION:
-            unit = session.get(Unit, unit.parent_id) if unit.parent_id is not None else None
-        if unit is not None:
-            return unit
+    unit = session.get(Unit, unit_id) if unit_id is not None else None
+    if unit is not None:
+        organization = next((u for u in unit_path(session=session, unit=unit) if u.level == Level.ORGANIZATION), None)
+        if organization is not None:
+            return organization
     found = organizations(session=session)
     return found[0] if found else None
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from domain.enums import CheckinState, Level
+from domain.figures import Month
 from storage.models import (
     AuditLog,
     CheckIn,
@@ -193,6 +194,11 @@ def count_measures_in_packages(*, session: Session, package_ids: Sequence[int]) 
 def months_of(*, session: Session, measure_id: int) -> Sequence[MeasureMonth]:
     query = select(MeasureMonth).where(MeasureMonth.measure_id == measure_id).order_by(col(MeasureMonth.month))
     return session.exec(query).all()
+
+
+def month_series(*, session: Session, measure_id: int) -> list[Month]:
+    """The measure's months as the money definitions take them (domain/figures.py)."""
+    return [Month(m.month, m.plan, m.forecast, m.actual) for m in months_of(session=session, measure_id=measure_id)]
 
 
 def risks_of(*, session: Session, measure_id: int) -> Sequence[Risk]:
