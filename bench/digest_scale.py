@@ -138,7 +138,9 @@ async def measure_size(args: argparse.Namespace, directory: Path, size: int) -> 
         timings["render"].append((t2 - t1) * 1000)
         timings["total"].append((t2 - t0) * 1000)
         t3 = time.perf_counter()
-        value_chart(months_of(data.money), title="chart alone")
+        value_chart(
+            months_of(data.money, closed_through=data.closed_through), title="chart alone", start=data.period.start
+        )
         timings["chart"].append((time.perf_counter() - t3) * 1000)
     await deps.aclose()
     engine.dispose()

@@ -13,7 +13,7 @@ For any period (the organization's fiscal year, or the whole horizon):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -62,6 +62,32 @@ class Figures:
         return Figures(self.plan + other.plan, self.actual + other.actual, self.forecast + other.forecast)
 
 
+@dataclass(frozen=True)
+class MonthTotal:
+    """One month of one measure, or of many summed (the digest's rollup sums these columns in SQL):
+    all the definitions need of a month."""
+
+    month: date
+    plan: int = 0
+    expected: int = 0  # its forecast, else its plan: what it brings while it is open
+    settled: int = 0  # its actual, else its forecast, else its plan: what it brings once closed
+    actual: int | None = None
+
+    @classmethod
+    def of(cls, month: Month) -> MonthTotal:
+        expected = (month.plan or 0) if month.forecast is None else month.forecast
+        settled = expected if month.actual is None else month.actual
+        return cls(month.month, month.plan or 0, expected, settled, month.actual)
+
+    def forecast(self, closed_through: date) -> int:
+        return self.settled if self.month <= closed_through else self.expected
+
+    def __add__(self, other: MonthTotal) -> MonthTotal:
+        actual = self.actual if other.actual is None else (self.actual or 0) + other.actual
+        plan, expected, settled = self.plan + other.plan, self.expected + other.expected, self.settled + other.settled
+        return MonthTotal(self.month, plan, expected, settled, actual)
+
+
 def first_of_month(day: date) -> date:
     return day.replace(day=1)
 
@@ -92,24 +118,30 @@ def horizon(months: Iterable[Month]) -> Period | None:
 
 def month_forecast(month: Month, closed_through: date) -> int:
     """What a month is expected to bring: its actual once closed, else its forecast, else its plan."""
-    if month.month <= closed_through and month.actual is not None:
-        return month.actual
-    if month.forecast is not None:
-        return month.forecast
-    return month.plan or 0
+    return MonthTotal.of(month).forecast(closed_through)
 
 
-def figures(months: Iterable[Month], *, closed_through: date, period: Period | None = None) -> Figures:
-    """Plan, actual to date and forecast of the months in `period` (all of them when None)."""
+def figures(months: Iterable[Month | MonthTotal], *, closed_through: date, period: Period | None = None) -> Figures:
+    """Plan, actual to date and forecast of the months in `period` (all of them when None): of one
+    measure's months, or of months already summed over many measures."""
     plan = actual = forecast = 0
     for month in months:
-        if period is not None and not period.holds(month.month):
+        total = month if isinstance(month, MonthTotal) else MonthTotal.of(month)
+        if period is not None and not period.holds(total.month):
             continue
-        plan += month.plan or 0
-        if month.month <= closed_through and month.actual is not None:
-            actual += month.actual
-        forecast += month_forecast(month, closed_through)
+        plan += total.plan
+        if total.month <= closed_through and total.actual is not None:
+            actual += total.actual
+        forecast += total.forecast(closed_through)
     return Figures(plan, actual, forecast)
+
+
+def months_in(period: Period) -> list[date]:
+    months, month = [], period.start
+    while month <= period.end:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
 
 
 def spread_year_forecast(
@@ -122,11 +154,7 @@ def spread_year_forecast(
     they plan nothing), the remainder of the rounding on the last open month. With no open month
     left, nothing changes (the year is settled by its actuals)."""
     by_month = {m.month: m for m in months}
-    opened: list[date] = []
-    month = max(period.start, add_months(closed_through, 1))
-    while month <= period.end:
-        opened.append(month)
-        month = add_months(month, 1)
+    opened = [month for month in months_in(period) if month > closed_through]
     if not opened:
         return {}
     settled = sum(month_forecast(m, closed_through) for d, m in by_month.items() if period.holds(d) and d not in opened)
@@ -138,3 +166,50 @@ def spread_year_forecast(
     shares = [rest * weight // total for weight in weights]
     shares[-1] += rest - sum(shares)
     return dict(zip(opened, shares, strict=True))
+
+
+@dataclass(frozen=True)
+class CheckinFigures:
+    """The money an owner typed at a check-in (None where left empty)."""
+
+    actual_last_month: int | None = None
+    forecast_month: int | None = None
+    forecast_year: int | None = None
+
+
+def answered_months(months: Iterable[Month], typed: CheckinFigures, *, today: date, period: Period) -> list[Month]:
+    """The months as a check-in answer leaves them: the actual of the last closed month, this
+    month's forecast, and a year-end forecast spread over the fiscal year's open months (a month
+    forecast given too keeps this month's figure, and the rest is spread after it)."""
+    by_month = {m.month: m for m in months}
+    this_month, last_month = first_of_month(today), last_closed_month(today)
+
+    def put(month: date, *, forecast: int | None = None, actual: int | None = None) -> None:
+        known = by_month.get(month, Month(month))
+        if forecast is not None:
+            known = replace(known, forecast=forecast)
+        if actual is not None:
+            known = replace(known, actual=actual)
+        by_month[month] = known
+
+    if typed.actual_last_month is not None:
+        put(last_month, actual=typed.actual_last_month)
+    if typed.forecast_month is not None:
+        put(this_month, forecast=typed.forecast_month)
+    if typed.forecast_year is not None:
+        closed = this_month if typed.forecast_month is not None else last_month
+        spread = spread_year_forecast(
+            by_month.values(), year_forecast=typed.forecast_year, period=period, closed_through=closed
+        )
+        for month, forecast in spread.items():
+            put(month, forecast=forecast)
+    return [by_month[m] for m in sorted(by_month)]
+
+
+def forecast_given(months: Iterable[Month], *, period: Period, closed_through: date) -> bool:
+    """Whether the owner has said anything about the period's value yet: a forecast for one of its
+    months, or an actual for one that is closed. Until then the potential status is unknown."""
+    return any(
+        period.holds(m.month) and (m.forecast is not None or (m.actual is not None and m.month <= closed_through))
+        for m in months
+    )

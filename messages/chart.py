@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from datetime import date
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -17,7 +18,12 @@ GRID, INK = (225, 225, 225), (40, 40, 40)
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
-def value_chart(months: Sequence[MonthFigures], *, title: str) -> bytes:
+def value_chart(months: Sequence[MonthFigures], *, title: str, start: date) -> bytes:
+    """The twelve months from `start` (the fiscal year's first), in their order."""
+
+    def slot_of(month: date) -> int:
+        return (month.year - start.year) * 12 + month.month - start.month
+
     image = Image.new("RGB", (WIDTH, HEIGHT), "white")
     draw = ImageDraw.Draw(image)
     font, small = ImageFont.load_default(size=16), ImageFont.load_default(size=12)
@@ -33,15 +39,16 @@ def value_chart(months: Sequence[MonthFigures], *, title: str) -> bytes:
         value = int(top * 1.1 * step / 5)
         draw.line((LEFT, y(value), WIDTH - RIGHT, y(value)), fill=GRID)
         draw.text((8, y(value) - 7), _short(value), fill=INK, font=small)
-    for index, name in enumerate(MONTHS):
+    for index in range(12):
+        name = MONTHS[(start.month - 1 + index) % 12]
         draw.text((LEFT + slot * index + slot / 2 - 10, HEIGHT - BOTTOM + 8), name, fill=INK, font=small)
     for m in months:
-        x = LEFT + slot * (m.month.month - 1) + slot / 2
+        x = LEFT + slot * slot_of(m.month) + slot / 2
         if m.actual is not None:
             draw.rectangle((x - slot * 0.3, y(m.actual), x + slot * 0.3, y(0)), fill=ACTUAL)
-    for color, values in ((PLAN, [(m.month.month, m.plan) for m in months]),
-                          (FORECAST, [(m.month.month, m.forecast) for m in months])):  # fmt: skip
-        points = [(LEFT + slot * (month - 1) + slot / 2, y(value)) for month, value in values]
+    for color, values in ((PLAN, [(slot_of(m.month), m.plan) for m in months]),
+                          (FORECAST, [(slot_of(m.month), m.forecast) for m in months])):  # fmt: skip
+        points = [(LEFT + slot * index + slot / 2, y(value)) for index, value in values]
         if len(points) > 1:
             draw.line(points, fill=color, width=3)
         for px, py in points:

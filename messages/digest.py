@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTe
 from domain.enums import ImplStatus, PotentialStatus, Stage
 from domain.money import MoneyStyle, format_signed
 from messages.blockkit import Rendered
-from messages.text import MAX_MESSAGE_BLOCKS, escape, money, pack_lines, slack_time, status_text, truncate
+from messages.text import MAX_MESSAGE_BLOCKS, escape, money, pack_lines, percent, slack_time, status_text, truncate
 from storage.digest_data import IN_PROGRESS, DigestData, by_child, rollup
 
 SHOWN_IN_SUMMARY = 8
@@ -40,6 +40,7 @@ def _template(style: MoneyStyle) -> Any:
     env.filters.update(
         money=lambda v: money(v, style), esc=escape, oneline=lambda v: escape(" ".join(str(v).split())),
         when=slack_time, short=truncate, signed=lambda v: format_signed(v, style),
+        percent=lambda v: percent(v, style),
         status=lambda v, potential=False: status_text(v or "unknown", potential=potential),
         stage=lambda v: Stage(v).label,
     )  # fmt: skip
@@ -63,7 +64,7 @@ def _lines(style: MoneyStyle, macro: str, items: Sequence[Any]) -> list[str]:
 
 
 def render_digest(data: DigestData, *, cadence: str = "weekly") -> Digest:
-    total, style = rollup(data.groups, data.money), data.style
+    total, style = rollup(data.groups, data.money, closed_through=data.closed_through), data.style
     lists: dict[str, tuple[Sequence[Any], str]] = {
         "Changes since the last digest": (data.changes, "change_lines"),
         "Approvals waiting": (data.approvals, "approval_lines"),

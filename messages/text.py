@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 
+from babel import Locale
+from babel.numbers import format_decimal
 from slack_sdk.models.blocks import (
     SectionBlock,
 )
@@ -42,9 +45,16 @@ def money(value: int | None, style: MoneyStyle) -> str:
     return format_amount(value, style)
 
 
+def percent(value: Decimal, style: MoneyStyle) -> str:
+    """A signed percentage to one decimal, in the organization's locale: `+3.6%` in en, `+3,6 %` in de
+    (the locale's own spacing before the sign, from its CLDR percent pattern)."""
+    gap = "\xa0" if "\xa0%" in Locale.parse(style.locale).percent_formats[None].pattern else ""
+    return f"{format_decimal(value, format='+#,##0.0;-#,##0.0', locale=style.locale)}{gap}%"
+
+
 def figures_text(shown: Figures, style: MoneyStyle) -> str:
     """plan · forecast · actual to date · variance (%), one definition everywhere (domain/figures.py)."""
-    pct = "" if shown.variance_pct is None else f" ({shown.variance_pct:+}%)"
+    pct = "" if shown.variance_pct is None else f" ({percent(shown.variance_pct, style)})"
     return (
         f"plan {money(shown.plan, style)} · forecast {money(shown.forecast, style)} · actual to date"
         f" {money(shown.actual, style)} · variance {format_signed(shown.variance, style)}{pct}"

@@ -50,7 +50,9 @@ def build_digest(data: DigestData, cadence: str) -> BuiltDigest:
     return BuiltDigest(
         (digest.summary.text, blocks_json(digest.summary.blocks)),
         [(part.text, blocks_json(part.blocks)) for part in digest.thread],
-        value_chart(months, title=title) if (months := months_of(data.money)) else None,
+        value_chart(months, title=title, start=data.period.start)
+        if (months := months_of(data.money, closed_through=data.closed_through))
+        else None,
         title,
     )
 

@@ -10,13 +10,22 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from domain.enums import CheckinState, ImplStatus, Level, PotentialStatus
-from domain.figures import first_of_month, fiscal_year, last_closed_month, spread_year_forecast
+from domain.figures import (
+    CheckinFigures,
+    Month,
+    Period,
+    answered_months,
+    figures,
+    fiscal_year,
+    forecast_given,
+    last_closed_month,
+)
 from domain.policy import Deed, Party, may
 from domain.schedule import zone
 from domain.status import DEFAULT_TOLERANCE, got_worse, potential_status
 from storage.models import CheckIn, Evidence, Measure, MeasureMonth, Outbox, Person, Unit
 from storage.organization import organization_of, settings_of
-from storage.queries import month_series, months_of, record_audit, unit_path
+from storage.queries import month_series, record_audit, unit_path
 
 
 @dataclass(frozen=True)
@@ -90,23 +99,36 @@ def tolerance_of(*, session: Session, measure: Measure) -> float:
     return DEFAULT_TOLERANCE
 
 
-def year_plan(*, session: Session, measure: Measure, year: int) -> int | None:
-    planned = [
-        m.plan for m in months_of(session=session, measure_id=measure.id or 0) if m.month.year == year and m.plan
-    ]
-    return sum(planned) if planned else measure.target
+def _answered(session: Session, measure: Measure, answer: Answer, now: datetime) -> tuple[list[Month], Period, date]:
+    """The measure's months as this answer would leave them, the fiscal year and its last closed month
+    (by the owner's date)."""
+    today = now.astimezone(zone(_owner_tz(session, measure))).date()
+    settings = settings_of(organization_of(session=session, unit_id=measure.package_id))
+    period = fiscal_year(today, settings.fiscal_year_start)
+    typed = CheckinFigures(answer.actual_last_month, answer.forecast_month, answer.forecast_year)
+    months = answered_months(
+        month_series(session=session, measure_id=measure.id or 0), typed, today=today, period=period
+    )
+    return months, period, last_closed_month(today)
 
 
 def would_worsen(*, session: Session, checkin: CheckIn, measure: Measure, answer: Answer, now: datetime) -> bool:
     before_impl, before_potential = previous_statuses(session=session, checkin=checkin)
-    potential = _potential(session=session, measure=measure, answer=answer, now=now)
+    potential = _potential(session, measure, *_answered(session, measure, answer, now))
     return got_worse(before_impl, answer.impl_status) or got_worse(before_potential, potential)
 
 
-def _potential(*, session: Session, measure: Measure, answer: Answer, now: datetime) -> PotentialStatus:
-    forecast = answer.forecast_year if answer.forecast_year is not None else measure.forecast_year
-    plan = year_plan(session=session, measure=measure, year=now.year)
-    return potential_status(forecast=forecast, plan=plan, tolerance=tolerance_of(session=session, measure=measure))
+def _potential(
+    session: Session, measure: Measure, months: list[Month], period: Period, closed: date
+) -> PotentialStatus:
+    """The fiscal year's forecast against its plan, by the definitions (domain/figures.py); unknown
+    while the owner has given no forecast or actual for the year, or the year plans nothing."""
+    if not forecast_given(months, period=period, closed_through=closed):
+        return PotentialStatus.UNKNOWN
+    year = figures(months, closed_through=closed, period=period)
+    return potential_status(
+        forecast=year.forecast, plan=year.plan, tolerance=tolerance_of(session=session, measure=measure)
+    )
 
 
 def record_answer(
@@ -115,7 +137,8 @@ def record_answer(
     """Store the answer on the check-in and the measure, with its audit record."""
     if would_worsen(session=session, checkin=checkin, measure=measure, answer=answer, now=now) and not answer.comment:
         raise CommentRequired
-    potential = _potential(session=session, measure=measure, answer=answer, now=now)
+    answered = _answered(session, measure, answer, now)
+    potential = _potential(session, measure, *answered)
     checkin.status, checkin.answered_at, checkin.answered_by = CheckinState.ANSWERED, now, user_id
     checkin.impl_status, checkin.potential_status = answer.impl_status, potential
     checkin.forecast_month, checkin.forecast_year = answer.forecast_month, answer.forecast_year
@@ -137,14 +160,7 @@ def record_answer(
     measure.blockers = answer.blockers
     if answer.forecast_year is not None:
         measure.forecast_year = answer.forecast_year
-    local = now.astimezone(zone(_owner_tz(session, measure))).date()
-    this_month, last_month = first_of_month(local), last_closed_month(local)
-    if answer.actual_last_month is not None:
-        _month(session, measure, last_month).actual = answer.actual_last_month
-    if answer.forecast_month is not None:
-        _month(session, measure, this_month).forecast = answer.forecast_month
-    if answer.forecast_year is not None:
-        _spread_year_forecast(session, measure, answer, local)
+    _store_months(session, measure, answered[0])
     if (
         answer.evidence_url
         and not session.exec(
@@ -207,20 +223,13 @@ def _owner_tz(session: Session, measure: Measure) -> str | None:
     return owner.tz if owner else None
 
 
-def _spread_year_forecast(session: Session, measure: Measure, answer: Answer, today: date) -> None:
-    """The year-end forecast as monthly forecasts of the fiscal year's open months (domain/figures.py);
-    a month forecast given in the same answer keeps this month's figure, the rest spread after it."""
-    assert answer.forecast_year is not None
-    session.flush()
-    months = month_series(session=session, measure_id=measure.id or 0)
-    settings = settings_of(organization_of(session=session, unit_id=measure.package_id))
-    closed = first_of_month(today) if answer.forecast_month is not None else last_closed_month(today)
-    spread = spread_year_forecast(
-        months, year_forecast=answer.forecast_year, period=fiscal_year(today, settings.fiscal_year_start),
-        closed_through=closed,
-    )  # fmt: skip
-    for month, forecast in spread.items():
-        _month(session, measure, month).forecast = forecast
+def _store_months(session: Session, measure: Measure, months: list[Month]) -> None:
+    """The months the answer changed, written back."""
+    before = {m.month: m for m in month_series(session=session, measure_id=measure.id or 0)}
+    for month in months:
+        if before.get(month.month) != month:
+            row = _month(session, measure, month.month)
+            row.plan, row.forecast, row.actual = month.plan, month.forecast, month.actual
 
 
 def _month(session: Session, measure: Measure, month: date) -> MeasureMonth:

@@ -2,10 +2,10 @@
 measures are below it), then rolled up by plain functions.
 
 Value counts in the plan from DI3 (Decided) on, as the spec says: plan, forecast and actual totals and
-the chart are over measures in DI3–DI5. A measure's forecast for the year is the owner's latest
-forecast, or its plan where the owner has given none; a month's forecast likewise. Money is read
-from the money rollup (storage/money.py: measure months already summed per package), counts are
-made in Python over one narrow pass of the unit's measures.
+the chart are over measures in DI3–DI5, for the organization's fiscal year, by the definitions of
+domain/figures.py (docs/money.md). Money is read from the money rollup (storage/money.py: measure
+months already summed per package, in the columns of figures.MonthTotal), counts are made in
+Python over one narrow pass of the unit's measures.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -22,7 +23,9 @@ from sqlmodel import Session, col, select
 
 from domain.enums import ImplStatus, Stage
 from domain.escalation_rules import Cause, Rung
+from domain.figures import Figures, MonthTotal, Period, figures, fiscal_year, last_closed_month
 from domain.money import DEFAULT_STYLE, MoneyStyle
+from domain.schedule import zone
 from storage.models import AuditLog, Escalation, Evidence, GateRequest, Measure, MoneyRollup
 from storage.organization import organization_in, settings_of
 from storage.tree import UnitTree
@@ -45,8 +48,6 @@ class StageGroup(NamedTuple):
     target: int
     blocked: int  # how many report blockers
     overdue: int  # how many have an overdue check-in
-    year_forecast: int  # the sum of the owners' forecasts for the year, where given
-    without_year_forecast: int  # how many have none
 
     @property
     def in_progress(self) -> bool:
@@ -68,20 +69,16 @@ class Attention(NamedTuple):
 class MonthFigures:
     month: date
     plan: int
-    forecast: int
+    forecast: int  # by the definitions: settled once the month is closed, else expected
     actual: int | None
 
 
 @dataclass(frozen=True)
 class PackageMonth:
-    """Money of the committed measures (DI3–DI5) of one package in one month of the year."""
+    """Money of the committed measures (DI3–DI5) of one package in one month of the fiscal year."""
 
     package_id: int
-    month: date
-    plan: int
-    forecast: int  # month forecasts, the plan where none is given
-    actual: int | None
-    plan_without_year_forecast: int  # plan of measures whose owner gave no forecast for the year
+    total: MonthTotal
 
 
 @dataclass(frozen=True)
@@ -116,7 +113,8 @@ class DigestData:
     child_level: str | None
     now: datetime
     since: datetime
-    year: int
+    period: Period  # the organization's fiscal year holding `now`, in its timezone
+    closed_through: date  # its last closed month
     groups: list[StageGroup]
     potential: Counter[str]  # potential statuses of the measures in progress
     owners: Counter[str]  # owners of the measures in progress, with how many each
@@ -131,6 +129,10 @@ class DigestData:
     escalations: list[Raised]
     style: MoneyStyle = DEFAULT_STYLE  # how the unit's organization writes amounts
 
+    @property
+    def year(self) -> str:
+        return self.period.name
+
 
 def load_digest(*, session: Session, unit_id: int, now: datetime, since: datetime) -> DigestData:
     """Everything a digest shows, in a fixed number of queries: aggregates where the unit is large,
@@ -142,13 +144,17 @@ def load_digest(*, session: Session, unit_id: int, now: datetime, since: datetim
     children = tree.children.get(unit_id, [])
     child_of = {package: child.name for child in children for package in tree.packages_under(child.id or 0)}
     scan = _scan(session, in_unit)
+    settings = settings_of(organization_in(tree.units, unit_id))
+    today = now.astimezone(zone(settings.timezone)).date()
+    period = fiscal_year(today, settings.fiscal_year_start)
     return DigestData(
         unit_name=unit.name,
         unit_path=tree.path_text(unit_id),
         child_level=children[0].level if children else None,
         now=now,
         since=since,
-        year=now.year,
+        period=period,
+        closed_through=last_closed_month(today),
         groups=scan.groups,
         potential=scan.potential,
         owners=scan.owners,
@@ -157,11 +163,11 @@ def load_digest(*, session: Session, unit_id: int, now: datetime, since: datetim
         attention_total=scan.attention_total,
         overdue_keys=scan.overdue_keys,
         child_of_package=child_of,
-        money=_money(session, packages, now.year),
+        money=_money(session, packages, period),
         changes=_changes(session, in_unit, since),
         approvals=_approvals(session, in_unit),
         escalations=_escalations(session, in_unit),
-        style=settings_of(organization_in(tree.units, unit_id)).style,
+        style=settings.style,
     )
 
 
@@ -190,7 +196,6 @@ def _scan(session: Session, in_unit: Any) -> _Scan:
             col(Measure.potential_status),
             col(Measure.owner_id),
             col(Measure.target),
-            col(Measure.forecast_year),
             col(Measure.blockers) != "",
             col(Measure.overdue_checkin_id).is_not(None),
         )
@@ -203,14 +208,12 @@ def _scan(session: Session, in_unit: Any) -> _Scan:
     overdue: list[str] = []
     attention = 0
     rows = session.connection().execute(query).all()  # Core rows: no ORM bookkeeping for 10,000 of them
-    for key, package, stage, impl, pot, owner, target, forecast, blocked, late in rows:
-        row = sums.setdefault((package, stage, impl), [0, 0, 0, 0, 0, 0])
+    for key, package, stage, impl, pot, owner, target, blocked, late in rows:
+        row = sums.setdefault((package, stage, impl), [0, 0, 0, 0])
         row[0] += 1
         row[1] += target or 0
         row[2] += bool(blocked)
         row[3] += bool(late)
-        row[4] += forecast or 0
-        row[5] += forecast is None
         if stage in IN_PROGRESS:
             potential[pot] += 1
             if owner:
@@ -252,46 +255,42 @@ def _attention(session: Session, in_unit: Any) -> list[Attention]:
     return [Attention(*row) for row in session.execute(query).all()]
 
 
-def _money(session: Session, packages: Iterable[int], year: int) -> list[PackageMonth]:
-    """Committed money by package and month, from the money rollup (storage/money.py)."""
+def _money(session: Session, packages: Iterable[int], period: Period) -> list[PackageMonth]:
+    """Committed money by package and month of the period, from the money rollup (storage/money.py)."""
     rollup = MoneyRollup
-    no_year_forecast = sa.case((col(rollup.year_forecast_given), 0), else_=rollup.plan)
     query = (
         sa.select(
-            col(rollup.package_id), col(rollup.month), sa.func.sum(rollup.plan), sa.func.sum(rollup.forecast),
-            sa.func.sum(rollup.actual), sa.func.sum(no_year_forecast),
+            col(rollup.package_id), col(rollup.month), sa.func.sum(rollup.plan), sa.func.sum(rollup.expected),
+            sa.func.sum(rollup.settled), sa.func.sum(rollup.actual),
         )
         .where(
             col(rollup.package_id).in_(packages),
             col(rollup.stage).in_([str(s) for s in COMMITTED]),
-            col(rollup.month).between(date(year, 1, 1), date(year, 12, 1)),
+            col(rollup.month).between(period.start, period.end),
         )
         .group_by(col(rollup.package_id), col(rollup.month))
     )  # fmt: skip
     return [
         PackageMonth(
             package,
-            month,
-            int(plan or 0),
-            int(forecast or 0),
-            None if actual is None else int(actual),
-            int(unforecast or 0),
+            MonthTotal(
+                month, int(plan or 0), int(expected or 0), int(settled or 0), None if actual is None else int(actual)
+            ),
         )
-        for package, month, plan, forecast, actual, unforecast in session.execute(query).all()
+        for package, month, plan, expected, settled, actual in session.execute(query).all()
     ]
 
 
-def months_of(money: list[PackageMonth]) -> list[MonthFigures]:
-    """Plan, forecast and actual by month (for the chart), summed over packages."""
-    months: dict[date, list[int | None]] = {}
+def months_of(money: list[PackageMonth], *, closed_through: date) -> list[MonthFigures]:
+    """Plan, forecast and actual by month (for the chart), summed over packages, by the definitions."""
+    months: dict[date, MonthTotal] = {}
     for row in money:
-        plan, forecast, actual = months.setdefault(row.month, [0, 0, None])
-        months[row.month] = [
-            (plan or 0) + row.plan,
-            (forecast or 0) + row.forecast,
-            actual if row.actual is None else (actual or 0) + row.actual,
-        ]
-    return [MonthFigures(m, int(v[0] or 0), int(v[1] or 0), v[2]) for m, v in sorted(months.items())]
+        known = months.get(row.total.month)
+        months[row.total.month] = row.total if known is None else known + row.total
+    return [
+        MonthFigures(m, total.plan, total.forecast(closed_through), total.actual if m <= closed_through else None)
+        for m, total in sorted(months.items())
+    ]
 
 
 def _changes(session: Session, in_unit: Any, since: datetime) -> list[Change]:
@@ -342,34 +341,40 @@ class Rollup:
     value_by_stage: Counter[str] = field(default_factory=Counter)
     impl: Counter[str] = field(default_factory=Counter)
     potential: Counter[str] = field(default_factory=Counter)
-    plan: int = 0
-    forecast: int = 0
-    actual: int = 0
+    money: Figures = field(default_factory=Figures)  # of the committed measures, in the fiscal year
     blocked: int = 0
     overdue: int = 0
     delivered: int = 0  # implemented or realised
 
     @property
-    def variance(self) -> int:
-        return self.forecast - self.plan
+    def plan(self) -> int:
+        return self.money.plan
 
     @property
-    def variance_pct(self) -> float | None:
-        return None if not self.plan else 100 * self.variance / self.plan
+    def forecast(self) -> int:
+        return self.money.forecast
+
+    @property
+    def actual(self) -> int:
+        return self.money.actual
+
+    @property
+    def variance(self) -> int:
+        return self.money.variance
+
+    @property
+    def variance_pct(self) -> Decimal | None:
+        return self.money.variance_pct
 
     @property
     def in_progress(self) -> int:
         return sum(self.stages[s] for s in IN_PROGRESS)
 
 
-def rollup(groups: list[StageGroup], money: list[PackageMonth]) -> Rollup:
-    """Counts and targets from the stage groups; plan and actual from the committed money; the year
-    forecast is each committed measure's own, or its plan where its owner has given none."""
-    total = Rollup()
-    for row in money:
-        total.plan += row.plan
-        total.actual += row.actual or 0
-        total.forecast += row.plan_without_year_forecast
+def rollup(groups: list[StageGroup], money: list[PackageMonth], *, closed_through: date) -> Rollup:
+    """Counts and targets from the stage groups; plan, actual to date and forecast of the committed
+    money by the definitions (domain/figures.figures over the summed months)."""
+    total = Rollup(money=figures((row.total for row in money), closed_through=closed_through))
     for g in groups:
         total.measures += g.measures
         total.stages[g.stage] += g.measures
@@ -378,8 +383,6 @@ def rollup(groups: list[StageGroup], money: list[PackageMonth]) -> Rollup:
             total.impl[g.impl_status] += g.measures
             total.blocked += g.blocked
             total.overdue += g.overdue
-        if g.stage in COMMITTED:
-            total.forecast += g.year_forecast
         if g.stage in (Stage.DI4, Stage.DI5):
             total.delivered += g.measures
     return total
@@ -397,4 +400,5 @@ def by_child(data: DigestData) -> list[tuple[str, Rollup]]:
         groups.setdefault(child(g.package_id), []).append(g)
     for row in data.money:
         money.setdefault(child(row.package_id), []).append(row)
-    return [(name, rollup(groups[name], money.get(name, []))) for name in sorted(groups)]
+    closed = data.closed_through
+    return [(name, rollup(groups[name], money.get(name, []), closed_through=closed)) for name in sorted(groups)]

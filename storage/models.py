@@ -128,8 +128,8 @@ class MeasureMonth(SQLModel, table=True):
 
 
 class MoneyRollup(SQLModel, table=True):
-    """Measure months summed per package, month, stage and whether the owner gave a forecast for
-    the year: what a digest's money reads (a few rows a package, not twelve a measure). Kept by
+    """Measure months summed per package, month and stage: what a digest's money reads (a few rows
+    a package, not twelve a measure). The columns are domain/figures.MonthTotal's, summed. Kept by
     storage/money.py in the transaction of every change to a measure or its months."""
 
     __tablename__ = "money_rollup"
@@ -137,9 +137,9 @@ class MoneyRollup(SQLModel, table=True):
     package_id: int = Field(primary_key=True)
     month: date = Field(primary_key=True)
     stage: str = Field(primary_key=True, max_length=16)
-    year_forecast_given: bool = Field(primary_key=True)
     plan: int = Field(default=0, sa_type=sa.BigInteger)
-    forecast: int = Field(default=0, sa_type=sa.BigInteger)  # the month forecasts, the plan where none is given
+    expected: int = Field(default=0, sa_type=sa.BigInteger)  # Σ forecast, else plan
+    settled: int = Field(default=0, sa_type=sa.BigInteger)  # Σ actual, else forecast, else plan
     actual: int | None = Field(default=None, sa_type=sa.BigInteger)
 
 

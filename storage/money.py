@@ -31,18 +31,20 @@ def track_money(session: Session) -> None:
 
 
 def summed_months(package_ids: list[int] | None = None) -> sa.Select[*tuple[Any, ...]]:
-    """The rollup's rows as the measure months give them (of these packages, or all)."""
-    given = col(Measure.forecast_year).is_not(None)
+    """The rollup's rows as the measure months give them (of these packages, or all): the columns
+    of domain/figures.MonthTotal, summed in SQL by the same rules."""
+    plan, forecast, actual = col(MeasureMonth.plan), col(MeasureMonth.forecast), col(MeasureMonth.actual)
     query = (
         sa.select(
-            col(Measure.package_id), col(MeasureMonth.month), col(Measure.stage), given,
-            sa.func.coalesce(sa.func.sum(col(MeasureMonth.plan)), 0),
-            sa.func.coalesce(sa.func.sum(sa.func.coalesce(col(MeasureMonth.forecast), col(MeasureMonth.plan))), 0),
-            sa.func.sum(col(MeasureMonth.actual)),
+            col(Measure.package_id), col(MeasureMonth.month), col(Measure.stage),
+            sa.func.coalesce(sa.func.sum(plan), 0),
+            sa.func.coalesce(sa.func.sum(sa.func.coalesce(forecast, plan, 0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.func.coalesce(actual, forecast, plan, 0)), 0),
+            sa.func.sum(actual),
         )
         .join(Measure, col(Measure.id) == col(MeasureMonth.measure_id))
         .where(col(Measure.package_id).is_not(None))
-        .group_by(col(Measure.package_id), col(MeasureMonth.month), col(Measure.stage), given)
+        .group_by(col(Measure.package_id), col(MeasureMonth.month), col(Measure.stage))
     )  # fmt: skip
     if package_ids is not None:
         query = query.where(col(Measure.package_id).in_(package_ids))
@@ -60,7 +62,7 @@ def refresh_money(connection: sa.Connection, *, package_ids: Iterable[int] | Non
         connection.execute(locks.with_for_update(key_share=True))
         stale = stale.where(col(MoneyRollup.package_id).in_(ids))
     connection.execute(stale)
-    columns = ["package_id", "month", "stage", "year_forecast_given", "plan", "forecast", "actual"]
+    columns = ["package_id", "month", "stage", "plan", "expected", "settled", "actual"]
     connection.execute(sa.insert(MoneyRollup).from_select(columns, summed_months(ids)))
 
 

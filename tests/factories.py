@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from bot.standin.server import SlackStandIn
 from domain.enums import Level, Severity
+from domain.figures import MonthTotal, Period
 from domain.measure_schema import MeasureDraft
 from domain.parsing import RiskLine
 from slackkit.people import store_user
@@ -82,17 +83,21 @@ DIGEST_NOW = datetime(2027, 3, 5, 15, tzinfo=UTC)
 def digest_data(attention: int, loaded: int | None = None) -> DigestData:
     """What a digest of a unit with `attention` measures needing attention shows (`loaded` of them listed)."""
     groups = [
-        StageGroup(1, "DI3", "on_track", 10, 100_000, 2, 1, 500_000, 4),
-        StageGroup(2, "DI1", "off_track", 5, 50_000, 0, 0, 0, 5),
-        StageGroup(2, "DI0", "not_started", 3, 30_000, 0, 0, 0, 3),
+        StageGroup(1, "DI3", "on_track", 10, 100_000, 2, 1),
+        StageGroup(2, "DI1", "off_track", 5, 50_000, 0, 0),
+        StageGroup(2, "DI0", "not_started", 3, 30_000, 0, 0),
     ]
-    money = [PackageMonth(1, date(2027, m, 1), 1_000, 900, 800 if m < 3 else None, 400) for m in range(1, 13)]
+    money = [
+        PackageMonth(1, MonthTotal(date(2027, m, 1), 1_000, 900, 800 if m < 3 else 900, 800 if m < 3 else None))
+        for m in range(1, 13)
+    ]
     rows = [
         Attention(f"M-{n}", "A title " * 20, "U1", "off_track", "at_risk", "blocked\nby legal")
         for n in range(attention)
     ]
     return DigestData(
-        unit_name="Ops", unit_path="Acme › Ops", child_level="program", now=DIGEST_NOW, since=DIGEST_NOW, year=2027,
+        unit_name="Ops", unit_path="Acme › Ops", child_level="program", now=DIGEST_NOW, since=DIGEST_NOW,
+        period=Period(date(2027, 1, 1), date(2027, 12, 1)), closed_through=date(2027, 2, 1),
         groups=groups, potential=Counter({"at_risk": 15}), owners=Counter({"U1": 15}), delivered_with_evidence=0,
         attention=rows[: loaded if loaded is not None else attention], attention_total=attention, overdue_keys=["M-1"],
         child_of_package={1: "Procurement", 2: "Logistics"}, money=money, changes=[], approvals=[], escalations=[],

@@ -11,10 +11,10 @@ from tests.factories import digest_data
 
 def test_rollup_sums_counts_and_money_and_splits_by_child() -> None:
     d = digest_data(0)
-    total = rollup(d.groups, d.money)
+    total = rollup(d.groups, d.money, closed_through=d.closed_through)
     assert (total.measures, total.in_progress, total.stages["DI0"]) == (18, 15, 3)
     assert (total.plan, total.actual) == (12_000, 1_600)
-    assert total.forecast == 500_000 + 12 * 400  # the owners' forecasts, plus the plan where none was given
+    assert total.forecast == 2 * 800 + 10 * 900  # closed months settled by their actuals, open ones expected
     assert (total.blocked, total.overdue, total.impl["off_track"]) == (2, 1, 5)
     children = dict(by_child(d))
     assert children["Procurement"].plan == 12_000 and children["Logistics"].plan == 0

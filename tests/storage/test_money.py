@@ -19,15 +19,15 @@ from storage.types import utcnow
 from tests.conftest import OWNER
 from tests.factories import make_measure, make_tree
 
-Row = tuple[int, date, str, bool, int, int, int | None]
+Row = tuple[int, date, str, int, int, int, int | None]
 
 
 def rollup_rows(engine: Engine) -> set[Row]:
     with engine.connect() as connection:
         rows = connection.execute(
             sa.select(
-                MoneyRollup.package_id, MoneyRollup.month, MoneyRollup.stage, MoneyRollup.year_forecast_given,
-                MoneyRollup.plan, MoneyRollup.forecast, MoneyRollup.actual,
+                MoneyRollup.package_id, MoneyRollup.month, MoneyRollup.stage,
+                MoneyRollup.plan, MoneyRollup.expected, MoneyRollup.settled, MoneyRollup.actual,
             )
         ).all()  # fmt: skip
     return {tuple(row) for row in rows}  # type: ignore[misc]
