@@ -7,9 +7,11 @@ from datetime import datetime
 from sqlmodel import Session
 
 from domain.enums import Level, Stage
+from domain.escalation_rules import PortfolioRules
 from domain.figures import figures, fiscal_year, horizon, last_closed_month
 from domain.schedule import zone
 from domain.stage_gates import missing_for, next_stage
+from domain.weights import StageWeights
 from messages.cards import MeasureCard
 from messages.measure_form import PackageChoice
 from storage.escalations import open_causes_of
@@ -35,6 +37,12 @@ def package_choices(*, session: Session) -> list[PackageChoice]:
             PackageChoice(unit.id, " › ".join(u.name for u in path[:2]), " › ".join(u.name for u in path[2:]))
         )
     return sorted(choices, key=lambda c: (c.group, c.label))
+
+
+def weights_of(path: list[Unit]) -> StageWeights:
+    """The stage weights of the portfolio on a package's path (the defaults without one)."""
+    portfolio = next((u for u in path if u.level == Level.PORTFOLIO), None)
+    return PortfolioRules.parse(portfolio.rules if portfolio else None).weights
 
 
 def measure_card(
@@ -66,4 +74,5 @@ def measure_card(
         can_request=can_request,
         open_escalations=open_causes_of(session=session, measure_id=measure.id),
         style=settings.style,
+        weight=weights_of(path).of(measure.stage),
     )

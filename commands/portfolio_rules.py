@@ -13,6 +13,7 @@ from domain.enums import Level
 from domain.escalation_rules import RULE_SWITCHES, Cause, PortfolioRules
 from domain.parsing import InputError, parse_channel
 from domain.policy import Deed
+from domain.weights import WEIGHTED_STAGES
 from messages.text import escape
 from slackkit.people import allowed
 from storage.models import Unit
@@ -28,7 +29,7 @@ SWITCH_WORDS = {
 }
 USAGE = (
     "Use `/measure rules <portfolio> [steering=#channel] [tolerance=10] [approval-days=3] [step-hours=24] "
-    "[overdue|offtrack|shortfall|approval|dependency=on|off]`."
+    "[overdue|offtrack|shortfall|approval|dependency=on|off] [weight-DI3=50 …]`."
 )
 
 
@@ -65,6 +66,8 @@ def parse_settings(words: list[str]) -> dict[str, Any]:
             if not value.isdigit():
                 raise InputError(f"{key} takes a whole number, not “{value}”.")
             changes[{"tolerance": "tolerance_pct"}.get(key, key.replace("-", "_"))] = int(value)
+        elif key.startswith("weight-"):
+            changes.setdefault("weights", {})[_weighted_stage(key)] = _percent(key, value)
         elif key in SWITCH_WORDS:
             if value.lower() not in ("on", "off"):
                 raise InputError(f"{key} is on or off, not “{value}”.")
@@ -76,6 +79,20 @@ def parse_settings(words: list[str]) -> dict[str, Any]:
     return changes
 
 
+def _weighted_stage(key: str) -> str:
+    stage = key.removeprefix("weight-").upper()
+    if stage not in WEIGHTED_STAGES:
+        raise InputError(f"{key}: stages with a weight are {', '.join(WEIGHTED_STAGES)}.")
+    return stage
+
+
+def _percent(key: str, value: str) -> int:
+    number = value.removesuffix("%").strip()
+    if not number.isdigit() or int(number) > 100:
+        raise InputError(f"{key} takes a whole percentage from 0 to 100, not “{value}”.")
+    return int(number)
+
+
 def apply_rules(session: Session, name: str, changes: dict[str, Any], actor: str) -> str:
     tree = UnitTree.load(session=session)
     found = [u for u in tree.named(name) if u.level == Level.PORTFOLIO]
@@ -84,17 +101,25 @@ def apply_rules(session: Session, name: str, changes: dict[str, Any], actor: str
     portfolio = found[0]
     if changes:
         rules = PortfolioRules.parse(portfolio.rules).model_dump()
-        rules.update({k: v for k, v in changes.items() if k in PortfolioRules.model_fields})
+        rules.update({k: v for k, v in changes.items() if k in PortfolioRules.model_fields and k != "weights"})
+        rules["weights"] = {**rules["weights"], **changes.get("weights", {})}
         try:
             portfolio.rules = PortfolioRules.model_validate(rules).model_dump_json()
-        except ValidationError:
-            return f"Nothing was changed: approval-days is 1–90 and step-hours 1–720. {USAGE}"
+        except ValidationError as error:
+            return f"Nothing was changed: {escape(_first_reason(error))}. {USAGE}"
         portfolio.tolerance_pct = changes.get("tolerance_pct", portfolio.tolerance_pct)
         portfolio.steering_channel = changes.get("steering_channel", portfolio.steering_channel)
         session.add(portfolio)
         record_audit(session=session, actor=actor, entity="unit", entity_key=str(portfolio.id),
                      action="rules_changed", detail=changes)  # fmt: skip
     return describe(portfolio, changed=bool(changes))
+
+
+def _first_reason(error: ValidationError) -> str:
+    problem = error.errors()[0]
+    if problem["type"] == "value_error":  # the weights fall from one stage to the next
+        return str(problem["ctx"]["error"])
+    return "approval-days is 1–90 and step-hours 1–720"
 
 
 def describe(portfolio: Unit, *, changed: bool) -> str:
@@ -105,10 +130,11 @@ def describe(portfolio: Unit, *, changed: bool) -> str:
     )
     approval = f"{rules.approval_days} days" if rules.approval_days else "the default (APPROVAL_REPORT_HOURS)"
     head = "Saved. " if changed else ""
+    weights = ", ".join(f"{stage} {rules.weights.of(stage)}%" for stage in WEIGHTED_STAGES)
     return (
         f"{head}*{escape(portfolio.name)}* — steering channel {steering}; tolerance {portfolio.tolerance_pct or 10}%; "
         f"approvals escalate after {approval}; an unacknowledged escalation climbs after {rules.step_hours} h; "
-        f"rules: {switches}."
+        f"rules: {switches}; stage weights {weights}."
     )
 
 

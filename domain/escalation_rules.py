@@ -13,6 +13,8 @@ from enum import IntEnum, StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from domain.weights import StageWeights
+
 
 class Cause(StrEnum):
     CHECKIN_OVERDUE = "checkin_overdue"
@@ -69,6 +71,7 @@ class PortfolioRules(BaseModel):
     dependency: bool = True
     approval_days: int | None = Field(default=None, ge=1, le=90)  # None: APPROVAL_REPORT_HOURS
     step_hours: int = Field(default=24, ge=1, le=24 * 30)
+    weights: StageWeights = Field(default_factory=StageWeights)  # realisation weight per stage (domain/weights.py)
 
     @classmethod
     def parse(cls, raw: str | None) -> PortfolioRules:

@@ -22,6 +22,7 @@ from slack_sdk.models.views import View
 from domain.enums import ImplStatus, PotentialStatus, Stage
 from domain.figures import Figures, Period
 from domain.money import DEFAULT_STYLE, MoneyStyle
+from domain.weights import weighted_total
 from messages.ids import INPUT, Action
 from messages.payloads import MeasureRef
 from messages.text import (
@@ -34,6 +35,7 @@ from messages.text import (
     slack_date,
     status_text,
     truncate,
+    weight_text,
 )
 from storage.models import Measure
 
@@ -55,10 +57,22 @@ class MeasureCard:
     can_request: bool = False
     open_escalations: Sequence[str] = ()  # labels of the causes of its open escalations
     style: MoneyStyle = DEFAULT_STYLE  # how the measure's organization writes amounts
+    weight: int = 0  # its stage's realisation weight in its portfolio, in % (domain/weights.py)
 
 
 def _person(slack_id: str | None) -> str:
     return f"<@{slack_id}>" if slack_id else "_not set_"
+
+
+def _weighted_line(card: MeasureCard) -> str:
+    """The forecasts at the stage's weight, beside the unweighted ones (the Härtegrad view)."""
+    style, pct = card.style, card.weight
+    year, whole = weighted_total([(card.year.forecast, pct)]), weighted_total([(card.whole.forecast, pct)])
+    return (
+        f"*Weighted* ({Stage(card.measure.stage).label} at {weight_text(pct, style)}) — forecast {money(year, style)}"
+        f" of {money(card.year.forecast, style)} in {card.period} · {money(whole, style)} of"
+        f" {money(card.whole.forecast, style)} over the whole plan"
+    )
 
 
 def card_blocks(card: MeasureCard) -> list[Block]:
@@ -94,8 +108,8 @@ def card_blocks(card: MeasureCard) -> list[Block]:
         SectionBlock(
             text=(
                 f"*Value {card.period}* — {figures_text(card.year, style)}\n*Whole plan*{span} —"
-                f" {figures_text(card.whole, style)}\nBaseline {money(m.baseline, style)} · target"
-                f" {money(m.target, style)} · one-time cost {money(m.one_time_cost, style)}"
+                f" {figures_text(card.whole, style)}\n{_weighted_line(card)}\nBaseline {money(m.baseline, style)}"
+                f" · target {money(m.target, style)} · one-time cost {money(m.one_time_cost, style)}"
             )
         )
     )

@@ -15,7 +15,7 @@ from domain.enums import ImplStatus, PotentialStatus, Stage
 from domain.money import MoneyStyle, format_signed
 from messages.blockkit import Rendered
 from messages.text import MAX_MESSAGE_BLOCKS, escape, money, pack_lines, percent, slack_time, status_text, truncate
-from storage.digest_data import IN_PROGRESS, DigestData, by_child, rollup
+from storage.digest_data import IN_PROGRESS, DigestData, by_child, unit_rollup
 
 SHOWN_IN_SUMMARY = 8
 MAX_THREAD_MESSAGES = 12
@@ -64,7 +64,7 @@ def _lines(style: MoneyStyle, macro: str, items: Sequence[Any]) -> list[str]:
 
 
 def render_digest(data: DigestData, *, cadence: str = "weekly") -> Digest:
-    total, style = rollup(data.groups, data.money, closed_through=data.closed_through), data.style
+    total, style = unit_rollup(data), data.style
     lists: dict[str, tuple[Sequence[Any], str]] = {
         "Changes since the last digest": (data.changes, "change_lines"),
         "Approvals waiting": (data.approvals, "approval_lines"),

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 from babel import Locale
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 from slack_sdk.models.blocks import (
     SectionBlock,
 )
@@ -50,6 +50,11 @@ def percent(value: Decimal, style: MoneyStyle) -> str:
     (the locale's own spacing before the sign, from its CLDR percent pattern)."""
     gap = "\xa0" if "\xa0%" in Locale.parse(style.locale).percent_formats[None].pattern else ""
     return f"{format_decimal(value, format='+#,##0.0;-#,##0.0', locale=style.locale)}{gap}%"
+
+
+def weight_text(percent: int, style: MoneyStyle) -> str:
+    """A stage weight, as the locale writes a percentage: `50%` in en, `50 %` in de."""
+    return format_percent(Decimal(percent) / 100, locale=style.locale)
 
 
 def figures_text(shown: Figures, style: MoneyStyle) -> str:

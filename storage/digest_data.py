@@ -26,6 +26,7 @@ from domain.escalation_rules import Cause, Rung
 from domain.figures import Figures, MonthTotal, Period, figures, fiscal_year, last_closed_month
 from domain.money import DEFAULT_STYLE, MoneyStyle
 from domain.schedule import zone
+from domain.weights import WEIGHTED_STAGES, weighted_total
 from storage.models import AuditLog, Escalation, Evidence, GateRequest, Measure, MoneyRollup
 from storage.organization import organization_in, settings_of
 from storage.tree import UnitTree
@@ -82,6 +83,17 @@ class PackageMonth:
 
 
 @dataclass(frozen=True)
+class StageForecast:
+    """The fiscal year's forecast of one package's measures at one stage (DI0–DI5), and that stage's
+    realisation weight in the package's portfolio (domain/weights.py)."""
+
+    package_id: int
+    stage: str
+    forecast: int
+    weight: int
+
+
+@dataclass(frozen=True)
 class Change:
     at: datetime
     key: str
@@ -128,6 +140,7 @@ class DigestData:
     approvals: list[Waiting]
     escalations: list[Raised]
     style: MoneyStyle = DEFAULT_STYLE  # how the unit's organization writes amounts
+    staged: list[StageForecast] = field(default_factory=list)  # for the weighted forecast
 
     @property
     def year(self) -> str:
@@ -147,6 +160,7 @@ def load_digest(*, session: Session, unit_id: int, now: datetime, since: datetim
     settings = settings_of(organization_in(tree.units, unit_id))
     today = now.astimezone(zone(settings.timezone)).date()
     period = fiscal_year(today, settings.fiscal_year_start)
+    closed = last_closed_month(today)
     return DigestData(
         unit_name=unit.name,
         unit_path=tree.path_text(unit_id),
@@ -154,7 +168,7 @@ def load_digest(*, session: Session, unit_id: int, now: datetime, since: datetim
         now=now,
         since=since,
         period=period,
-        closed_through=last_closed_month(today),
+        closed_through=closed,
         groups=scan.groups,
         potential=scan.potential,
         owners=scan.owners,
@@ -168,6 +182,7 @@ def load_digest(*, session: Session, unit_id: int, now: datetime, since: datetim
         approvals=_approvals(session, in_unit),
         escalations=_escalations(session, in_unit),
         style=settings.style,
+        staged=_staged(session, tree, packages, period, closed),
     )
 
 
@@ -281,6 +296,27 @@ def _money(session: Session, packages: Iterable[int], period: Period) -> list[Pa
     ]
 
 
+def _staged(session: Session, tree: UnitTree, packages: list[int], period: Period, closed: date) -> list[StageForecast]:
+    """The fiscal year's forecast by package and stage (DI0–DI5), by the definitions: a closed month
+    brings its settled sum, an open one its expected sum."""
+    rollup = MoneyRollup
+    month_forecast = sa.case((col(rollup.month) <= closed, rollup.settled), else_=rollup.expected)
+    query = (
+        sa.select(col(rollup.package_id), col(rollup.stage), sa.func.sum(month_forecast))
+        .where(
+            col(rollup.package_id).in_(packages),
+            col(rollup.stage).in_([str(s) for s in WEIGHTED_STAGES]),
+            col(rollup.month).between(period.start, period.end),
+        )
+        .group_by(col(rollup.package_id), col(rollup.stage))
+    )
+    rows = session.execute(query).all()
+    return [
+        StageForecast(package, stage, int(forecast or 0), tree.portfolio_rules(package)[0].weights.of(stage))
+        for package, stage, forecast in rows
+    ]
+
+
 def months_of(money: list[PackageMonth], *, closed_through: date) -> list[MonthFigures]:
     """Plan, forecast and actual by month (for the chart), summed over packages, by the definitions."""
     months: dict[date, MonthTotal] = {}
@@ -342,6 +378,9 @@ class Rollup:
     impl: Counter[str] = field(default_factory=Counter)
     potential: Counter[str] = field(default_factory=Counter)
     money: Figures = field(default_factory=Figures)  # of the committed measures, in the fiscal year
+    weighted: int = 0  # their forecast at their stages' weights (domain/weights.py)
+    staged_forecast: int = 0  # the forecast of all measures DI0–DI5, in the fiscal year
+    staged_weighted: int = 0  # … at their stages' weights
     blocked: int = 0
     overdue: int = 0
     delivered: int = 0  # implemented or realised
@@ -371,10 +410,21 @@ class Rollup:
         return sum(self.stages[s] for s in IN_PROGRESS)
 
 
-def rollup(groups: list[StageGroup], money: list[PackageMonth], *, closed_through: date) -> Rollup:
+def rollup(
+    groups: list[StageGroup],
+    money: list[PackageMonth],
+    *,
+    closed_through: date,
+    staged: Iterable[StageForecast] = (),
+) -> Rollup:
     """Counts and targets from the stage groups; plan, actual to date and forecast of the committed
-    money by the definitions (domain/figures.figures over the summed months)."""
+    money by the definitions (domain/figures.figures over the summed months); the forecasts at the
+    stages' weights, each sum rounded once (domain/weights.weighted_total)."""
     total = Rollup(money=figures((row.total for row in money), closed_through=closed_through))
+    parts = [(s.forecast, s.weight, s.stage in COMMITTED) for s in staged]
+    total.weighted = weighted_total((forecast, weight) for forecast, weight, committed in parts if committed)
+    total.staged_forecast = sum(forecast for forecast, _, _ in parts)
+    total.staged_weighted = weighted_total((forecast, weight) for forecast, weight, _ in parts)
     for g in groups:
         total.measures += g.measures
         total.stages[g.stage] += g.measures
@@ -388,6 +438,11 @@ def rollup(groups: list[StageGroup], money: list[PackageMonth], *, closed_throug
     return total
 
 
+def unit_rollup(data: DigestData) -> Rollup:
+    """The rollup of the whole unit."""
+    return rollup(data.groups, data.money, closed_through=data.closed_through, staged=data.staged)
+
+
 def by_child(data: DigestData) -> list[tuple[str, Rollup]]:
     """The rollup of each of the unit's children that holds measures, in name order."""
 
@@ -396,9 +451,15 @@ def by_child(data: DigestData) -> list[tuple[str, Rollup]]:
 
     groups: dict[str, list[StageGroup]] = {}
     money: dict[str, list[PackageMonth]] = {}
+    staged: dict[str, list[StageForecast]] = {}
     for g in data.groups:
         groups.setdefault(child(g.package_id), []).append(g)
     for row in data.money:
         money.setdefault(child(row.package_id), []).append(row)
+    for part in data.staged:
+        staged.setdefault(child(part.package_id), []).append(part)
     closed = data.closed_through
-    return [(name, rollup(groups[name], money.get(name, []), closed_through=closed)) for name in sorted(groups)]
+    return [
+        (name, rollup(groups[name], money.get(name, []), closed_through=closed, staged=staged.get(name, [])))
+        for name in sorted(groups)
+    ]

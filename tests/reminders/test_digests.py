@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -84,8 +85,29 @@ def figures_from_the_database(bot: Bot) -> tuple[int, int, int]:
     return plan, forecast, actual
 
 
+def weighted_from_the_database(bot: Bot, weights: dict[str, int]) -> tuple[int, int, int]:
+    """The 2027 forecast of every measure DI0–DI5 at its stage's weight, from the measure months and
+    `weights` (independently of the digest and of the domain): (decided DI3–DI5 weighted, all
+    stages weighted, all stages unweighted), each sum rounded half up once."""
+    closed, decided, every, unweighted = date(2027, 2, 1), Decimal(0), Decimal(0), 0
+    with bot.session() as session:
+        for measure in session.exec(select(Measure)).all():
+            forecast = 0
+            for m in session.exec(select(MeasureMonth).where(MeasureMonth.measure_id == measure.id)):
+                if m.month.year == 2027:
+                    settled = m.month <= closed and m.actual is not None
+                    forecast += m.actual if settled else (m.forecast if m.forecast is not None else m.plan or 0)
+            share = Decimal(forecast * weights[measure.stage]) / 100
+            decided += share if measure.stage in ("DI3", "DI4", "DI5") else 0
+            every, unweighted = every + share, unweighted + forecast
+    return int(decided.quantize(Decimal(1), ROUND_HALF_UP)), int(every.quantize(Decimal(1), ROUND_HALF_UP)), unweighted
+
+
 async def test_a_digest_is_posted_once_at_its_time_in_the_organizations_timezone(bot: Bot) -> None:
     setup_portfolio(bot)
+    await bot.client.command(ADMIN, "rules Ops weight-DI1=20 weight-DI3=40")  # the rest keep the defaults
+    await bot.settle()
+    assert "DI1 20%, DI2 25%, DI3 40%, DI4 90%" in bot.slack.responses(ADMIN)[-1]["text"]
     await bot.client.command(ADMIN, f"digest <#{CHANNEL}|ops> Ops weekly fri 16:00")
     await bot.settle()
     assert (
@@ -113,6 +135,12 @@ async def test_a_digest_is_posted_once_at_its_time_in_the_organizations_timezone
     shown = f"plan *{eur(plan)}* · forecast *{eur(forecast)}* · actual to date *{eur(actual)}*"
     assert f"{shown} · variance *{eur(forecast - plan, signed=True)}*" in text
     assert "3 of 6 measures" not in text and "4 of 6 measures" in text  # DI1–DI4 in progress
+    # The forecasts at the portfolio's stage weights, beside the unweighted ones.
+    weights = {"DI0": 0, "DI1": 20, "DI2": 25, "DI3": 40, "DI4": 90, "DI5": 100}
+    decided, every, unweighted = weighted_from_the_database(bot, weights)
+    assert (decided, every, unweighted) == (97_000 * 40 // 100 + 141_000 * 90 // 100 + 119_000, 338_700, 717_000)
+    assert f"decided DI3–DI5 *{eur(decided)}* of forecast {eur(forecast)}" in text
+    assert f"all stages DI0–DI5 *{eur(every)}* of forecast {eur(unweighted)}" in text
     assert "*4. What is blocking delivery?* 1 measure reports blockers" in text
     # Broken down by program in the thread, and the chart uploaded into the same thread.
     thread_text = dumps([m.blocks for m in thread])
