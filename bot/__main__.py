@@ -1,4 +1,4 @@
-"""Entry point: `python -m bot [serve | import FILE | tick --now T | org NAME k=v … | db upgrade]`
+"""Entry point: `python -m bot [serve | import FILE | import-actuals FILE | tick --now T | org NAME k=v … | db upgrade]`
 (serve is the default)."""
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("serve", help="run the bot (the local sandbox when SLACK_BOT_TOKEN is not set)")
     importing = commands.add_parser("import", help="create or update units and measures from a CSV file")
     importing.add_argument("file", type=Path)
+    actuals = commands.add_parser("import-actuals", help="enter actuals from a CSV or XLSX file: key, month, actual")
+    actuals.add_argument("file", type=Path)
     tick = commands.add_parser("tick", help="do, once, all the scheduled work due at an instant, then exit")
     tick.add_argument("--now", required=True, help="an ISO-8601 instant, e.g. 2027-03-08T14:00:00Z")
     org = commands.add_parser("org", help="show or change an organization's settings: org NAME key=value …")
@@ -62,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cli import run_org
 
         return run_org(settings, args.words)
+    if args.command == "import-actuals":
+        from bot.cli import run_import_actuals
+
+        return run_import_actuals(settings, args.file)
     if args.command == "import":
         from bot.cli import run_import
 

@@ -1,4 +1,4 @@
-"""The one-shot commands behind `python -m bot import …`."""
+"""The one-shot commands behind `python -m bot import …`, `import-actuals`, `org` and `tick`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Engine
 
 from bot.sandbox import sandbox_directory
+from commands.actuals_import import ImportRefused, apply_actual_rows, read_actuals_file
 from commands.importer import ImportRow, apply_rows, organization_styles, people_errors, read_rows, resolve_people
 from commands.organization import change_organization, split_org_words
 from domain.parsing import InputError
@@ -53,6 +54,24 @@ async def _import(engine: Engine, rows: list[ImportRow], client: AsyncWebClient)
             report = apply_rows(session=session, rows=rows, users=users, now=utcnow())
     except InputError as error:
         return _fail(f"Nothing was imported: {error}")
+    print(report.summary())
+    return 0
+
+
+def run_import_actuals(settings: Settings, path: Path) -> int:
+    """Actuals from a CSV or XLSX file, all or nothing (commands/actuals_import.py)."""
+    rows, errors = read_actuals_file(path)
+    if errors and not rows:
+        return _fail("Nothing was imported; fix these lines and run it again:\n" + "\n".join(errors))
+    upgrade(settings.database_url)
+    engine = create_db_engine(settings.database_url)
+    try:
+        with session_scope(engine, clock=utcnow) as session:
+            report = apply_actual_rows(session=session, rows=rows, now=utcnow(), read_errors=errors)
+    except ImportRefused as refused:
+        return _fail("Nothing was imported; fix these lines and run it again:\n" + "\n".join(refused.errors))
+    finally:
+        engine.dispose()
     print(report.summary())
     return 0
 

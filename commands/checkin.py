@@ -23,6 +23,7 @@ from messages.text import slack_date
 from slackkit.clicks import Click, on_click
 from slackkit.context import Deps
 from storage.checkins import (
+    ActualLocked,
     Answer,
     CommentRequired,
     Refused,
@@ -102,6 +103,9 @@ async def submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], deps
         updated = await deps.transaction(work)
     except CommentRequired:
         await ack(response_action="errors", errors={Field.COMMENT: COMMENT_REQUIRED})
+        return
+    except ActualLocked as locked:
+        await ack(response_action="errors", errors={Field.ACTUAL_LAST_MONTH: str(locked)})
         return
     except Refused as refused:
         await ack(response_action="errors", errors={Field.STATUS: str(refused)})

@@ -23,6 +23,8 @@ class Deed(StrEnum):
     HOLD = "put on hold or resume"
     DECIDE = "approve, reject or request changes"
     ANSWER_CHECKIN = "answer a check-in"
+    ENTER_ACTUALS = "enter actuals"
+    VALIDATE_ACTUALS = "validate actuals"
     ACKNOWLEDGE = "acknowledge an escalation"
     NOTE = "add a note to an escalation"
     RESOLVE = "resolve an escalation"
@@ -53,6 +55,8 @@ POLICY: Mapping[Deed, frozenset[Role]] = {
     Deed.HOLD: frozenset({Role.OWNER, Role.SPONSOR, Role.ADMIN}),
     Deed.DECIDE: frozenset({Role.APPROVER}),  # never the requester, admin or not (see `may`)
     Deed.ANSWER_CHECKIN: frozenset({Role.OWNER}),
+    Deed.ENTER_ACTUALS: frozenset({Role.OWNER, Role.CONTROLLER}),
+    Deed.VALIDATE_ACTUALS: frozenset({Role.CONTROLLER}),  # and only they change a validated month
     Deed.ACKNOWLEDGE: _PEOPLE | _ADMINS,
     Deed.NOTE: _PEOPLE | _ADMINS,
     Deed.RESOLVE: frozenset({Role.SPONSOR, Role.ADMIN}),

@@ -4,6 +4,7 @@ order, hold and resume, cancel. No database and no Slack here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from domain.enums import Stage
@@ -15,28 +16,38 @@ FORWARD = [Stage.DI0, Stage.DI1, Stage.DI2, Stage.DI3, Stage.DI4, Stage.DI5]
 
 @dataclass(frozen=True)
 class MeasureFacts:
-    """What the gates look at: the measure's fields, and whether any actuals were entered."""
+    """What the gates look at: the measure's fields, and the closed months of its plan without a
+    validated actual (None: no month of the plan is closed yet)."""
 
     draft: MeasureDraft
-    has_actuals: bool = False
+    unvalidated_months: tuple[date, ...] | None = None
     style: MoneyStyle = DEFAULT_STYLE  # how the measure's organization writes amounts, to name a gap
 
 
 PLAN_MISSING = BY_NAME["monthly_plan"].missing
+ACTUALS_MISSING = "actuals validated by the controller for every closed month of the plan"
 
 
 def missing_for(stage: Stage, facts: MeasureFacts) -> list[str]:
     """What `facts` lack to enter `stage`, in words for the requester (empty when ready). Each
     field says in the measure schema which gate first requires it; DI3 needs only the sponsor's
-    approval of the business case, DI5 actuals entered at a check-in."""
+    approval of the business case, DI5 actuals validated by the controller for every closed month
+    of the plan (domain/actuals.py)."""
     missing: list[str] = []
     for step in FORWARD[: FORWARD.index(stage) + 1] if stage in FORWARD else []:
         missing += [
             plan_gap(facts.draft, facts.style) if m == PLAN_MISSING else m for m in missing_at(step, facts.draft)
         ]
-        if step is Stage.DI5 and not facts.has_actuals:
-            missing.append("actuals entered (at a check-in)")
+        if step is Stage.DI5 and facts.unvalidated_months != ():
+            missing.append(actuals_gap(facts.unvalidated_months))
     return missing
+
+
+def actuals_gap(unvalidated: tuple[date, ...] | None) -> str:
+    if unvalidated is None:
+        return f"{ACTUALS_MISSING} (no month of the plan is closed yet)"
+    shown = ", ".join(f"{m:%Y-%m}" for m in unvalidated[:6]) + (" …" if len(unvalidated) > 6 else "")
+    return f"{ACTUALS_MISSING} ({len(unvalidated)} not yet: {shown})"
 
 
 def plan_gap(draft: MeasureDraft, style: MoneyStyle) -> str:

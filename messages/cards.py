@@ -208,6 +208,7 @@ HELP = """*Pacekeeper* keeps every measure tied to an owner, a sponsor, a contro
 • `/measure list [mine | @person | unit]` — list measures
 • `/measure show M-12` — a measure's card
 • `/measure edit M-12` — change a measure (owner, sponsor, controller or admin)
+• `/measure actuals M-12` — enter the actuals of closed months (owner or controller; the controller validates)
 • `/measure gate M-12` — ask for the next stage gate (or hear what is missing)
 • `/measure hold M-12 <reason>` · `/measure resume M-12` · `/measure cancel M-12 <reason>`
 • `/measure delegate @person until 2027-04-30` — someone decides your approvals meanwhile
@@ -215,7 +216,7 @@ HELP = """*Pacekeeper* keeps every measure tied to an owner, a sponsor, a contro
 • `/measure structure` — add a unit under a parent (admins)
 • `/measure digest #channel <unit> [weekly|biweekly|monthly] [fri] [16:00]` — a channel's digest (admins)
 • `/measure digest list` · `/measure digest remove <n>` · `/measure digest preview <unit>`
-• `/measure rules <portfolio> [steering=#channel tolerance=10 …]` — threshold rules and escalations (admins change them)
+• `/measure rules <portfolio> [tolerance=10 weight-DI3=50 …]` — escalation rules, stage weights (admins change)
 • `/measure org [name] [currency=EUR locale=de fiscal-year-start=4 …]` — an organization's settings (admins change)
 • `/measure help` — this help"""
 

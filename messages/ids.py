@@ -36,6 +36,7 @@ class Callback(StrEnum):
     CHECKIN = "checkin.answer"
     GATE_REASON = "gate.reason"
     ESCALATION_NOTE = "escalation.note"
+    ACTUALS = "measure.actuals"
 
 
 class Field(StrEnum):
@@ -53,6 +54,10 @@ class Field(StrEnum):
     COMMENT = "comment"
     REASON = "reason"
     NOTE = "note"
+    VALIDATE = "validate"
+
+
+ACTUAL_MONTH = "actual."  # the actuals modal's input of a month: `actual.2027-01`
 
 
 INPUT = "value"

@@ -67,3 +67,9 @@ class EscalationRef(Payload):
     """An escalation's buttons, and the Add note modal's private_metadata."""
 
     escalation_id: int
+
+
+class ActualsMeta(Payload):
+    """The actuals modal: which measure."""
+
+    key: str

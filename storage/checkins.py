@@ -49,6 +49,10 @@ class CommentRequired(Exception):
     """A status got worse and no comment explains it."""
 
 
+class ActualLocked(Exception):
+    """The answer changes the actual of a month the controller has validated (domain/actuals.py)."""
+
+
 @dataclass(frozen=True)
 class Answer:
     impl_status: ImplStatus
@@ -131,10 +135,21 @@ def _potential(
     )
 
 
+def _refuse_locked_actual(session: Session, measure: Measure, answer: Answer, now: datetime) -> None:
+    if answer.actual_last_month is None:
+        return
+    closed = _answered(session, measure, answer, now)[2]
+    row = session.get(MeasureMonth, (measure.id, closed))
+    if row is not None and row.actual_validated_by is not None and row.actual != answer.actual_last_month:
+        command = f"`/measure actuals {measure.key}`"
+        raise ActualLocked(f"The controller validated {closed:%Y-%m}'s actual: only they change it now ({command}).")
+
+
 def record_answer(
     *, session: Session, checkin: CheckIn, measure: Measure, answer: Answer, user_id: str, now: datetime
 ) -> dict[str, Any]:
     """Store the answer on the check-in and the measure, with its audit record."""
+    _refuse_locked_actual(session, measure, answer, now)
     if would_worsen(session=session, checkin=checkin, measure=measure, answer=answer, now=now) and not answer.comment:
         raise CommentRequired
     answered = _answered(session, measure, answer, now)

@@ -10,11 +10,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, delete, select
 
+from domain.actuals import closed_plan_months
 from domain.enums import Level, Severity
 from domain.measure_schema import SCALARS, Key, MeasureDraft
 from domain.parsing import RiskLine
 from domain.schedule import next_checkin_for
 from domain.stage_gates import MeasureFacts, stage_for_new
+from storage.actuals import closed_through_of
 from storage.models import Dependency, Evidence, Measure, MeasureMonth, Person, Risk, Unit
 from storage.organization import style_of
 from storage.queries import (
@@ -27,6 +29,7 @@ from storage.queries import (
     record_audit,
     risks_of,
 )
+from storage.types import now_of
 
 
 def reference_errors(*, session: Session, draft: MeasureDraft, key: str | None = None) -> dict[str, str]:
@@ -73,9 +76,14 @@ def facts_of(*, session: Session, measure: Measure) -> MeasureFacts:
     """What the stage gates look at, as the measure stands in the database."""
     assert measure.id is not None
     months = months_of(session=session, measure_id=measure.id)
+    closed = closed_plan_months(
+        [m.month for m in months if m.plan is not None],
+        closed_through_of(session=session, measure=measure, now=now_of(session)),
+    )
+    validated = {m.month for m in months if m.actual is not None and m.actual_validated_by is not None}
     return MeasureFacts(
         draft=_full_draft(session, measure, months),
-        has_actuals=any(m.actual is not None for m in months),
+        unvalidated_months=tuple(m for m in closed if m not in validated) if closed else None,
         style=style_of(session=session, unit_id=measure.package_id),
     )
 

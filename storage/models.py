@@ -125,6 +125,9 @@ class MeasureMonth(SQLModel, table=True):
     plan: int | None = Field(default=None, sa_type=sa.BigInteger)
     forecast: int | None = Field(default=None, sa_type=sa.BigInteger)
     actual: int | None = Field(default=None, sa_type=sa.BigInteger)
+    # Set when the controller validates the actual (domain/actuals.py): the month is then locked.
+    actual_validated_by: str | None = Field(default=None, max_length=32)
+    actual_validated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class MoneyRollup(SQLModel, table=True):

@@ -35,6 +35,7 @@ DEEDS = {
     "reject": Deed.DECIDE, "acknowledge": Deed.ACKNOWLEDGE, "note": Deed.NOTE, "resolve": Deed.RESOLVE,
     "configure digest": Deed.CONFIGURE_DIGEST, "configure rules": Deed.CONFIGURE_RULES,
     "configure structure": Deed.CONFIGURE_STRUCTURE, "configure organization": Deed.CONFIGURE_ORGANIZATION,
+    "enter actuals": Deed.ENTER_ACTUALS,
 }  # fmt: skip
 
 
@@ -144,17 +145,23 @@ async def configure_organization(bot: Bot, user: str) -> bool:
         return session.exec(select(Unit).where(Unit.name == "Acme")).one().currency == "CHF"
 
 
+async def enter_actuals(bot: Bot, user: str) -> bool:
+    await bot.client.command(user, "actuals M-1")
+    await bot.settle()
+    return opened_modal(bot, user)
+
+
 ACTIONS: dict[str, Callable[[Bot, str], Awaitable[bool]]] = {
     "edit": edit, "request gate": request_gate, "hold": hold, "approve": approve, "reject": reject,
     "acknowledge": acknowledge, "note": note, "resolve": resolve, "configure digest": configure_digest,
     "configure rules": configure_rules, "configure structure": configure_structure,
-    "configure organization": configure_organization,
+    "configure organization": configure_organization, "enter actuals": enter_actuals,
 }  # fmt: skip
 
 
 def test_every_deed_with_a_listener_is_in_the_matrix() -> None:
     tested = set(DEEDS.values())
-    untested = {Deed.PROPOSE, Deed.ANSWER_CHECKIN, Deed.IMPORT, Deed.EXPORT}  # tested in their own modules
+    untested = {Deed.PROPOSE, Deed.ANSWER_CHECKIN, Deed.IMPORT, Deed.EXPORT, Deed.VALIDATE_ACTUALS}  # in their modules
     assert tested | untested == set(Deed) and set(DEEDS) == set(ACTIONS)
 
 

@@ -94,10 +94,17 @@ def test_di4_and_di5_need_evidence_and_actuals() -> None:
             due=date(2027, 1, 1), monthly_plan={date(2027, 1, 1): 12}, no_known_risks=True, dependencies_stated=True,
             evidence_urls=["https://example.com/done"],
         ),
-        has_actuals=True,
+        unvalidated_months=(),
     )  # fmt: skip
     assert missing_for(Stage.DI5, ready) == []
-    assert missing_for(Stage.DI5, replace(ready, has_actuals=False)) == ["actuals entered (at a check-in)"]
+    gap = "actuals validated by the controller for every closed month of the plan"
+    assert missing_for(Stage.DI5, replace(ready, unvalidated_months=None)) == [
+        f"{gap} (no month of the plan is closed yet)"
+    ]
+    months = tuple(date(2027, m, 1) for m in range(1, 9))
+    assert missing_for(Stage.DI5, replace(ready, unvalidated_months=months)) == [
+        f"{gap} (8 not yet: 2027-01, 2027-02, 2027-03, 2027-04, 2027-05, 2027-06 …)"
+    ]
 
 
 def test_hold_and_resume() -> None:

@@ -39,11 +39,12 @@ def set_stage(bot: Bot, stage: Stage, *, evidence: bool = False, actuals: bool =
         session.add(measure)
         if evidence:
             session.add(Evidence(measure_id=measure.id or 0, url="https://wiki.example/done", added_by=OWNER))
-        if actuals:
-            month = session.get(MeasureMonth, (measure.id, date(2027, 2, 1)))
-            assert month is not None  # the factory plans every month of 2027
-            month.actual = 9_000
-            session.add(month)
+        if actuals:  # January and February are closed: both validated by the controller
+            for closed in (date(2027, 1, 1), date(2027, 2, 1)):
+                month = session.get(MeasureMonth, (measure.id, closed))
+                assert month is not None  # the factory plans every month of 2027
+                month.actual, month.actual_validated_by, month.actual_validated_at = 9_000, CONTROLLER, NOW
+                session.add(month)
 
 
 def dump(value: Any) -> str:
@@ -165,7 +166,9 @@ async def test_di5_without_actuals_or_evidence_is_refused(bot: Bot) -> None:
     set_stage(bot, Stage.DI4)
     await bot.client.command(OWNER, "gate M-1")
     await bot.settle()
-    assert "actuals entered" in last_reply(bot, OWNER)
+    assert "actuals validated by the controller for every closed month of the plan (2 not yet: 2027-01, 2027-02)" in (
+        last_reply(bot, OWNER)
+    )
 
 
 async def test_the_requester_a_stranger_and_a_stale_button_are_refused(bot: Bot) -> None:

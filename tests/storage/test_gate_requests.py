@@ -3,7 +3,7 @@ stage moved by the last approval, delegates, aging."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlmodel import select
@@ -57,10 +57,10 @@ def test_the_last_approval_moves_the_stage_and_a_step_is_decided_once(db: Transa
     with db() as session:  # DI4 -> DI5: the controller, then the sponsor
         measure = make_measure(session, package=make_tree(session), stage=Stage.DI4)
         session.add(Evidence(measure_id=measure.id or 0, url="https://wiki.example/done", added_by=OWNER))
-        month = session.exec(select(MeasureMonth)).first()
-        assert month is not None
-        month.actual = 9_000
-        session.add(month)
+        for month in session.exec(select(MeasureMonth)).all():  # the closed months' actuals, validated
+            if month.month < date(2027, 3, 1):
+                month.actual, month.actual_validated_by, month.actual_validated_at = 9_000, CONTROLLER, clock()
+                session.add(month)
         session.flush()
         facts = facts_of(session=session, measure=measure)
         request = request_gate(session=session, measure=measure, facts=facts, kind=RequestKind.ADVANCE,
