@@ -1,39 +1,64 @@
-"""How long a digest takes to build for a large portfolio, and how many SQL queries it needs.
+"""How long a digest takes to build for a large portfolio, how many SQL statements it needs, and
+what keeping the money rollup current costs a single change.
 
-    python -m bench.digest_scale [--measures 10000] [--weeks 52] [--database-url postgresql://…]
+    python -m bench.digest_scale [--sizes 1000,10000,100000] [--weeks 52] [--database-url postgresql://…]
 
-A portfolio (10 programs × 5 projects × 2 packages) holds `--measures` measures at every stage, each
-with a monthly plan, forecasts and actuals for the year and `--weeks` weeks of answered check-ins
-(with their audit records), plus open approvals and escalations. The digest of the portfolio is
-built the way the sweep builds it: loaded in one transaction, rendered to blocks and drawn to PNG.
-Printed for a tenth of the size and the full size: load / render / chart / total milliseconds
-(median of `--repeat`) and the SQL queries of one build. Goal: <= 200 ms, a constant query count.
+A portfolio (10 programs × 5 projects × 2 packages) holds each size of measures at every stage,
+each with 36 months (2026–2028) of plan, forecasts and actuals and `--weeks` weeks of answered
+check-ins (with their audit records), plus open approvals and escalations. The digest of the
+portfolio is built the way the sweep builds it: loaded in one transaction, rendered to blocks and
+drawn to PNG. Printed per size: load / render / chart / total milliseconds (median of `--repeat`)
+and the SQL statements of one build; then the statement counts side by side, the cost per measure
+from the middle size to the largest (goal: grows <= 1.3x), and, at the largest size, the median
+time of a transaction that edits one month's plan and of one that enters an actual
+(`storage/actuals.record_actuals`), the rollup re-summed in it (goal: <= 5 ms), checked against
+the measure months afterwards. Goals: build <= 1 s at 100,000 measures; a constant statement count.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import statistics
 import tempfile
 import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlmodel import Session
 
 from bench.checkin_fanout import count_queries, fresh_database
 from domain.enums import Level, Stage
+from domain.stage_gates import DECIDED
 from messages.chart import value_chart
 from reminders.digest_delivery import build_digest
-from slackkit.context import freeze_startup_heap, make_deps
+from slackkit.context import Deps, freeze_startup_heap, make_deps
 from slackkit.settings import Settings
+from storage import money
+from storage.actuals import record_actuals
 from storage.db import create_db_engine, upgrade
 from storage.digest_data import load_digest, months_of
-from storage.models import AuditLog, CheckIn, Escalation, Evidence, GateRequest, Measure, MeasureMonth, Person, Unit
-from storage.money import refresh_money
+from storage.models import (
+    AuditLog,
+    CheckIn,
+    Escalation,
+    Evidence,
+    GateRequest,
+    Measure,
+    MeasureMonth,
+    MoneyRollup,
+    Person,
+    Unit,
+)
+from storage.money import refresh_money, summed_months
 
 NOW = datetime(2027, 11, 5, 15, 0, tzinfo=UTC)
+MONTHS = [date(2026 + i // 12, i % 12 + 1, 1) for i in range(36)]  # 2026-01 … 2028-12
+CLOSED_AFTER = date(2027, 11, 1)  # months before November 2027 have actuals
 STAGES = [Stage.DI1, Stage.DI2, Stage.DI3, Stage.DI3, Stage.DI4, Stage.DI4, Stage.DI5, Stage.DI0, Stage.ON_HOLD]
 STATUSES = ["on_track", "on_track", "on_track", "at_risk", "off_track"]
 
@@ -56,21 +81,26 @@ def populate(engine: sa.Engine, *, measures: int, weeks: int) -> int:
                 packages += [_unit(connection, Level.PACKAGE, f"Package {p}.{j}.{k}", project) for k in range(2)]
         _bulk(connection, Measure, [_measure(n, packages[n % len(packages)], owners[n % len(owners)])
                                     for n in range(1, measures + 1)])  # fmt: skip
-        _bulk(connection, MeasureMonth, [
-            {"measure_id": n, "month": date(2027, m, 1), "plan": 1_000, "forecast": 950 if m >= 11 else None,
-             "actual": 900 + n % 200 if m < 11 else None}
-            for n in range(1, measures + 1) for m in range(1, 13)])  # fmt: skip
+        _bulk(connection, MeasureMonth, (
+            {"measure_id": n, "month": month, "plan": 1_000, "forecast": 950 if month >= CLOSED_AFTER else None,
+             "actual": 900 + n % 200 if month < CLOSED_AFTER else None,
+             "decided_plan": 1_000 if STAGES[n % len(STAGES)] in DECIDED else None}
+            for n in range(1, measures + 1) for month in MONTHS))  # fmt: skip
         start = NOW - timedelta(weeks=weeks)
-        history = [(n, start + timedelta(weeks=w)) for n in range(1, measures + 1) for w in range(weeks)]
-        _bulk(connection, CheckIn, [
+
+        def history() -> Iterator[tuple[int, int, datetime]]:
+            return ((w, n, start + timedelta(weeks=w)) for n in range(1, measures + 1) for w in range(weeks))
+
+        _bulk(connection, CheckIn, (
             {"measure_id": n, "owner_id": owners[n % len(owners)], "cycle_start": at,
              "cycle_end": at + timedelta(weeks=1),
              "status": "answered", "answered_at": at + timedelta(hours=3), "impl_status": STATUSES[(n + w) % 5],
              "potential_status": "on_track", "blockers": "", "comment": "", "created_at": at, "prompted_at": at}
-            for w, (n, at) in enumerate(history)])  # fmt: skip
-        _bulk(connection, AuditLog, [
+            for w, n, at in history()))  # fmt: skip
+        _bulk(connection, AuditLog, (
             {"at": at + timedelta(hours=3), "actor": owners[n % len(owners)], "entity": "measure",
-             "entity_key": f"M-{n}", "action": "checkin_answered", "detail": "{}"} for n, at in history])  # fmt: skip
+             "entity_key": f"M-{n}", "action": "checkin_answered", "detail": "{}"}
+            for _w, n, at in history()))  # fmt: skip
         _bulk(connection, Evidence, [{"measure_id": n, "url": f"https://wiki.example/{n}", "added_by": "U000000",
                                       "added_at": NOW} for n in range(1, measures + 1, 3)])  # fmt: skip
         _bulk(connection, GateRequest, [
@@ -106,18 +136,29 @@ def _measure(n: int, package: int, owner: str) -> dict[str, object]:
     }  # fmt: skip
 
 
-def _bulk(connection: sa.Connection, table: type, rows: list[dict[str, object]]) -> None:
-    for start in range(0, len(rows), 10_000):
-        connection.execute(sa.insert(table), rows[start : start + 10_000])
+def _bulk(connection: sa.Connection, table: type, rows: Iterable[dict[str, object]]) -> None:
+    """Insert in chunks of 10,000, never holding more than one chunk of rows in memory."""
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, 10_000)):
+        connection.execute(sa.insert(table), chunk)
 
 
-async def measure_size(args: argparse.Namespace, directory: Path, size: int) -> None:
+@dataclass
+class Built:
+    size: int
+    total_ms: float
+    statements: int
+    upkeep: dict[str, float] = field(default_factory=dict)
+
+
+async def measure_size(args: argparse.Namespace, directory: Path, size: int, *, upkeep: bool) -> Built:
     url = fresh_database(args.database_url, directory, f"digest{size}")
     upgrade(url)
     engine = create_db_engine(url)
     started = time.perf_counter()
     portfolio = populate(engine, measures=size, weeks=args.weeks)
-    print(f"  populated {size} measures with {size * args.weeks} check-ins in {time.perf_counter() - started:.1f} s")
+    print(f"  populated {size} measures × {len(MONTHS)} months with {size * args.weeks} check-ins "
+          f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
     settings = Settings(bot_token="xoxb-bench", signing_secret="bench", api_url="http://127.0.0.1:9/api/",
                         database_url=url)  # fmt: skip
     deps = make_deps(settings, engine=engine, clock=lambda: NOW)
@@ -139,28 +180,108 @@ async def measure_size(args: argparse.Namespace, directory: Path, size: int) -> 
         timings["total"].append((t2 - t0) * 1000)
         t3 = time.perf_counter()
         value_chart(
-            months_of(data.money, closed_through=data.closed_through), title="chart alone", start=data.period.start
+            months_of(data.money, closed_through=data.closed_through),
+            title="chart alone",
+            period=data.period,
+            closed_through=data.closed_through,
+            style=data.style,
         )
         timings["chart"].append((time.perf_counter() - t3) * 1000)
-    await deps.aclose()
-    engine.dispose()
     med = {k: statistics.median(v) for k, v in timings.items()}
     print(f"  digest of {size} measures ({engine.dialect.name}): build {med['total']:.0f} ms median "
           f"(load {med['load']:.0f} ms, render + chart {med['render']:.0f} ms, of which chart {med['chart']:.0f} ms); "
           f"{queries} SQL statements; summary {len(built.summary[1])} blocks, "
           f"thread {len(built.thread)} messages")  # fmt: skip
+    result = Built(size, med["total"], queries)
+    if upkeep:
+        result.upkeep = await rollup_upkeep(deps, engine, size, args.repeat * 4)
+    await deps.aclose()
+    engine.dispose()
+    return result
+
+
+async def rollup_upkeep(deps: Deps, engine: sa.Engine, size: int, times: int) -> dict[str, float]:
+    """Median ms of a transaction that changes one month's plan, and of one that enters an actual,
+    and of the rollup upkeep inside each (storage/money.py's after-flush refresh, timed where it
+    runs); then the whole rollup is checked against the measure months."""
+    spent: list[float] = []
+    refresh = money._refresh_touched
+
+    def timed_refresh(session: Session, context: object) -> None:
+        t0 = time.perf_counter()
+        refresh(session, context)
+        spent.append((time.perf_counter() - t0) * 1000)
+
+    money._refresh_touched = timed_refresh  # the listener is bound per session, from the module
+    timings: dict[str, list[float]] = {"plan edit": [], "plan edit rollup": [], "actual": [], "actual rollup": []}
+    for n in range(times):
+        measure_id = 1 + (n * 7919) % size
+        for name, work in (("plan edit", _edit_plan(measure_id, n)), ("actual", _enter_actual(measure_id, n))):
+            spent.clear()
+            t0 = time.perf_counter()
+            await deps.transaction(work)
+            timings[name].append((time.perf_counter() - t0) * 1000)
+            timings[f"{name} rollup"].append(sum(spent))
+    money._refresh_touched = refresh
+    with engine.connect() as connection:
+        stored = {tuple(row) for row in connection.execute(sa.select(*[MoneyRollup.__table__.c[c] for c in _ROLLUP]))}
+        summed = {tuple(row) for row in connection.execute(summed_months())}
+    med = {name: statistics.median(values) for name, values in timings.items()}
+    print(f"  keeping the rollup current at {size} measures (median of {times} transactions each): a plan edit "
+          f"{med['plan edit']:.1f} ms, of which the rollup {med['plan edit rollup']:.1f} ms; an actual "
+          f"{med['actual']:.1f} ms, of which the rollup {med['actual rollup']:.1f} ms (goal <= 5 ms); "
+          f"rollup equals the months: {'yes' if stored == summed else 'NO'}")  # fmt: skip
+    return med
+
+
+def _edit_plan(measure_id: int, n: int) -> Callable[[Session], None]:
+    def work(session: Session) -> None:
+        row = session.get(MeasureMonth, (measure_id, date(2028, 1 + n % 12, 1)))
+        assert row is not None
+        row.plan = (row.plan or 0) + 1
+        session.add(row)
+
+    return work
+
+
+def _enter_actual(measure_id: int, n: int) -> Callable[[Session], None]:
+    def work(session: Session) -> None:
+        measure = session.get(Measure, measure_id)
+        assert measure is not None
+        record_actuals(session=session, measure=measure, entries={date(2027, 1 + n % 10, 1): 1_000 + n},
+                       actor=measure.owner_id or "", validate=False, reason="", now=NOW)  # fmt: skip
+
+    return work
+
+
+_ROLLUP = ["package_id", "month", "stage", "plan", "expected", "settled", "actual", "decided_plan"]
+
+
+def summary(results: list[Built]) -> None:
+    smallest, largest = results[0], results[-1]
+    counts = ", ".join(f"{r.size}: {r.statements}" for r in results)
+    constant = "constant" if len({r.statements for r in results}) == 1 else "NOT constant"
+    print(f"SQL statements per digest ({counts}): {constant} from {smallest.size} to {largest.size} measures")
+    if len(results) >= 2:
+        middle = results[-2]
+        ratio = (largest.total_ms / largest.size) / (middle.total_ms / middle.size)
+        print(f"cost per measure from {middle.size} to {largest.size} measures: "
+              f"{middle.total_ms * 1000 / middle.size:.1f} µs → {largest.total_ms * 1000 / largest.size:.1f} µs, "
+              f"{ratio:.2f}x (goal <= 1.3x)")  # fmt: skip
+    print(f"digest of {largest.size} measures: {largest.total_ms:.0f} ms (goal <= 1000 ms)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--measures", type=int, default=10_000)
+    parser.add_argument("--sizes", default="1000,10000,100000", help="measures per run, comma-separated")
     parser.add_argument("--weeks", type=int, default=52)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--database-url")
     args = parser.parse_args()
+    sizes = sorted(int(size) for size in args.sizes.split(","))
     with tempfile.TemporaryDirectory() as directory:
-        for size in (args.measures // 10, args.measures):
-            asyncio.run(measure_size(args, Path(directory), size))
+        results = [asyncio.run(measure_size(args, Path(directory), size, upkeep=size == sizes[-1])) for size in sizes]
+    summary(results)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("serve", help="run the bot (the local sandbox when SLACK_BOT_TOKEN is not set)")
     importing = commands.add_parser("import", help="create or update units and measures from a CSV file")
     importing.add_argument("file", type=Path)
+    importing.add_argument(
+        "--allow-unmet-criteria", action="store_true",
+        help="a migration: place measures at their stage without its entry criteria (audited, flagged on the card)",
+    )  # fmt: skip
     actuals = commands.add_parser("import-actuals", help="enter actuals from a CSV or XLSX file: key, month, actual")
     actuals.add_argument("file", type=Path)
     tick = commands.add_parser("tick", help="do, once, all the scheduled work due at an instant, then exit")
@@ -71,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "import":
         from bot.cli import run_import
 
-        return asyncio.run(run_import(settings, args.file))
+        return asyncio.run(run_import(settings, args.file, allow_unmet=args.allow_unmet_criteria))
     from bot.serve import serve
 
     asyncio.run(serve(settings))

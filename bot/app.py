@@ -140,7 +140,7 @@ def create_app(
     pacer: Pacer | None = None,
 ) -> PacekeeperApp:
     from bot import errors, guards
-    from commands import actuals, checkin, escalations, gates, home, measure, router, structure
+    from commands import actuals, checkin, escalations, gates, home, measure, rebaseline, router, structure
 
     deps = make_deps(settings, engine=engine, client=client, clock=clock, pacer=pacer)
     app = PacekeeperApp(
@@ -156,6 +156,6 @@ def create_app(
         context["deps"] = deps  # every listener names `deps` among its arguments and gets these
         return await next()
 
-    for feature in (errors, guards, router, measure, actuals, structure, gates, escalations, checkin, home):
+    for feature in (errors, guards, router, measure, actuals, rebaseline, structure, gates, escalations, checkin, home):
         feature.register(app)
     return app

@@ -12,7 +12,8 @@ from sqlalchemy import Engine
 
 from bot.sandbox import sandbox_directory
 from commands.actuals_import import ImportRefused, apply_actual_rows, read_actuals_file
-from commands.importer import ImportRow, apply_rows, organization_styles, people_errors, read_rows, resolve_people
+from commands.import_writer import RowsRefused, apply_rows
+from commands.importer import ImportRow, organization_styles, people_errors, read_rows, resolve_people
 from commands.organization import change_organization, split_org_words
 from domain.parsing import InputError
 from reminders.sweep import sweep
@@ -23,7 +24,7 @@ from storage.db import create_db_engine, session_scope, upgrade
 from storage.types import utcnow
 
 
-async def run_import(settings: Settings, path: Path) -> int:
+async def run_import(settings: Settings, path: Path, *, allow_unmet: bool = False) -> int:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
@@ -38,20 +39,22 @@ async def run_import(settings: Settings, path: Path) -> int:
             return _fail("Nothing was imported; fix these rows and run it again:\n" + "\n".join(errors))
         if settings.sandbox:  # no Slack: people are looked up in the sandbox's demo directory
             async with sandbox_directory(settings) as client:
-                return await _import(engine, rows, client)
-        return await _import(engine, rows, make_web_client(settings))
+                return await _import(engine, rows, client, allow_unmet=allow_unmet)
+        return await _import(engine, rows, make_web_client(settings), allow_unmet=allow_unmet)
     finally:
         engine.dispose()
 
 
-async def _import(engine: Engine, rows: list[ImportRow], client: AsyncWebClient) -> int:
+async def _import(engine: Engine, rows: list[ImportRow], client: AsyncWebClient, *, allow_unmet: bool) -> int:
     users, unknown = await resolve_people(client, [ref for row in rows for ref in row.people.values()])
     problems = people_errors(rows, unknown)
     if problems:
         return _fail("Nothing was imported; fix these rows and run it again:\n" + "\n".join(problems))
     try:
         with session_scope(engine, clock=utcnow) as session:
-            report = apply_rows(session=session, rows=rows, users=users, now=utcnow())
+            report = apply_rows(session=session, rows=rows, users=users, now=utcnow(), allow_unmet=allow_unmet)
+    except RowsRefused as refused:
+        return _fail("Nothing was imported; fix these rows and run it again:\n" + "\n".join(refused.errors))
     except InputError as error:
         return _fail(f"Nothing was imported: {error}")
     print(report.summary())

@@ -25,7 +25,7 @@ from messages.text import escape, pack_lines, slack_time, truncate
 from slackkit.context import Deps
 from slackkit.people import refresh_person
 from slackkit.replays import first_delivery
-from storage.escalations import EscalationView, open_escalations_for
+from storage.escalation_views import EscalationView, open_escalations_for
 from storage.gate_requests import waiting_for
 from storage.models import Measure
 from storage.queries import count_measures_for_person, measures_for_person, open_checkins_of

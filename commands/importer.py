@@ -1,8 +1,12 @@
-"""`python -m bot import FILE.csv`: create or update units and measures from a spreadsheet export.
+"""`python -m bot import FILE.csv`: units and measures from a spreadsheet export, read and checked
+here; commands/import_writer.py writes them.
 
 Every row is validated (and every person resolved) before anything is written; one bad row means
 nothing is written and every bad row is reported with its line number. The import runs in one
-transaction, so re-importing the same file changes nothing and writes no audit records.
+transaction, so re-importing the same file changes nothing and writes no audit records. Besides
+the measure's fields: `plan YYYY-MM` (one column per month), `forecast YYYY-MM`, `actual YYYY-MM`,
+`risks` (`severity: text | mitigation` separated by `;`, or `none`), `dependencies` (keys separated
+by `,`, or `none`) and `evidence` (links separated by spaces), amounts in the organization's locale.
 
 Empty cells: for a new measure they mean "not set" (cadence: weekly, Monday 09:00; stage: DI0);
 for an existing measure they leave the stored value as it is.
@@ -14,8 +18,8 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -23,14 +27,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session
 
 from domain.enums import Level, Stage
-from domain.measure_schema import BY_NAME, IMPORT_FIELDS, Kind, MeasureDraft, MeasureField
+from domain.measure_schema import BY_NAME, IMPORT_FIELDS, Kind, MeasureField
 from domain.money import DEFAULT_STYLE, MoneyStyle, parse_amount
-from domain.parsing import InputError, parse_date, parse_key, parse_schedule
-from slackkit.people import is_a_person, store_user
-from storage.measures import create_measure, draft_from_measure, update_measure
-from storage.models import Measure, Unit
+from domain.parsing import InputError, parse_date, parse_key, parse_keys, parse_risks, parse_schedule, parse_urls
+from slackkit.people import is_a_person
 from storage.organization import organizations, settings_of
-from storage.queries import find_measure_by_title, get_child_unit, get_measure, record_audit
 
 UNIT_COLUMNS = tuple(level.value for level in Level)  # organization … package: where the measure sits
 COLUMNS = (*UNIT_COLUMNS, "key", *(spec.column for spec in IMPORT_FIELDS if spec.column))
@@ -38,8 +39,11 @@ REQUIRED = (*UNIT_COLUMNS, "title")
 ACTOR = "import"
 UNIT_NAME_LIMIT = 200
 TEXT_LIMITS = {
-    spec.column: spec.limit for spec in IMPORT_FIELDS if spec.column and spec.kind is Kind.TEXT and spec.limit
+    spec.column: spec.limit
+    for spec in IMPORT_FIELDS
+    if spec.column and spec.kind in (Kind.TEXT, Kind.LONG_TEXT) and spec.limit
 }
+MONTH_COLUMN = re.compile(r"^(plan|forecast|actual) (\d{4})-(\d{2})$")  # `plan 2027-01`: one column per month
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 
@@ -52,23 +56,8 @@ class ImportRow:
     key: str | None = None
     people: dict[str, str] = field(default_factory=dict)  # the draft's field (owner_id …) -> id or e-mail
     values: dict[str, Any] = field(default_factory=dict)  # the draft's fields the row's cells set
-
-
-@dataclass
-class ImportReport:
-    errors: list[str] = field(default_factory=list)
-    units_created: int = 0
-    measures_created: int = 0
-    measures_updated: int = 0
-    measures_unchanged: int = 0
-
-    def summary(self) -> str:
-        if self.errors:
-            return "Nothing was imported; fix these rows and run it again:\n" + "\n".join(self.errors)
-        return (
-            f"Imported: {self.units_created} units created, {self.measures_created} measures created, "
-            f"{self.measures_updated} updated, {self.measures_unchanged} unchanged."
-        )
+    forecasts: dict[date, int] = field(default_factory=dict)  # `forecast YYYY-MM` cells
+    actuals: dict[date, int] = field(default_factory=dict)  # `actual YYYY-MM` cells
 
 
 def read_rows(text: str, *, styles: Mapping[str, MoneyStyle] | None = None) -> tuple[list[ImportRow], list[str]]:
@@ -80,7 +69,7 @@ def read_rows(text: str, *, styles: Mapping[str, MoneyStyle] | None = None) -> t
         return [], [f"line {line}: a NUL byte, which no database column can hold (is this really a CSV file?)"]
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip().lower() for h in reader.fieldnames or []]
-    unknown = [h for h in header if h not in COLUMNS]
+    unknown = [h for h in header if h not in COLUMNS and not _month_column(h)]
     missing = [c for c in REQUIRED if c not in header]
     if not header or unknown or missing:
         problems = []
@@ -131,7 +120,42 @@ def _parse_row(line: int, cells: dict[str, str], style: MoneyStyle) -> tuple[Imp
             _set_cell(row, spec, cell, style)
         except InputError as error:
             errors.append(f"line {line}: {spec.column}: {error}")
+    errors += [f"line {line}: {error}" for error in _set_months(row, cells, style)]
     return (None, errors) if errors else (row, [])
+
+
+def _month_column(header: str) -> tuple[str, date] | None:
+    """`plan 2027-01` -> ("plan", 2027-01-01); None for any other column (or a month 13)."""
+    match = MONTH_COLUMN.match(header)
+    if not match or not 1 <= int(match[3]) <= 12:
+        return None
+    return match[1], date(int(match[2]), int(match[3]), 1)
+
+
+def _set_months(row: ImportRow, cells: dict[str, str], style: MoneyStyle) -> list[str]:
+    """The monthly plan, forecasts and actuals from their columns, amounts as the organization
+    writes them (a plan may be negative: a month that costs; so may an actual)."""
+    plan: dict[date, int] = {}
+    errors = []
+    for column, cell in cells.items():
+        kind_month = _month_column(column)
+        if kind_month is None or not cell:
+            continue
+        kind, month = kind_month
+        try:
+            amount = parse_amount(cell, style)
+        except InputError as error:
+            errors.append(f"{column}: {error}")
+            continue
+        {"plan": plan, "forecast": row.forecasts, "actual": row.actuals}[kind][month] = amount
+    if plan:
+        row.values["monthly_plan"] = plan
+    horizon = sorted(plan) if plan else []
+    for kind, months in (("forecast", row.forecasts), ("actual", row.actuals)):
+        outside = [m for m in months if plan and not horizon[0] <= m <= horizon[-1]]
+        errors += [f"{kind} {m:%Y-%m}: outside the plan's horizon ({horizon[0]:%Y-%m} to {horizon[-1]:%Y-%m})"
+                   for m in sorted(outside)]  # fmt: skip
+    return errors
 
 
 def _set_cell(row: ImportRow, spec: MeasureField, cell: str, style: MoneyStyle) -> None:
@@ -140,8 +164,15 @@ def _set_cell(row: ImportRow, spec: MeasureField, cell: str, style: MoneyStyle) 
         if not (_EMAIL.match(cell) or _USER_ID.match(cell)):
             raise InputError(f"“{cell}” is neither a Slack user id (U…) nor an e-mail address")
         row.people[spec.name] = cell
-    elif spec.kind is Kind.TEXT:  # its length was checked with the units'
+    elif spec.kind in (Kind.TEXT, Kind.LONG_TEXT):  # its length was checked with the units'
         row.values[spec.name] = cell
+    elif spec.kind is Kind.RISKS:  # `high: supplier delay | second supplier; low: …`, or `none`
+        risks = [] if cell.lower() == "none" else parse_risks(cell.replace(";", "\n"))
+        row.values.update(risks=risks, no_known_risks=not risks)
+    elif spec.kind is Kind.KEYS:  # `M-3, M-7`, or `none`: either way the dependencies are stated
+        row.values.update(dependency_keys=[] if cell.lower() == "none" else parse_keys(cell), dependencies_stated=True)
+    elif spec.kind is Kind.URLS:  # separated by spaces
+        row.values[spec.name] = parse_urls(cell)
     elif spec.kind is Kind.CADENCE:  # the whole schedule: "biweekly tue 14:00"
         schedule = parse_schedule(cell)
         row.values.update(cadence=schedule.cadence, checkin_weekday=schedule.weekday, checkin_time=schedule.at)
@@ -198,69 +229,6 @@ def people_errors(rows: list[ImportRow], unknown: dict[str, str]) -> list[str]:
         for name, ref in row.people.items()
         if ref in unknown
     ]
-
-
-def apply_rows(
-    *, session: Session, rows: list[ImportRow], users: dict[str, dict[str, Any]], now: datetime
-) -> ImportReport:
-    """Write the rows (already validated) in the caller's transaction."""
-    report = ImportReport()
-    for user in {u["id"]: u for u in users.values()}.values():
-        store_user(session=session, user=user, touch=False)
-    for row in rows:
-        package = _ensure_units(session=session, names=row.units, report=report)
-        people = {name: users[ref]["id"] for name, ref in row.people.items()}
-        existing = _existing(session=session, row=row, package_id=package.id or 0)
-        if existing is None:
-            _create(session=session, row=row, package_id=package.id or 0, people=people, now=now)
-            report.measures_created += 1
-            continue
-        draft = _overlay(draft_from_measure(existing), row, package.id or 0, people)
-        if update_measure(session=session, measure=existing, draft=draft, actor=ACTOR, now=now):
-            report.measures_updated += 1
-        else:
-            report.measures_unchanged += 1
-    return report
-
-
-def _existing(*, session: Session, row: ImportRow, package_id: int) -> Measure | None:
-    if row.key:
-        return get_measure(session=session, key=row.key)
-    return find_measure_by_title(session=session, package_id=package_id, title=row.title)
-
-
-def _create(*, session: Session, row: ImportRow, package_id: int, people: dict[str, str], now: datetime) -> None:
-    draft = _overlay(MeasureDraft(), row, package_id, people)
-    create_measure(
-        session=session, draft=replace(draft, stage=draft.stage or Stage.DI0), actor=ACTOR, now=now, key=row.key
-    )
-
-
-def _overlay(draft: MeasureDraft, row: ImportRow, package_id: int, people: dict[str, str]) -> MeasureDraft:
-    """`draft` with what the row's non-empty cells say (empty cells leave a field as it is)."""
-    changes: dict[str, Any] = {**row.values, **people, "package_id": package_id}
-    return replace(draft, **changes)
-
-
-def _ensure_units(*, session: Session, names: tuple[str, ...], report: ImportReport) -> Unit:
-    parent: Unit | None = None
-    for level, name in zip(Level, names, strict=True):
-        parent_id = parent.id if parent else None
-        unit = get_child_unit(session=session, parent_id=parent_id, name=name)
-        if unit is None:
-            unit = Unit(level=level, name=name, parent_id=parent_id)
-            session.add(unit)
-            session.flush()
-            record_audit(
-                session=session, actor=ACTOR, entity="unit", entity_key=str(unit.id), action="created",
-                detail={"level": level, "name": name, "parent_id": parent_id},
-            )  # fmt: skip
-            report.units_created += 1
-        elif unit.level != level:
-            raise InputError(f"“{name}” exists as a {unit.level}, not a {level}")
-        parent = unit
-    assert parent is not None
-    return parent
 
 
 CELL_PARSERS: dict[Kind, Any] = {Kind.DATE: parse_date, Kind.STAGE: _parse_stage}

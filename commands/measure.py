@@ -29,7 +29,7 @@ from slackkit.clicks import Click, on_click
 from slackkit.context import Deps
 from slackkit.people import is_admin, people_errors, refresh_person
 from slackkit.surfaces import tell
-from storage.measures import StaleEdit, create_measure, full_draft, reference_errors, update_measure
+from storage.measures import PlanFrozen, StaleEdit, create_measure, full_draft, reference_errors, update_measure
 from storage.models import Measure
 from storage.organization import style_of
 from storage.queries import (
@@ -235,6 +235,8 @@ def _apply_edit(
         )
     except StaleEdit:
         raise FormRejected({Key.TITLE: STALE}) from None
+    except PlanFrozen as frozen:
+        raise FormRejected({Key.MONTHLY_PLAN: str(frozen)}) from None
     return measure, changes
 
 

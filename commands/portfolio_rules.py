@@ -29,7 +29,7 @@ SWITCH_WORDS = {
 }
 USAGE = (
     "Use `/measure rules <portfolio> [steering=#channel] [tolerance=10] [approval-days=3] [step-hours=24] "
-    "[overdue|offtrack|shortfall|approval|dependency=on|off] [weight-DI3=50 …]`."
+    "[overdue|offtrack|shortfall|approval|dependency=on|off] [weight-DI3=50 …] [di5-months=all|3]`."
 )
 
 
@@ -66,6 +66,10 @@ def parse_settings(words: list[str]) -> dict[str, Any]:
             if not value.isdigit():
                 raise InputError(f"{key} takes a whole number, not “{value}”.")
             changes[{"tolerance": "tolerance_pct"}.get(key, key.replace("-", "_"))] = int(value)
+        elif key == "di5-months":  # how many of the latest closed months DI5 wants validated actuals for
+            if value.lower() != "all" and not (value.isdigit() and 1 <= int(value) <= 120):
+                raise InputError(f"di5-months is all or a number of months from 1 to 120, not “{value}”.")
+            changes["di5_months"] = None if value.lower() == "all" else int(value)
         elif key.startswith("weight-"):
             changes.setdefault("weights", {})[_weighted_stage(key)] = _percent(key, value)
         elif key in SWITCH_WORDS:
@@ -130,11 +134,12 @@ def describe(portfolio: Unit, *, changed: bool) -> str:
     )
     approval = f"{rules.approval_days} days" if rules.approval_days else "the default (APPROVAL_REPORT_HOURS)"
     head = "Saved. " if changed else ""
+    di5 = f"the last {rules.di5_months} closed months" if rules.di5_months else "every closed month of the plan"
     weights = ", ".join(f"{stage} {rules.weights.of(stage)}%" for stage in WEIGHTED_STAGES)
     return (
         f"{head}*{escape(portfolio.name)}* — steering channel {steering}; tolerance {portfolio.tolerance_pct or 10}%; "
         f"approvals escalate after {approval}; an unacknowledged escalation climbs after {rules.step_hours} h; "
-        f"rules: {switches}; stage weights {weights}."
+        f"rules: {switches}; stage weights {weights}; DI5 wants validated actuals for {di5}."
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from commands import actuals, checkin, digest, gates, measure, organization, portfolio_rules, structure
+from commands import actuals, checkin, digest, gates, measure, organization, portfolio_rules, rebaseline, structure
 from commands.invocation import Invocation, Subcommand
 from domain.parsing import split_command
 from messages.cards import help_blocks
@@ -25,6 +25,7 @@ SUBCOMMANDS: Mapping[str, Subcommand] = {
     "help": show_help,
     **measure.SUBCOMMANDS,
     **actuals.SUBCOMMANDS,
+    **rebaseline.SUBCOMMANDS,
     **structure.SUBCOMMANDS,
     **gates.SUBCOMMANDS,
     **portfolio_rules.SUBCOMMANDS,

@@ -61,6 +61,11 @@ def entry_errors(
     return errors
 
 
+def months_asked(closed: list[date], policy: int | None) -> list[date]:
+    """The closed months DI5 asks validated actuals for: all of them, or the latest `policy`."""
+    return closed[-policy:] if policy else closed
+
+
 def unvalidated(months: Iterable[date], known: Mapping[date, KnownActual]) -> list[date]:
     """The months of `months` without a validated actual."""
     return [m for m in months if not (known.get(m, KnownActual()).validated and known[m].actual is not None)]

@@ -72,6 +72,8 @@ class PortfolioRules(BaseModel):
     approval_days: int | None = Field(default=None, ge=1, le=90)  # None: APPROVAL_REPORT_HOURS
     step_hours: int = Field(default=24, ge=1, le=24 * 30)
     weights: StageWeights = Field(default_factory=StageWeights)  # realisation weight per stage (domain/weights.py)
+    # How many of the latest closed months of the plan DI5 wants validated actuals for (None: all).
+    di5_months: int | None = Field(default=None, ge=1, le=120)
 
     @classmethod
     def parse(cls, raw: str | None) -> PortfolioRules:

@@ -7,7 +7,9 @@ For any period (the organization's fiscal year, or the whole horizon):
 - actual to date: the sum of the actuals of the closed months (a month is closed once it is over);
 - forecast: for each month, its actual when it is closed and has one, else its forecast when one
   was given, else its plan;
-- variance: forecast − plan, and as a percentage of the plan (none when the plan is 0).
+- variance: forecast − plan, and as a percentage of the plan (none when the plan is 0);
+- plan at decision: the sum of the plan as it was frozen when the measure was decided (DI3); the
+  plan itself changes after that only by an approved re-baseline.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class Month:
     plan: int | None = None
     forecast: int | None = None
     actual: int | None = None
+    decided_plan: int | None = None  # the plan frozen at the decision (DI3)
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class Figures:
     plan: int = 0
     actual: int = 0
     forecast: int = 0
+    decided_plan: int = 0  # the plan at the decision (DI3); 0 before it
 
     @property
     def variance(self) -> int:
@@ -59,7 +63,10 @@ class Figures:
         return (Decimal(100 * self.variance) / Decimal(self.plan)).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
     def __add__(self, other: Figures) -> Figures:
-        return Figures(self.plan + other.plan, self.actual + other.actual, self.forecast + other.forecast)
+        return Figures(
+            self.plan + other.plan, self.actual + other.actual, self.forecast + other.forecast,
+            self.decided_plan + other.decided_plan,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -72,12 +79,13 @@ class MonthTotal:
     expected: int = 0  # its forecast, else its plan: what it brings while it is open
     settled: int = 0  # its actual, else its forecast, else its plan: what it brings once closed
     actual: int | None = None
+    decided_plan: int = 0
 
     @classmethod
     def of(cls, month: Month) -> MonthTotal:
         expected = (month.plan or 0) if month.forecast is None else month.forecast
         settled = expected if month.actual is None else month.actual
-        return cls(month.month, month.plan or 0, expected, settled, month.actual)
+        return cls(month.month, month.plan or 0, expected, settled, month.actual, month.decided_plan or 0)
 
     def forecast(self, closed_through: date) -> int:
         return self.settled if self.month <= closed_through else self.expected
@@ -85,7 +93,7 @@ class MonthTotal:
     def __add__(self, other: MonthTotal) -> MonthTotal:
         actual = self.actual if other.actual is None else (self.actual or 0) + other.actual
         plan, expected, settled = self.plan + other.plan, self.expected + other.expected, self.settled + other.settled
-        return MonthTotal(self.month, plan, expected, settled, actual)
+        return MonthTotal(self.month, plan, expected, settled, actual, self.decided_plan + other.decided_plan)
 
 
 def first_of_month(day: date) -> date:
@@ -124,16 +132,17 @@ def month_forecast(month: Month, closed_through: date) -> int:
 def figures(months: Iterable[Month | MonthTotal], *, closed_through: date, period: Period | None = None) -> Figures:
     """Plan, actual to date and forecast of the months in `period` (all of them when None): of one
     measure's months, or of months already summed over many measures."""
-    plan = actual = forecast = 0
+    plan = actual = forecast = decided = 0
     for month in months:
         total = month if isinstance(month, MonthTotal) else MonthTotal.of(month)
         if period is not None and not period.holds(total.month):
             continue
         plan += total.plan
+        decided += total.decided_plan
         if total.month <= closed_through and total.actual is not None:
             actual += total.actual
         forecast += total.forecast(closed_through)
-    return Figures(plan, actual, forecast)
+    return Figures(plan, actual, forecast, decided)
 
 
 def months_in(period: Period) -> list[date]:

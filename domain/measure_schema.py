@@ -113,7 +113,9 @@ class MeasureDraft:
         "", key=Key.TITLE, label="Title", kind=Kind.TEXT, limit=200, column="title",
         required_at=Stage.DI0, missing="a title",
     )  # fmt: skip
-    description: str = _spec("", key=Key.DESCRIPTION, label="Description", kind=Kind.LONG_TEXT, limit=3000)
+    description: str = _spec(
+        "", key=Key.DESCRIPTION, label="Description", kind=Kind.LONG_TEXT, limit=3000, column="description"
+    )
     package_id: int = _spec(
         0, key=Key.PACKAGE, label="Measure package", kind=Kind.PACKAGE, required_at=Stage.DI0,
         missing="a measure package",
@@ -144,7 +146,9 @@ class MeasureDraft:
         key=Key.TARGET, label="Target value (per year)", kind=Kind.AMOUNT, column="target", required_at=Stage.DI1,
         missing="a target value", hint="The yearly value this measure should bring",
     )  # fmt: skip
-    one_time_cost: int | None = _spec(key=Key.ONE_TIME_COST, label="One-time cost", kind=Kind.AMOUNT)
+    one_time_cost: int | None = _spec(
+        key=Key.ONE_TIME_COST, label="One-time cost", kind=Kind.AMOUNT, column="one_time_cost"
+    )
     due: date | None = _spec(
         key=Key.DUE, label="Due date", kind=Kind.DATE, column="due", required_at=Stage.DI2, missing="a due date"
     )
@@ -155,20 +159,22 @@ class MeasureDraft:
     checkin_time: time = _spec(
         time(9, 0), key=Key.CHECKIN_TIME, label="Check-in time (the owner's own timezone)", kind=Kind.TIME
     )
-    # None for the children: leave them as they are (an import row has no such columns).
+    # None for the children: leave them as they are (an import row without such columns). The
+    # import's plan comes in one column per month (`plan 2027-01`), read by commands/importer.py.
     monthly_plan: dict[date, int] | None = _spec(
         key=Key.MONTHLY_PLAN, label="Monthly value plan", kind=Kind.PLAN, scalar=False, required_at=Stage.DI2,
         missing="a monthly value plan that sums to the target", present=_plan_sums_to_target,
         hint="One month per line, like “2027-01: 10k”. It should sum to the target.",
     )  # fmt: skip
     risks: list[RiskLine] | None = _spec(
-        key=Key.RISKS, label="Risks", kind=Kind.RISKS, scalar=False, required_at=Stage.DI2,
+        key=Key.RISKS, label="Risks", kind=Kind.RISKS, scalar=False, required_at=Stage.DI2, column="risks",
         missing="at least one risk, or “no known risks”", present=_risks_or_none_known,
         hint="One per line: “low|medium|high: risk | mitigation”",
     )  # fmt: skip
     no_known_risks: bool = _spec(False, key=Key.NO_KNOWN_RISKS, label="No known risks", kind=Kind.FLAG)
     dependency_keys: list[str] | None = _spec(
         key=Key.DEPENDENCIES, label="Depends on", kind=Kind.KEYS, scalar=False, required_at=Stage.DI2,
+        column="dependencies",
         missing="its dependencies stated (or “none”)", present=_dependencies_stated,
         hint="Measure keys like “M-3, M-7”, or “none”",
     )  # fmt: skip
@@ -177,7 +183,7 @@ class MeasureDraft:
     )  # set by the "Depends on" input: any answer, "none" included, states them
     evidence_urls: list[str] | None = _spec(
         key=Key.EVIDENCE, label="Evidence links", kind=Kind.URLS, scalar=False, required_at=Stage.DI4,
-        missing="evidence that the activities are done (a link)", hint="One http(s) link per line",
+        column="evidence", missing="evidence that the activities are done (a link)", hint="One http(s) link per line",
     )  # fmt: skip
     stage: Stage | None = _spec(
         key=Key.STAGE, label="Stage", kind=Kind.STAGE, scalar=False, column="stage", in_form=False

@@ -12,6 +12,12 @@ from domain.measure_schema import BY_NAME, MeasureDraft, missing_at
 from domain.money import DEFAULT_STYLE, MoneyStyle, format_amount
 
 FORWARD = [Stage.DI0, Stage.DI1, Stage.DI2, Stage.DI3, Stage.DI4, Stage.DI5]
+DECIDED = (Stage.DI3, Stage.DI4, Stage.DI5)  # from the decision on, the plan is the baseline
+
+
+def plan_frozen(stage: Stage, held_from: str | None = None) -> bool:
+    """Whether the plan may change only by an approved re-baseline: decided, or on hold from there."""
+    return stage in DECIDED or (stage is Stage.ON_HOLD and held_from in DECIDED)
 
 
 @dataclass(frozen=True)
@@ -21,6 +27,8 @@ class MeasureFacts:
 
     draft: MeasureDraft
     unvalidated_months: tuple[date, ...] | None = None
+    has_actuals: bool = False  # any month holds an actual (a re-baseline then asks the controller first)
+    di5_months: int | None = None  # the portfolio's DI5 policy: the latest N closed months (None: all)
     style: MoneyStyle = DEFAULT_STYLE  # how the measure's organization writes amounts, to name a gap
 
 
@@ -39,15 +47,20 @@ def missing_for(stage: Stage, facts: MeasureFacts) -> list[str]:
             plan_gap(facts.draft, facts.style) if m == PLAN_MISSING else m for m in missing_at(step, facts.draft)
         ]
         if step is Stage.DI5 and facts.unvalidated_months != ():
-            missing.append(actuals_gap(facts.unvalidated_months))
+            missing.append(actuals_gap(facts.unvalidated_months, facts.di5_months))
     return missing
 
 
-def actuals_gap(unvalidated: tuple[date, ...] | None) -> str:
+def actuals_gap(unvalidated: tuple[date, ...] | None, di5_months: int | None = None) -> str:
+    asked = (
+        ACTUALS_MISSING
+        if not di5_months
+        else ACTUALS_MISSING.replace("every closed month", f"the last {di5_months} closed months")
+    )
     if unvalidated is None:
-        return f"{ACTUALS_MISSING} (no month of the plan is closed yet)"
+        return f"{asked} (no month of the plan is closed yet)"
     shown = ", ".join(f"{m:%Y-%m}" for m in unvalidated[:6]) + (" …" if len(unvalidated) > 6 else "")
-    return f"{ACTUALS_MISSING} ({len(unvalidated)} not yet: {shown})"
+    return f"{asked} ({len(unvalidated)} not yet: {shown})"
 
 
 def plan_gap(draft: MeasureDraft, style: MoneyStyle) -> str:
@@ -80,12 +93,14 @@ class Role(StrEnum):
 class RequestKind(StrEnum):
     ADVANCE = "advance"
     CANCEL = "cancel"
+    REBASELINE = "rebaseline"  # a new plan for a decided measure
 
 
-def approval_chain(kind: RequestKind, to_stage: Stage) -> list[Role]:
-    """Who approves, in order: the controller validates the figures before DI5, then the sponsor;
-    every other gate, and a cancellation, is the sponsor's."""
-    if kind is RequestKind.ADVANCE and to_stage is Stage.DI5:
+def approval_chain(kind: RequestKind, to_stage: Stage, *, has_actuals: bool = False) -> list[Role]:
+    """Who approves, in order: the controller validates the figures before DI5, and a re-baseline
+    of a measure with actuals, then the sponsor; every other gate, and a cancellation, is the
+    sponsor's."""
+    if (kind is RequestKind.ADVANCE and to_stage is Stage.DI5) or (kind is RequestKind.REBASELINE and has_actuals):
         return [Role.CONTROLLER, Role.SPONSOR]
     return [Role.SPONSOR]
 
@@ -112,6 +127,10 @@ def plan_request(
         raise GateRefused("It is " + ("cancelled." if stage is Stage.CANCELLED else "on hold: resume it first."))
     if kind is RequestKind.CANCEL:
         target = Stage.CANCELLED
+    elif kind is RequestKind.REBASELINE:
+        if stage not in DECIDED:
+            raise GateRefused("Its plan is not frozen before the decision (DI3): change it with `/measure edit`.")
+        target = stage
     else:
         nxt = next_stage(stage)
         if nxt is None:
@@ -121,7 +140,7 @@ def plan_request(
             raise GateRefused(f"Before asking for {nxt.label} it needs: {', '.join(missing)}.")
         target = nxt
     chain = []
-    for role in approval_chain(kind, target):
+    for role in approval_chain(kind, target, has_actuals=facts.has_actuals):
         person = approver_for(role, sponsor_id=sponsor_id, controller_id=controller_id)
         if person is None:
             raise GateRefused(f"It has no {role}: set one with `/measure edit` first.")

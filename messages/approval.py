@@ -25,6 +25,13 @@ VERB = {"approved": "approved", "rejected": "rejected", "changes_requested": "as
 def _asked(view: GateView) -> str:
     if view.kind == "cancel":
         return f"cancel *{view.key}* {escape(truncate(view.title, 120))}"
+    if view.proposed is not None:
+        p, style = view.proposed, view.style
+        return (
+            f"re-baseline *{view.key}* {escape(truncate(view.title, 120))}: the plan from {money(p.current, style)} "
+            f"to *{money(p.proposed, style)}* ({p.months_changed} months change; at the decision it was "
+            f"{money(p.decided, style)})"
+        )
     stages = f"from {Stage(view.from_stage).label} to *{Stage(view.to_stage).label}*"
     return f"move *{view.key}* {escape(truncate(view.title, 120))} {stages}"
 
@@ -48,7 +55,7 @@ def _trail(view: GateView) -> str:
 def approval_message(view: GateView, step: int) -> Rendered:
     """The message to the approver of `step`: buttons while it is theirs to decide, else the record."""
     role, _person = view.chain[step]
-    verb = "cancel" if view.kind == "cancel" else f"{Stage(view.to_stage).label} for"
+    verb = {"cancel": "cancel", "rebaseline": "re-baseline"}.get(view.kind, f"{Stage(view.to_stage).label} for")
     blocks: list[Block] = [
         HeaderBlock(text=truncate(f"Approval: {verb} {view.key}", 150)),
         SectionBlock(text=truncate(f"<@{view.requested_by}> asks you, as {role}, to {_asked(view)}.", 3000)),

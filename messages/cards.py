@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,9 +22,9 @@ from slack_sdk.models.views import View
 
 from domain.enums import ImplStatus, PotentialStatus, Stage
 from domain.figures import Figures, Period
-from domain.money import DEFAULT_STYLE, MoneyStyle
+from domain.money import DEFAULT_STYLE, MoneyStyle, format_signed
 from domain.weights import weighted_total
-from messages.ids import INPUT, Action
+from messages.ids import INPUT, Action, Callback, Field
 from messages.payloads import MeasureRef
 from messages.text import (
     MAX_MESSAGE_BLOCKS,
@@ -64,6 +65,27 @@ def _person(slack_id: str | None) -> str:
     return f"<@{slack_id}>" if slack_id else "_not set_"
 
 
+def _unmet_at_import(flag: str | None) -> str:
+    """“Imported at DI3 without …”, when a migration placed the measure below its stage's criteria."""
+    try:
+        found = json.loads(flag) if flag else None
+    except ValueError:
+        return ""
+    if not isinstance(found, dict) or not found.get("missing"):
+        return ""
+    missing = ", ".join(escape(str(item)) for item in found["missing"])
+    return f":warning: Imported at {escape(str(found.get('stage', '')))} without {missing}."
+
+
+def _decided_line(card: MeasureCard) -> str:
+    """The plan frozen at the decision beside the current one, once the measure is decided."""
+    decided, current, style = card.whole.decided_plan, card.whole.plan, card.style
+    if not decided:
+        return ""
+    gap = "" if decided == current else f" ({format_signed(current - decided, style)} re-baselined)"
+    return f"\n*Plan at the decision* (DI3) {money(decided, style)} · *current plan* {money(current, style)}{gap}"
+
+
 def _weighted_line(card: MeasureCard) -> str:
     """The forecasts at the stage's weight, beside the unweighted ones (the Härtegrad view)."""
     style, pct = card.style, card.weight
@@ -84,6 +106,9 @@ def card_blocks(card: MeasureCard) -> list[Block]:
     if card.open_escalations:
         flags = " · ".join(f":rotating_light: {label}" for label in card.open_escalations)
         blocks.append(SectionBlock(text=truncate(f"*Escalated:* {flags}")))
+    unmet = _unmet_at_import(m.unmet_at_import)
+    if unmet:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=truncate(unmet, 2000))]))
     if m.description:
         blocks.append(SectionBlock(text=truncate(escape(m.description), 1500)))
     blocks.append(
@@ -108,7 +133,8 @@ def card_blocks(card: MeasureCard) -> list[Block]:
         SectionBlock(
             text=(
                 f"*Value {card.period}* — {figures_text(card.year, style)}\n*Whole plan*{span} —"
-                f" {figures_text(card.whole, style)}\n{_weighted_line(card)}\nBaseline {money(m.baseline, style)}"
+                f" {figures_text(card.whole, style)}{_decided_line(card)}\n{_weighted_line(card)}\n"
+                f"Baseline {money(m.baseline, style)}"
                 f" · target {money(m.target, style)} · one-time cost {money(m.one_time_cost, style)}"
             )
         )
@@ -187,6 +213,26 @@ def list_blocks(title: str, measures: Sequence[Measure], total: int) -> list[Blo
     return blocks
 
 
+def rebaseline_modal(*, key: str, title: str, plan_lines: str, style_hint: str) -> View:
+    """A new plan for a decided measure, and why: approved like a gate (messages/approval.py)."""
+    explain = (
+        f"*{key}* {escape(title)}\nFrom DI3 the plan is the baseline. Propose the new plan (one month per line, "
+        f"{style_hint}) and say why: the sponsor approves it (the controller first when actuals exist). The plan "
+        "at the decision stays on record."
+    )
+    return View(
+        type="modal", callback_id=Callback.REBASELINE, title=f"Re-baseline {key}"[:24], submit="Request",
+        close="Cancel", private_metadata=MeasureRef(key=key).dump(),
+        blocks=[
+            SectionBlock(text=truncate(explain)),
+            InputBlock(block_id=Field.NEW_PLAN, label="New monthly plan", element=PlainTextInputElement(
+                action_id=INPUT, multiline=True, max_length=3000, initial_value=plan_lines or None)),
+            InputBlock(block_id=Field.REASON, label="Reason", element=PlainTextInputElement(
+                action_id=INPUT, multiline=True, max_length=2000)),
+        ],
+    )  # fmt: skip
+
+
 def text_modal(
     *, callback_id: str, title: str, submit: str, metadata: str, explain: str, block_id: str, label: str
 ) -> View:
@@ -209,6 +255,7 @@ HELP = """*Pacekeeper* keeps every measure tied to an owner, a sponsor, a contro
 • `/measure show M-12` — a measure's card
 • `/measure edit M-12` — change a measure (owner, sponsor, controller or admin)
 • `/measure actuals M-12` — enter the actuals of closed months (owner or controller; the controller validates)
+• `/measure rebaseline M-12` — propose a new plan for a decided measure (approved like a gate)
 • `/measure gate M-12` — ask for the next stage gate (or hear what is missing)
 • `/measure hold M-12 <reason>` · `/measure resume M-12` · `/measure cancel M-12 <reason>`
 • `/measure delegate @person until 2027-04-30` — someone decides your approvals meanwhile

@@ -16,8 +16,8 @@ from domain.escalation_rules import Cause, Rung
 from messages.blockkit import Rendered
 from messages.ids import Action
 from messages.payloads import EscalationRef
-from messages.text import escape, money, slack_time, status_text, truncate
-from storage.escalations import EscalationView
+from messages.text import escape, figures_text, slack_time, status_text, truncate
+from storage.escalation_views import EscalationView
 
 WHO = {Rung.OWNER: "you own", Rung.SPONSOR: "you sponsor", Rung.STEERING: "in this portfolio"}
 
@@ -26,8 +26,10 @@ def cause_text(view: EscalationView) -> str:
     """What is wrong, in one line, from the detail the rule recorded when it raised the escalation."""
     detail = view.detail
     if view.cause == Cause.SHORTFALL:
-        forecast = money(detail.get("forecast_year"), view.style)
-        return f"The value forecast ({forecast} this year) is {status_text(detail.get('potential_status', ''))}."
+        status = status_text(detail.get("potential_status", ""))
+        if view.year is None:
+            return f"The value forecast is {status}."
+        return f"The value forecast is {status}: {view.period} {figures_text(view.year, view.style)}."
     if view.cause == Cause.DEPENDENCY:
         return f"It depends on {', '.join(detail.get('depends_on', []))}, which is off track."
     if view.cause == Cause.APPROVAL_OVERDUE:

@@ -37,6 +37,7 @@ class Callback(StrEnum):
     GATE_REASON = "gate.reason"
     ESCALATION_NOTE = "escalation.note"
     ACTUALS = "measure.actuals"
+    REBASELINE = "measure.rebaseline"
 
 
 class Field(StrEnum):
@@ -55,6 +56,7 @@ class Field(StrEnum):
     REASON = "reason"
     NOTE = "note"
     VALIDATE = "validate"
+    NEW_PLAN = "new_plan"
 
 
 ACTUAL_MONTH = "actual."  # the actuals modal's input of a month: `actual.2027-01`

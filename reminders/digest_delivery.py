@@ -50,7 +50,7 @@ def build_digest(data: DigestData, cadence: str) -> BuiltDigest:
     return BuiltDigest(
         (digest.summary.text, blocks_json(digest.summary.blocks)),
         [(part.text, blocks_json(part.blocks)) for part in digest.thread],
-        value_chart(months, title=title, start=data.period.start)
+        value_chart(months, title=title, period=data.period, closed_through=data.closed_through, style=data.style)
         if (months := months_of(data.money, closed_through=data.closed_through))
         else None,
         title,

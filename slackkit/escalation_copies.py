@@ -10,12 +10,8 @@ from sqlmodel import Session
 from messages.blockkit import Rendered, blocks_json
 from messages.escalation import escalation_message
 from slackkit.context import Deps
-from storage.escalations import (
-    copies_of,
-    escalation_views,
-    mark_refreshed,
-    stale_escalation_ids,
-)
+from storage.escalation_views import escalation_views
+from storage.escalations import copies_of, mark_refreshed, stale_escalation_ids
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from messages.blockkit import Rendered
 from messages.checkin import delivery_failure_message, prompt_message, reminder_message
 from messages.escalation import escalation_message
 from storage.checkins import prompt_items_of
-from storage.escalations import escalation_views
+from storage.escalation_views import escalation_views
 from storage.gate_views import GateView, gate_view
 from storage.models import CheckIn, Measure, Outbox
 from storage.outbox import (

@@ -51,7 +51,12 @@ class ActualsSheet:
 
 def closed_through_of(*, session: Session, measure: Measure, now: datetime) -> date:
     """The last closed month, by the date of the measure's organization."""
-    settings = settings_of(organization_of(session=session, unit_id=measure.package_id))
+    return closed_through_at(session=session, unit_id=measure.package_id, now=now)
+
+
+def closed_through_at(*, session: Session, unit_id: int | None, now: datetime) -> date:
+    """The last closed month, by the date of the organization the unit is in."""
+    settings = settings_of(organization_of(session=session, unit_id=unit_id))
     return last_closed_month(now.astimezone(zone(settings.timezone)).date())
 
 

@@ -36,7 +36,7 @@ IN_PROGRESS = (Stage.DI1, Stage.DI2, Stage.DI3, Stage.DI4)
 MAX_CHANGES = 2000
 MAX_ATTENTION = 1000  # more than a digest's thread can show
 MAX_OVERDUE_KEYS = 40
-CHANGE_ACTIONS = ("created", "stage_changed", "status_changed", "held", "resumed")
+CHANGE_ACTIONS = ("created", "stage_changed", "status_changed", "held", "resumed", "rebaselined")
 
 
 class StageGroup(NamedTuple):
@@ -72,6 +72,7 @@ class MonthFigures:
     plan: int
     forecast: int  # by the definitions: settled once the month is closed, else expected
     actual: int | None
+    decided_plan: int = 0  # the plan at the decision (DI3)
 
 
 @dataclass(frozen=True)
@@ -276,7 +277,7 @@ def _money(session: Session, packages: Iterable[int], period: Period) -> list[Pa
     query = (
         sa.select(
             col(rollup.package_id), col(rollup.month), sa.func.sum(rollup.plan), sa.func.sum(rollup.expected),
-            sa.func.sum(rollup.settled), sa.func.sum(rollup.actual),
+            sa.func.sum(rollup.settled), sa.func.sum(rollup.actual), sa.func.sum(rollup.decided_plan),
         )
         .where(
             col(rollup.package_id).in_(packages),
@@ -289,10 +290,15 @@ def _money(session: Session, packages: Iterable[int], period: Period) -> list[Pa
         PackageMonth(
             package,
             MonthTotal(
-                month, int(plan or 0), int(expected or 0), int(settled or 0), None if actual is None else int(actual)
+                month,
+                int(plan or 0),
+                int(expected or 0),
+                int(settled or 0),
+                None if actual is None else int(actual),
+                int(decided or 0),
             ),
         )
-        for package, month, plan, expected, settled, actual in session.execute(query).all()
+        for package, month, plan, expected, settled, actual, decided in session.execute(query).all()
     ]
 
 
@@ -324,7 +330,13 @@ def months_of(money: list[PackageMonth], *, closed_through: date) -> list[MonthF
         known = months.get(row.total.month)
         months[row.total.month] = row.total if known is None else known + row.total
     return [
-        MonthFigures(m, total.plan, total.forecast(closed_through), total.actual if m <= closed_through else None)
+        MonthFigures(
+            m,
+            total.plan,
+            total.forecast(closed_through),
+            total.actual if m <= closed_through else None,
+            total.decided_plan,
+        )
         for m, total in sorted(months.items())
     ]
 
@@ -388,6 +400,10 @@ class Rollup:
     @property
     def plan(self) -> int:
         return self.money.plan
+
+    @property
+    def decided_plan(self) -> int:
+        return self.money.decided_plan
 
     @property
     def forecast(self) -> int:

@@ -23,16 +23,12 @@ from sqlmodel import Session, col, select
 
 from domain.enums import ImplStatus, Stage
 from domain.escalation_rules import START_RUNG, Cause, Ladder, Rung, climb_to
-from domain.money import DEFAULT_STYLE, MoneyStyle
 from domain.policy import Deed, Party, may, who_may
 from domain.schedule import ACTIVE_STAGES, away_on
 from storage.models import Dependency, Escalation, EscalationNote, Flagged, GateRequest, Measure, Outbox, Person
-from storage.organization import organization_in, settings_of
 from storage.outbox import EscalationPayload, Kind, owe, payload_of
-from storage.queries import all_units, record_audit
+from storage.queries import record_audit
 from storage.tree import UnitTree
-
-NOTES_SHOWN = 3
 
 
 class EscalationRefused(Exception):
@@ -317,53 +313,6 @@ def act_on(
 
 
 # ---- what the messages and App Home show -------------------------------------------------------
-@dataclass(frozen=True)
-class EscalationView:
-    id: int
-    key: str
-    title: str
-    cause: Cause
-    detail: dict[str, Any]
-    state: str
-    rung: Rung
-    raised_at: datetime
-    rung_started_at: datetime
-    owner_id: str | None
-    sponsor_id: str | None
-    acknowledged_by: str | None
-    acknowledged_at: datetime | None
-    resolved_by: str | None
-    resolved_at: datetime | None
-    notes: tuple[tuple[str, str, datetime], ...] = ()
-    style: MoneyStyle = DEFAULT_STYLE  # how the measure's organization writes amounts
-
-
-def escalation_views(*, session: Session, escalation_ids: list[int]) -> dict[int, EscalationView]:
-    if not escalation_ids:
-        return {}
-    rows = session.exec(
-        select(Escalation, Measure)
-        .join(Measure, col(Measure.id) == col(Escalation.measure_id))
-        .where(col(Escalation.id).in_(escalation_ids))
-    ).all()
-    notes: dict[int, list[tuple[str, str, datetime]]] = {}
-    for note in session.exec(
-        select(EscalationNote).where(col(EscalationNote.escalation_id).in_(escalation_ids)).order_by(
-            col(EscalationNote.id))).all():  # fmt: skip
-        notes.setdefault(note.escalation_id, []).append((note.author, note.text, note.at))
-    units = {u.id: u for u in all_units(session=session)}
-    styles = {m.package_id: settings_of(organization_in(units, m.package_id)).style for _e, m in rows}
-    return {e.id or 0: _view(e, m, notes.get(e.id or 0, []), styles[m.package_id]) for e, m in rows}
-
-
-def _view(e: Escalation, m: Measure, notes: list[tuple[str, str, datetime]], style: MoneyStyle) -> EscalationView:
-    return EscalationView(
-        e.id or 0, m.key, m.title, Cause(e.cause), json.loads(e.detail), e.state, Rung(e.rung), e.raised_at,
-        e.rung_started_at, m.owner_id, m.sponsor_id, e.acknowledged_by, e.acknowledged_at, e.resolved_by,
-        e.resolved_at, tuple(notes[-NOTES_SHOWN:]), style,
-    )  # fmt: skip
-
-
 def copies_of(*, session: Session, escalation_id: int) -> list[tuple[str, str, int]]:
     """(channel, ts, rung) of every message sent about the escalation."""
     rows = session.exec(
@@ -391,26 +340,6 @@ def mark_refreshed(*, session: Session, escalation_ids: list[int]) -> None:
         session.execute(
             sa.update(Escalation).where(col(Escalation.id).in_(escalation_ids)).values(refresh_pending=False)
         )
-
-
-def open_escalations_for(*, session: Session, user_id: str) -> list[EscalationView]:
-    """Open escalations on measures the person owns, sponsors or controls, oldest first."""
-    ids = session.exec(
-        select(col(Escalation.id))
-        .join(Measure, col(Measure.id) == col(Escalation.measure_id))
-        .where(Escalation.state == "open")
-        .where(
-            sa.or_(
-                col(Measure.owner_id) == user_id,
-                col(Measure.sponsor_id) == user_id,
-                col(Measure.controller_id) == user_id,
-            )
-        )
-        .order_by(col(Escalation.raised_at))
-        .limit(20)
-    ).all()
-    views = escalation_views(session=session, escalation_ids=[i for i in ids if i])
-    return [views[i] for i in ids if i in views]
 
 
 def open_causes_of(*, session: Session, measure_id: int) -> list[str]:

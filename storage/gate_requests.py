@@ -12,10 +12,10 @@ from sqlmodel import Session, col, select
 from domain.enums import Stage
 from domain.policy import Deed, Party, may
 from domain.stage_gates import GateRefused, MeasureFacts, RequestKind, Role, hold, plan_request, resume
-from storage.measures import reschedule
+from storage.measures import freeze_plan, replace_plan, reschedule
 from storage.models import Delegation, GateDecision, GateRequest, Measure
 from storage.outbox import ApprovalPayload, GatePayload, Kind, owe
-from storage.queries import record_audit
+from storage.queries import months_of, record_audit
 
 
 class Decision:
@@ -34,9 +34,10 @@ def open_request_of(*, session: Session, measure_id: int) -> GateRequest | None:
 
 def request_gate(
     *, session: Session, measure: Measure, facts: MeasureFacts, kind: RequestKind, requester: str, admin: bool,
-    now: datetime, reason: str = "",
+    now: datetime, reason: str = "", proposed_plan: dict[date, int] | None = None,
 ) -> GateRequest:  # fmt: skip
-    """Open a request (GateRefused says why not: who may ask, what is missing, what is pending)."""
+    """Open a request (GateRefused says why not: who may ask, what is missing, what is pending); a
+    re-baseline carries its new plan, applied once the last approver approves."""
     if not may(Deed.REQUEST_GATE, requester, admin=admin, party=Party.of(measure)):
         raise GateRefused(f"Only the owner of {measure.key}, or an admin, can request its gates.")
     if open_request_of(session=session, measure_id=measure.id or 0) is not None:
@@ -49,6 +50,7 @@ def request_gate(
         measure_id=measure.id or 0, open_for=measure.id, kind=kind, from_stage=measure.stage, to_stage=target,
         requested_by=requester, requested_at=now, step_started_at=now, reason=reason,
         chain=json.dumps([[role, person] for role, person in chain]),
+        proposed_plan=json.dumps(_plan_json(proposed_plan)) if proposed_plan is not None else None,
     )  # fmt: skip
     try:
         with session.begin_nested():  # a savepoint: the session stays usable if the insert loses
@@ -58,7 +60,8 @@ def request_gate(
         raise GateRefused(f"{measure.key} already has a request waiting for approval.") from None
     record_audit(
         session=session, actor=requester, entity="measure", entity_key=measure.key, action="gate_requested",
-        detail={"request_id": request.id, "kind": kind, "from": measure.stage, "to": target, "reason": reason},
+        detail={"request_id": request.id, "kind": kind, "from": measure.stage, "to": target, "reason": reason,
+                **({"plan": _plan_json(proposed_plan)} if proposed_plan is not None else {})},
     )  # fmt: skip
     _owe_approval(session=session, request=request)
     return request
@@ -140,15 +143,44 @@ def decide(
     return request
 
 
+def proposed_plan_of(request: GateRequest) -> dict[date, int]:
+    return {date.fromisoformat(f"{m}-01"): int(v) for m, v in json.loads(request.proposed_plan or "{}").items()}
+
+
+def _plan_json(plan: dict[date, int] | None) -> dict[str, int]:
+    return {f"{m:%Y-%m}": v for m, v in sorted((plan or {}).items())}
+
+
 def _apply(*, session: Session, request: GateRequest, measure: Measure, now: datetime) -> None:
+    if request.kind == RequestKind.REBASELINE:
+        _rebaseline(session=session, request=request, measure=measure)
+        return
     old = measure.stage
     measure.stage = request.to_stage
     measure.version += 1
     reschedule(session=session, measure=measure, now=now)
     session.add(measure)
+    if measure.stage == Stage.DI3:  # decided: the plan as it stands is the baseline from now on
+        freeze_plan(session=session, measure_id=measure.id or 0)
     record_audit(
         session=session, actor="system", entity="measure", entity_key=measure.key, action="stage_changed",
         detail={"stage": [old, measure.stage], "request_id": request.id},
+    )  # fmt: skip
+
+
+def _rebaseline(*, session: Session, request: GateRequest, measure: Measure) -> None:
+    """The approved new plan replaces the current one (the plan at the decision stays as it was);
+    the target becomes the new plan's total."""
+    plan = proposed_plan_of(request)
+    old = {m.month: m.plan for m in months_of(session=session, measure_id=measure.id or 0) if m.plan is not None}
+    replace_plan(session=session, measure_id=measure.id or 0, plan=plan)
+    old_target, measure.target = measure.target, sum(plan.values())
+    measure.version += 1
+    session.add(measure)
+    record_audit(
+        session=session, actor="system", entity="measure", entity_key=measure.key, action="rebaselined",
+        detail={"request_id": request.id, "plan": [_plan_json(old), _plan_json(plan)],
+                "target": [old_target, measure.target]},
     )  # fmt: skip
 
 

@@ -7,10 +7,11 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from domain.figures import Figures, figures, fiscal_year, last_closed_month
+from domain.figures import Figures, Month, figures, fiscal_year, last_closed_month
 from domain.money import DEFAULT_STYLE, MoneyStyle
 from domain.schedule import zone
-from storage.gate_requests import chain_of
+from domain.stage_gates import RequestKind
+from storage.gate_requests import chain_of, proposed_plan_of
 from storage.models import GateDecision, GateRequest, Measure
 from storage.organization import organization_of, settings_of
 from storage.queries import evidence_of, month_series, risks_of
@@ -51,6 +52,15 @@ class GateView:
     state: str
     decisions: list[DecisionLine]
     style: MoneyStyle = DEFAULT_STYLE  # how the measure's organization writes amounts
+    proposed: RebaselineFigures | None = None  # a re-baseline's plans, side by side
+
+
+@dataclass(frozen=True)
+class RebaselineFigures:
+    decided: int  # the plan at the decision (DI3), whole horizon
+    current: int  # the plan now
+    proposed: int  # the plan asked for
+    months_changed: int
 
 
 def gate_view(*, session: Session, request_id: int) -> GateView | None:
@@ -77,5 +87,15 @@ def gate_view(*, session: Session, request_id: int) -> GateView | None:
         chain=[(str(role), person) for role, person in chain_of(request)], step=request.step,
         step_started_at=request.step_started_at, state=request.state,
         decisions=[DecisionLine(d.step, d.role, d.decided_by, d.decision, d.reason, d.decided_at) for d in decisions],
-        style=settings.style,
+        style=settings.style, proposed=_rebaseline_figures(request, months),
     )  # fmt: skip
+
+
+def _rebaseline_figures(request: GateRequest, months: list[Month]) -> RebaselineFigures | None:
+    if request.kind != RequestKind.REBASELINE:
+        return None
+    proposed = proposed_plan_of(request)
+    current = {m.month: m.plan for m in months if m.plan is not None}
+    changed = sum(1 for month in set(current) | set(proposed) if current.get(month) != proposed.get(month))
+    decided = sum(m.decided_plan or 0 for m in months)
+    return RebaselineFigures(decided, sum(current.values()), sum(proposed.values()), changed)

@@ -10,12 +10,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, delete, select
 
-from domain.actuals import closed_plan_months
-from domain.enums import Level, Severity
+from domain.actuals import closed_plan_months, months_asked
+from domain.enums import Level, Severity, Stage
+from domain.escalation_rules import PortfolioRules
 from domain.measure_schema import SCALARS, Key, MeasureDraft
 from domain.parsing import RiskLine
 from domain.schedule import next_checkin_for
-from domain.stage_gates import MeasureFacts, stage_for_new
+from domain.stage_gates import MeasureFacts, plan_frozen, stage_for_new
 from storage.actuals import closed_through_of
 from storage.models import Dependency, Evidence, Measure, MeasureMonth, Person, Risk, Unit
 from storage.organization import style_of
@@ -28,6 +29,7 @@ from storage.queries import (
     next_measure_number,
     record_audit,
     risks_of,
+    unit_path,
 )
 from storage.types import now_of
 
@@ -81,11 +83,23 @@ def facts_of(*, session: Session, measure: Measure) -> MeasureFacts:
         closed_through_of(session=session, measure=measure, now=now_of(session)),
     )
     validated = {m.month for m in months if m.actual is not None and m.actual_validated_by is not None}
+    policy = portfolio_rules_of(session=session, package_id=measure.package_id).di5_months
+    asked = months_asked(closed, policy)
     return MeasureFacts(
         draft=_full_draft(session, measure, months),
-        unvalidated_months=tuple(m for m in closed if m not in validated) if closed else None,
+        unvalidated_months=tuple(m for m in asked if m not in validated) if asked else None,
+        has_actuals=any(m.actual is not None for m in months),
         style=style_of(session=session, unit_id=measure.package_id),
+        di5_months=policy,
     )
+
+
+def portfolio_rules_of(*, session: Session, package_id: int | None) -> PortfolioRules:
+    """The rules of the portfolio a package is in (the defaults outside any)."""
+    package = session.get(Unit, package_id) if package_id is not None else None
+    path = unit_path(session=session, unit=package) if package else []
+    portfolio = next((u for u in path if u.level == Level.PORTFOLIO), None)
+    return PortfolioRules.parse(portfolio.rules if portfolio else None)
 
 
 def create_measure(
@@ -100,11 +114,29 @@ def create_measure(
     session.add(measure)
     session.flush()
     _replace_children(session=session, measure=measure, draft=draft, actor=actor)
+    if plan_frozen(Stage(stage)):  # placed at a decided stage (an import): its plan is the one decided
+        freeze_plan(session=session, measure_id=measure.id or 0)
     record_audit(
         session=session, actor=actor, entity="measure", entity_key=measure.key, action="created",
         detail={"stage": stage, **_scalars(draft), **_children_detail(draft)},
     )  # fmt: skip
     return measure
+
+
+class PlanFrozen(Exception):
+    """The edit changes the plan of a decided measure: that takes a re-baseline request."""
+
+    def __str__(self) -> str:
+        key = self.args[0]
+        return f"From DI3 the plan is the baseline: ask for a re-baseline with `/measure rebaseline {key}`."
+
+
+def freeze_plan(*, session: Session, measure_id: int) -> None:
+    """The plan as decided: each month's plan copied to `decided_plan` (at DI3, once)."""
+    for month in months_of(session=session, measure_id=measure_id):
+        if month.decided_plan != month.plan:
+            month.decided_plan = month.plan
+            session.add(month)
 
 
 class StaleEdit(Exception):
@@ -144,6 +176,8 @@ def update_measure(
         if getattr(measure, name) != value
     }
     changes.update(_children_changes(session=session, measure=measure, draft=draft))
+    if "monthly_plan" in changes and plan_frozen(Stage(measure.stage), measure.held_from_stage):
+        raise PlanFrozen(measure.key)
     if draft.stage is not None and draft.stage != measure.stage:
         changes["stage"] = [measure.stage, draft.stage]
     if not changes:
@@ -161,6 +195,8 @@ def update_measure(
     measure.updated_at = now
     session.add(measure)
     _replace_children(session=session, measure=measure, draft=draft, actor=actor)
+    if "stage" in changes and plan_frozen(Stage(measure.stage)) and not plan_frozen(Stage(changes["stage"][0])):
+        freeze_plan(session=session, measure_id=measure.id or 0)
     record_audit(
         session=session,
         actor=actor,
@@ -240,7 +276,7 @@ def _replace_children(*, session: Session, measure: Measure, draft: MeasureDraft
     measure_id = measure.id
     assert measure_id is not None
     if draft.monthly_plan is not None:
-        _replace_plan(session=session, measure_id=measure_id, plan=draft.monthly_plan)
+        replace_plan(session=session, measure_id=measure_id, plan=draft.monthly_plan)
     if draft.risks is not None:
         session.exec(delete(Risk).where(col(Risk.measure_id) == measure_id))
         for risk in draft.risks:
@@ -261,14 +297,14 @@ def _replace_children(*, session: Session, measure: Measure, draft: MeasureDraft
     session.flush()
 
 
-def _replace_plan(*, session: Session, measure_id: int, plan: dict[date, int]) -> None:
+def replace_plan(*, session: Session, measure_id: int, plan: dict[date, int]) -> None:
     """Set the plan of each month in `plan`; months no longer planned keep forecast/actual, and
     months left with nothing in them are removed (through the session, so the money rollup sees it)."""
     rows = {m.month: m for m in session.exec(select(MeasureMonth).where(MeasureMonth.measure_id == measure_id))}
     for month, row in rows.items():
         if month in plan:
             continue
-        if row.forecast is None and row.actual is None:
+        if row.forecast is None and row.actual is None and row.decided_plan is None:
             session.delete(row)
         elif row.plan is not None:
             row.plan = None

@@ -92,6 +92,9 @@ class Measure(SQLModel, table=True):
     function: str = Field(default="", max_length=100)
     stage: str = Field(default=Stage.DI0, max_length=16, index=True)
     held_from_stage: str | None = Field(default=None, max_length=16)
+    # Set when an import placed it at a stage without its entry criteria (--allow-unmet-criteria):
+    # JSON {"stage": "DI3", "missing": [...]}, shown on its card.
+    unmet_at_import: str | None = Field(default=None, sa_type=sa.Text)
     impl_status: str = Field(default=ImplStatus.NOT_STARTED, max_length=16)
     potential_status: str = Field(default=PotentialStatus.UNKNOWN, max_length=16)
     # Threshold-rule state kept up to date as answers come in, so the rules read few, indexed rows.
@@ -125,6 +128,8 @@ class MeasureMonth(SQLModel, table=True):
     plan: int | None = Field(default=None, sa_type=sa.BigInteger)
     forecast: int | None = Field(default=None, sa_type=sa.BigInteger)
     actual: int | None = Field(default=None, sa_type=sa.BigInteger)
+    # The plan as it was when the measure was decided (DI3): frozen; a re-baseline changes `plan`.
+    decided_plan: int | None = Field(default=None, sa_type=sa.BigInteger)
     # Set when the controller validates the actual (domain/actuals.py): the month is then locked.
     actual_validated_by: str | None = Field(default=None, max_length=32)
     actual_validated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -144,6 +149,7 @@ class MoneyRollup(SQLModel, table=True):
     expected: int = Field(default=0, sa_type=sa.BigInteger)  # Σ forecast, else plan
     settled: int = Field(default=0, sa_type=sa.BigInteger)  # Σ actual, else forecast, else plan
     actual: int | None = Field(default=None, sa_type=sa.BigInteger)
+    decided_plan: int = Field(default=0, sa_type=sa.BigInteger)  # Σ the plan frozen at the decision
 
 
 class Risk(SQLModel, table=True):
@@ -242,7 +248,8 @@ class GateRequest(SQLModel, table=True):
     measure_id: int = Field(foreign_key="measure.id", index=True)
     # The measure's id while the request is open, else NULL: unique, so one open request per measure.
     open_for: int | None = Field(default=None, unique=True)
-    kind: str = Field(max_length=16)  # advance | cancel
+    kind: str = Field(max_length=16)  # advance | cancel | rebaseline
+    proposed_plan: str | None = Field(default=None, sa_type=sa.Text)  # a re-baseline's plan: {"2027-01": 10000, …}
     from_stage: str = Field(max_length=16)
     to_stage: str = Field(max_length=16)
     requested_by: str = Field(max_length=32)

@@ -1,16 +1,19 @@
 """The money rollup: measure months summed per package, kept in step with every change.
 
-A digest of a portfolio of 10,000 measures would otherwise sum 120,000 measure months each time.
-Any flush that touches a measure or a measure month recomputes the rollup of the packages
-concerned (the old and the new one when a measure moves), in the same transaction: a package's
-few hundred months are summed in a millisecond or two. The packages' unit rows are locked first
-(PostgreSQL), so two transactions refreshing one package take turns instead of colliding.
+A digest of a portfolio of 100,000 measures would otherwise sum 3.6 million measure months each
+time. Any flush that changes a measure month, or a measure's stage or package, recomputes the
+rollup cells it touched — (package, month) pairs: the changed months of the package the measure
+is in (and was in, when it moved) — in the same transaction, so an actual or a plan edit re-sums
+one month of one package, however large the package. (A measure is deleted only after its months,
+foreign keys first, and those deletions re-sum their cells.) The packages' unit rows are locked
+first (PostgreSQL), so two transactions refreshing one package take turns instead of colliding.
 Bulk writes that bypass the ORM (the benchmarks' fixtures) call `refresh_money` themselves.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from itertools import chain
 from typing import Any
 
@@ -20,8 +23,8 @@ from sqlmodel import Session, col
 
 from storage.models import Measure, MeasureMonth, MoneyRollup, Unit
 
-_PACKAGES = "money_packages"
-_MEASURES = "money_measures"
+_MONTHS = "money_months"  # (measure id, month) of the measure months a flush changed
+_MOVED = "money_moved"  # (measure id, package id) of measures whose stage or package changed
 
 
 def track_money(session: Session) -> None:
@@ -41,6 +44,7 @@ def summed_months(package_ids: list[int] | None = None) -> sa.Select[*tuple[Any,
             sa.func.coalesce(sa.func.sum(sa.func.coalesce(forecast, plan, 0)), 0),
             sa.func.coalesce(sa.func.sum(sa.func.coalesce(actual, forecast, plan, 0)), 0),
             sa.func.sum(actual),
+            sa.func.coalesce(sa.func.sum(col(MeasureMonth.decided_plan)), 0),
         )
         .join(Measure, col(Measure.id) == col(MeasureMonth.measure_id))
         .where(col(Measure.package_id).is_not(None))
@@ -58,32 +62,78 @@ def refresh_money(connection: sa.Connection, *, package_ids: Iterable[int] | Non
         return
     stale = sa.delete(MoneyRollup)
     if ids is not None:
-        locks = sa.select(col(Unit.id)).where(col(Unit.id).in_(ids)).order_by(col(Unit.id))
-        connection.execute(locks.with_for_update(key_share=True))
+        _lock(connection, ids)
         stale = stale.where(col(MoneyRollup.package_id).in_(ids))
     connection.execute(stale)
-    columns = ["package_id", "month", "stage", "plan", "expected", "settled", "actual"]
-    connection.execute(sa.insert(MoneyRollup).from_select(columns, summed_months(ids)))
+    connection.execute(sa.insert(MoneyRollup).from_select(_COLUMNS, summed_months(ids)))
+
+
+def refresh_cells(connection: sa.Connection, cells: Iterable[tuple[int, date]]) -> None:
+    """Recompute the rollup rows of these (package, month) cells only: a changed month of one
+    measure re-sums one month of its package, not the package's whole horizon."""
+    pairs = sorted(set(cells))
+    if not pairs:
+        return
+    _lock(connection, sorted({package for package, _ in pairs}))
+    for start in range(0, len(pairs), 500):  # bounded statements, whatever a transaction touched
+        chunk = pairs[start : start + 500]
+        in_rollup = sa.tuple_(col(MoneyRollup.package_id), col(MoneyRollup.month)).in_(chunk)
+        connection.execute(sa.delete(MoneyRollup).where(in_rollup))
+        packages, months = sorted({p for p, _ in chunk}), sorted({m for _, m in chunk})
+        summed = summed_months(packages).where(  # plain IN lists first, so both databases use their indexes
+            col(MeasureMonth.month).in_(months), sa.tuple_(col(Measure.package_id), col(MeasureMonth.month)).in_(chunk)
+        )
+        connection.execute(sa.insert(MoneyRollup).from_select(_COLUMNS, summed))
+
+
+_COLUMNS = ["package_id", "month", "stage", "plan", "expected", "settled", "actual", "decided_plan"]
+
+
+def _lock(connection: sa.Connection, package_ids: list[int]) -> None:
+    """Take the packages' unit rows (PostgreSQL), so two refreshes of one package take turns."""
+    locks = sa.select(col(Unit.id)).where(col(Unit.id).in_(package_ids)).order_by(col(Unit.id))
+    connection.execute(locks.with_for_update(key_share=True))
 
 
 def _note_touched(session: Session, _context: Any) -> None:
-    packages: set[int] = session.info.setdefault(_PACKAGES, set())
-    measures: set[int] = session.info.setdefault(_MEASURES, set())
+    """Remember what this flush changed that the rollup sums: measure months, and measures that
+    appeared, went, or changed stage or package (any other change of a measure sums the same)."""
+    months: set[tuple[int, date]] = session.info.setdefault(_MONTHS, set())
+    moved: set[tuple[int, int]] = session.info.setdefault(_MOVED, set())
     for instance in chain(session.new, session.dirty, session.deleted):
-        if isinstance(instance, Measure):
-            moved_from = sa.inspect(instance).attrs.package_id.history.deleted
-            packages.update(p for p in (instance.package_id, *moved_from) if p is not None)
-        elif isinstance(instance, MeasureMonth):
-            measures.add(instance.measure_id)
+        if isinstance(instance, MeasureMonth):
+            months.add((instance.measure_id, instance.month))
+        elif isinstance(instance, Measure) and instance.id is not None:
+            state = sa.inspect(instance)
+            changed = instance in session.new or instance in session.deleted
+            changed = changed or state.attrs.stage.history.has_changes()
+            old_packages = state.attrs.package_id.history.deleted
+            if changed or old_packages:
+                moved.update((instance.id, p) for p in (instance.package_id, *old_packages) if p is not None)
 
 
 def _refresh_touched(session: Session, _context: Any) -> None:
-    packages: set[int] = session.info.pop(_PACKAGES, set())
-    measures: set[int] = session.info.pop(_MEASURES, set())
-    if not packages and not measures:
+    months: set[tuple[int, date]] = session.info.pop(_MONTHS, set())
+    moved: set[tuple[int, int]] = session.info.pop(_MOVED, set())
+    if not months and not moved:
         return
     connection = session.connection()
-    if measures:
-        of_measures = sa.select(col(Measure.package_id)).where(col(Measure.id).in_(sorted(measures)))
-        packages.update(p for p in connection.execute(of_measures).scalars() if p is not None)
-    refresh_money(connection, package_ids=packages)
+    cells: set[tuple[int, date]] = set()
+    if months:
+        ids = sorted({measure for measure, _ in months})
+        package_of = dict(
+            connection.execute(
+                sa.select(col(Measure.id), col(Measure.package_id)).where(col(Measure.id).in_(ids))
+            ).all()
+        )
+        cells.update((package_of[m], month) for m, month in months if package_of.get(m) is not None)
+    if moved:
+        ids = sorted({measure for measure, _ in moved})
+        query = sa.select(col(MeasureMonth.measure_id), col(MeasureMonth.month)).where(
+            col(MeasureMonth.measure_id).in_(ids)
+        )
+        months_of_measure: dict[int, list[date]] = {}
+        for measure, month in connection.execute(query).all():
+            months_of_measure.setdefault(measure, []).append(month)
+        cells.update((package, month) for measure, package in moved for month in months_of_measure.get(measure, []))
+    refresh_cells(connection, cells)

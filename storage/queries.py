@@ -198,7 +198,10 @@ def months_of(*, session: Session, measure_id: int) -> Sequence[MeasureMonth]:
 
 def month_series(*, session: Session, measure_id: int) -> list[Month]:
     """The measure's months as the money definitions take them (domain/figures.py)."""
-    return [Month(m.month, m.plan, m.forecast, m.actual) for m in months_of(session=session, measure_id=measure_id)]
+    return [
+        Month(m.month, m.plan, m.forecast, m.actual, m.decided_plan)
+        for m in months_of(session=session, measure_id=measure_id)
+    ]
 
 
 def risks_of(*, session: Session, measure_id: int) -> Sequence[Risk]:

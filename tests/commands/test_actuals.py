@@ -14,7 +14,7 @@ from sqlmodel import select
 from domain.enums import ImplStatus, Stage
 from messages.ids import Action, Field
 from storage.models import AuditLog, Evidence, GateRequest, Measure, MeasureMonth, Unit
-from tests.conftest import CONTROLLER, OWNER, SPONSOR, STRANGER, Bot
+from tests.conftest import ADMIN, CONTROLLER, OWNER, SPONSOR, STRANGER, Bot
 from tests.playbook import NY_MON_9, button_value, prompt_of, setup_measures, tick
 
 JAN, FEB = "actual.2027-01", "actual.2027-02"  # on 3 March 2027, January and February are closed
@@ -186,3 +186,25 @@ async def test_a_check_in_cannot_change_a_validated_month(bot: Bot) -> None:
     assert stored(bot)["2027-02"] == (8_500, CONTROLLER)
     reply = await bot.client.submit(OWNER, form, {**values, Field.ACTUAL_LAST_MONTH: "8500"})  # the same figure is fine
     assert reply.status == 200 and reply.text == ""
+
+
+async def test_a_portfolio_may_ask_di5_for_fewer_months(bot: Bot) -> None:
+    setup_measures(bot, (OWNER, "Consolidate"), stage=Stage.DI4)
+    with bot.session() as session:
+        measure = session.exec(select(Measure)).one()
+        session.add(Evidence(measure_id=measure.id or 0, url="https://wiki.example/done", added_by=OWNER))
+    await bot.client.command(ADMIN, "rules Ops di5-months=1")
+    await bot.settle()
+    assert "DI5 wants validated actuals for the last 1 closed months" in bot.slack.responses(ADMIN)[-1]["text"]
+    await bot.client.command(ADMIN, "rules Ops di5-months=0")
+    await bot.settle()
+    assert bot.slack.responses(ADMIN)[-1]["text"].startswith("Nothing was changed. di5-months is all or a number")
+    await bot.client.command(OWNER, "gate M-1")
+    await bot.settle()
+    assert "for the last 1 closed months of the plan (1 not yet: 2027-02)" in bot.slack.responses(OWNER)[-1]["text"]
+    view = await open_actuals(bot, CONTROLLER)
+    await bot.client.submit(CONTROLLER, view, {JAN: "", FEB: "9,000", Field.VALIDATE: ["yes"]})
+    await bot.client.command(OWNER, "gate M-1")
+    await bot.settle()
+    with bot.session() as session:  # January has no actual, and DI5 goes ahead: the policy asks for February only
+        assert session.exec(select(GateRequest)).one().to_stage == Stage.DI5

@@ -6,10 +6,7 @@ before it are closed, this month is not."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -20,6 +17,7 @@ from sqlmodel import select
 from domain.figures import add_months, first_of_month
 from slackkit.settings import Settings
 from storage.models import AuditLog, MeasureMonth, Unit
+from tests.cli import run_bot
 from tests.commands.test_importer import dump
 from tests.conftest import CONTROLLER, Bot
 from tests.factories import add_people, make_measure, make_tree
@@ -49,15 +47,7 @@ def two_measures(bot: Bot) -> None:
 
 
 async def import_actuals(settings: Settings, path: Path) -> tuple[int, str, str]:
-    env = {**os.environ, "SLACK_BOT_TOKEN": settings.bot_token, "SLACK_SIGNING_SECRET": settings.signing_secret,
-           "SLACK_API_URL": settings.api_url, "DATABASE_URL": settings.database_url}  # fmt: skip
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "import-actuals", str(path), cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    return await run_bot(settings, "import-actuals", str(path))
 
 
 def actuals(bot: Bot) -> dict[tuple[int, str], int]:

@@ -53,6 +53,9 @@ async def test_a_shortfall_escalates_to_the_sponsor_once_climbs_to_steering_and_
     assert report.escalations.raised == 1
     [to_sponsor] = escalation_messages(bot, SPONSOR)
     assert "Potential shortfall" in to_sponsor.text and "M-1" in to_sponsor.text
+    # The figures every surface shows: 90k for the year against the 120k plan (docs/money.md).
+    shown = json.dumps(to_sponsor.blocks, ensure_ascii=False)
+    assert "The value forecast is :red_circle: off track: 2027 plan €120,000 · forecast €90,000" in shown, shown
     assert escalation_messages(bot, OWNER) == [] and escalation_messages(bot, STEERING) == []
     # The next tick, the cause still there: no second escalation, no second message.
     assert (await tick(bot, NY_MON_9 + timedelta(hours=2))).escalations.raised == 0

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,34 +14,25 @@ from domain.enums import Cadence, Level, Stage
 from slackkit.settings import Settings
 from storage.models import AuditLog, Measure, Person, Unit
 from storage.queries import get_measure
+from tests.cli import run_bot
 from tests.conftest import CONTROLLER, OWNER, SPONSOR, Bot
 
 ROOT = Path(__file__).parents[2]
-HEADER = "organization,portfolio,program,project,package,key,title,owner,sponsor,controller,business_unit,function,baseline,target,due,stage,cadence"
+HEADER = (
+    "organization,portfolio,program,project,package,key,title,owner,sponsor,controller,business_unit,function,"
+    "baseline,target,due,stage,cadence,risks,dependencies,plan 2027-01,plan 2027-02,plan 2027-03"
+)
 GOOD = f"""{HEADER}
-Acme,Ops,Procurement,Suppliers,Packaging,M-7,Consolidate suppliers,{OWNER},sam@example.com,{CONTROLLER},Consumer,Procurement,1.2m,180k,2027-06-30,DI2,biweekly thu 14:30
-Acme,Ops,Procurement,Suppliers,Packaging,,Renegotiate film,olivia@example.com,{SPONSOR},,Consumer,Procurement,800000,60000,,,
-Acme,Growth,Pricing,Realisation,Lists,M-2,List price update,,,,,,,,,DI0,
+Acme,Ops,Procurement,Suppliers,Packaging,M-7,Consolidate suppliers,{OWNER},sam@example.com,{CONTROLLER},Consumer,Procurement,1.2m,180k,2027-06-30,DI2,biweekly thu 14:30,high: supplier delay | second supplier; low: slow approvals | escalate early,none,60k,60k,60k
+Acme,Ops,Procurement,Suppliers,Packaging,,Renegotiate film,olivia@example.com,{SPONSOR},,Consumer,Procurement,800000,60000,,,,,,,,
+Acme,Growth,Pricing,Realisation,Lists,M-2,List price update,,,,,,,,,DI0,,,,,,
 """
 
 
 async def run_import(settings: Settings, csv_text: str, tmp_path: Path) -> tuple[int, str, str]:
     path = tmp_path / "measures.csv"
     path.write_text(csv_text)
-    env = {
-        **os.environ,
-        "SLACK_BOT_TOKEN": settings.bot_token,
-        "SLACK_SIGNING_SECRET": settings.signing_secret,
-        "SLACK_API_URL": settings.api_url,
-        "DATABASE_URL": settings.database_url,
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "import", str(path), cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    return await run_bot(settings, "import", str(path))
 
 
 def dump(bot: Bot) -> dict[str, list[tuple[Any, ...]]]:

@@ -57,8 +57,11 @@ def test_gate_criteria_come_from_the_fields_required_stage() -> None:
 def test_import_columns_are_the_schemas() -> None:
     assert COLUMNS[:6] == ("organization", "portfolio", "program", "project", "package", "key")
     assert COLUMNS[6:] == tuple(f.column for f in FIELDS if f.column)
+    cells = {"organization": "A", "portfolio": "B", "program": "C", "project": "D", "package": "E", "key": "M-4",
+             "title": "Pallets", "business_unit": "Consumer", "baseline": "250k", "due": "2027-01-31",
+             "cadence": "biweekly tue 14:00", "stage": "DI2"}  # fmt: skip
     header = ",".join(COLUMNS)
-    rows, errors = read_rows(f"{header}\nA,B,C,D,E,M-4,Pallets,,,,Consumer,,250k,,2027-01-31,biweekly tue 14:00,DI2\n")
+    rows, errors = read_rows(f"{header}\n" + ",".join(cells.get(column, "") for column in COLUMNS) + "\n")
     assert errors == []
     assert "target" not in rows[0].values  # an empty cell leaves the stored value alone
     assert rows[0].values["baseline"] == 250_000 and rows[0].values["stage"] is Stage.DI2

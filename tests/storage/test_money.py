@@ -12,14 +12,14 @@ from sqlmodel import select
 
 from domain.enums import Stage
 from storage.db import session_scope
-from storage.measures import draft_from_measure, update_measure
-from storage.models import Measure, MeasureMonth, MoneyRollup
+from storage.measures import draft_from_measure, replace_plan, update_measure
+from storage.models import Dependency, Evidence, Measure, MeasureMonth, MoneyRollup, Risk
 from storage.money import summed_months
 from storage.types import utcnow
 from tests.conftest import OWNER
 from tests.factories import make_measure, make_tree
 
-Row = tuple[int, date, str, int, int, int, int | None]
+Row = tuple[int, date, str, int, int, int, int | None, int]
 
 
 def rollup_rows(engine: Engine) -> set[Row]:
@@ -28,6 +28,7 @@ def rollup_rows(engine: Engine) -> set[Row]:
             sa.select(
                 MoneyRollup.package_id, MoneyRollup.month, MoneyRollup.stage,
                 MoneyRollup.plan, MoneyRollup.expected, MoneyRollup.settled, MoneyRollup.actual,
+                MoneyRollup.decided_plan,
             )
         ).all()  # fmt: skip
     return {tuple(row) for row in rows}  # type: ignore[misc]
@@ -62,12 +63,12 @@ def test_every_kind_of_change_keeps_the_rollup_in_step(engine: Engine) -> None:
         session.add_all([measure, january, MeasureMonth(measure_id=ids[0], month=date(2028, 1, 1), plan=5)])
     assert_in_step(engine)
 
-    with session_scope(engine, clock=utcnow) as session:  # a gate passed, a new plan, a move to another package
+    with session_scope(engine, clock=utcnow) as session:  # a gate passed, a re-baseline, a move to another package
         measure = session.get(Measure, ids[1])
         assert measure is not None
         measure.stage = Stage.DI5
-        plan = {date(2027, m, 1): 2_000 for m in range(1, 7)}
-        draft = replace(draft_from_measure(measure), package_id=ids[3], monthly_plan=plan)
+        replace_plan(session=session, measure_id=ids[1] or 0, plan={date(2027, m, 1): 2_000 for m in range(1, 7)})
+        draft = replace(draft_from_measure(measure), package_id=ids[3])
         update_measure(session=session, measure=measure, draft=draft, actor=OWNER, now=utcnow())
     assert_in_step(engine)
     packages = {row[0] for row in rollup_rows(engine)}
@@ -78,6 +79,23 @@ def test_every_kind_of_change_keeps_the_rollup_in_step(engine: Engine) -> None:
             session.delete(month)
     assert_in_step(engine)
     assert {row[0] for row in rollup_rows(engine)} == {ids[2]}
+
+    with session_scope(engine, clock=utcnow) as session:  # only the stage changes: every month moves with it
+        measure = session.get(Measure, ids[0])
+        assert measure is not None
+        measure.stage = Stage.DI4
+        session.add(measure)
+    assert_in_step(engine)
+    assert {row[2] for row in rollup_rows(engine)} == {"DI4"}
+
+    with session_scope(engine, clock=utcnow) as session:  # a measure deleted, its months first (foreign keys)
+        for child in (MeasureMonth, Risk, Evidence, Dependency):
+            for row in session.exec(select(child).where(child.measure_id == ids[0])).all():  # type: ignore[attr-defined]
+                session.delete(row)
+        session.flush()
+        session.delete(session.get(Measure, ids[0]))
+    assert_in_step(engine)
+    assert rollup_rows(engine) == set()
 
 
 def test_two_transactions_changing_one_package_at_once_both_land(engine: Engine) -> None:
