@@ -150,6 +150,8 @@ class MoneyRollup(SQLModel, table=True):
     settled: int = Field(default=0, sa_type=sa.BigInteger)  # Σ actual, else forecast, else plan
     actual: int | None = Field(default=None, sa_type=sa.BigInteger)
     decided_plan: int = Field(default=0, sa_type=sa.BigInteger)  # Σ the plan frozen at the decision
+    months: int = 0  # how many measure months the cell sums (the row goes when none is left)
+    actuals: int = 0  # how many of them have an actual (`actual` is NULL when none has)
 
 
 class Risk(SQLModel, table=True):

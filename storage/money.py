@@ -1,12 +1,12 @@
 """The money rollup: measure months summed per package, kept in step with every change.
 
 A digest of a portfolio of 100,000 measures would otherwise sum 3.6 million measure months each
-time. Any flush that changes a measure month, or a measure's stage or package, recomputes the
-rollup cells it touched — (package, month) pairs: the changed months of the package the measure
-is in (and was in, when it moved) — in the same transaction, so an actual or a plan edit re-sums
-one month of one package, however large the package. (A measure is deleted only after its months,
-foreign keys first, and those deletions re-sum their cells.) The packages' unit rows are locked
-first (PostgreSQL), so two transactions refreshing one package take turns instead of colliding.
+time. The rollup is kept in the same transaction as every change: a changed measure month moves
+its cell (package, month, stage) by its difference (storage/money_delta.py), in constant time
+however large the package; a measure that changes stage or package re-sums the (package, month)
+cells of its months in the package it left and the one it is in. (A measure is deleted only after
+its months, foreign keys first, and those deletions move their cells.) The packages' unit rows are
+locked first (PostgreSQL), so two transactions changing one package take turns instead of colliding.
 Bulk writes that bypass the ORM (the benchmarks' fixtures) call `refresh_money` themselves.
 """
 
@@ -22,8 +22,10 @@ from sqlalchemy import event
 from sqlmodel import Session, col
 
 from storage.models import Measure, MeasureMonth, MoneyRollup, Unit
+from storage.money_delta import Contribution, apply_changes, cells_by_measure, change_of, placement
 
-_MONTHS = "money_months"  # (measure id, month) of the measure months a flush changed
+_MONTHS = "money_months"  # (measure id, month) of measure months whose old values are not known
+_DELTAS = "money_deltas"  # (measure id, month, difference) of the measure months a flush changed
 _MOVED = "money_moved"  # (measure id, package id) of measures whose stage or package changed
 
 
@@ -45,6 +47,7 @@ def summed_months(package_ids: list[int] | None = None) -> sa.Select[*tuple[Any,
             sa.func.coalesce(sa.func.sum(sa.func.coalesce(actual, forecast, plan, 0)), 0),
             sa.func.sum(actual),
             sa.func.coalesce(sa.func.sum(col(MeasureMonth.decided_plan)), 0),
+            sa.func.count(), sa.func.count(actual),
         )
         .join(Measure, col(Measure.id) == col(MeasureMonth.measure_id))
         .where(col(Measure.package_id).is_not(None))
@@ -68,13 +71,13 @@ def refresh_money(connection: sa.Connection, *, package_ids: Iterable[int] | Non
     connection.execute(sa.insert(MoneyRollup).from_select(_COLUMNS, summed_months(ids)))
 
 
-def refresh_cells(connection: sa.Connection, cells: Iterable[tuple[int, date]]) -> None:
-    """Recompute the rollup rows of these (package, month) cells only: a changed month of one
-    measure re-sums one month of its package, not the package's whole horizon."""
+def refresh_cells(connection: sa.Connection, cells: Iterable[tuple[int, date]], *, locked: bool = False) -> None:
+    """Recompute the rollup rows of these (package, month) cells only, from their measure months."""
     pairs = sorted(set(cells))
     if not pairs:
         return
-    _lock(connection, sorted({package for package, _ in pairs}))
+    if not locked:
+        _lock(connection, sorted({package for package, _ in pairs}))
     for start in range(0, len(pairs), 500):  # bounded statements, whatever a transaction touched
         chunk = pairs[start : start + 500]
         in_rollup = sa.tuple_(col(MoneyRollup.package_id), col(MoneyRollup.month)).in_(chunk)
@@ -86,23 +89,42 @@ def refresh_cells(connection: sa.Connection, cells: Iterable[tuple[int, date]]) 
         connection.execute(sa.insert(MoneyRollup).from_select(_COLUMNS, summed))
 
 
-_COLUMNS = ["package_id", "month", "stage", "plan", "expected", "settled", "actual", "decided_plan"]
+_COLUMNS = [
+    "package_id",
+    "month",
+    "stage",
+    "plan",
+    "expected",
+    "settled",
+    "actual",
+    "decided_plan",
+    "months",
+    "actuals",
+]
 
 
 def _lock(connection: sa.Connection, package_ids: list[int]) -> None:
     """Take the packages' unit rows (PostgreSQL), so two refreshes of one package take turns."""
+    if not package_ids:
+        return
     locks = sa.select(col(Unit.id)).where(col(Unit.id).in_(package_ids)).order_by(col(Unit.id))
     connection.execute(locks.with_for_update(key_share=True))
 
 
 def _note_touched(session: Session, _context: Any) -> None:
-    """Remember what this flush changed that the rollup sums: measure months, and measures that
-    appeared, went, or changed stage or package (any other change of a measure sums the same)."""
+    """Remember what this flush changed that the rollup sums: each measure month's difference (or,
+    when its old values are unknown, the month to re-sum), and measures that appeared, went, or
+    changed stage or package (any other change of a measure sums the same)."""
     months: set[tuple[int, date]] = session.info.setdefault(_MONTHS, set())
+    deltas: list[tuple[int, date, Contribution]] = session.info.setdefault(_DELTAS, [])
     moved: set[tuple[int, int]] = session.info.setdefault(_MOVED, set())
     for instance in chain(session.new, session.dirty, session.deleted):
         if isinstance(instance, MeasureMonth):
-            months.add((instance.measure_id, instance.month))
+            change = change_of(session, instance)
+            if change is None:
+                months.add((instance.measure_id, instance.month))
+            else:
+                deltas.append((instance.measure_id, instance.month, change))
         elif isinstance(instance, Measure) and instance.id is not None:
             state = sa.inspect(instance)
             changed = instance in session.new or instance in session.deleted
@@ -114,26 +136,26 @@ def _note_touched(session: Session, _context: Any) -> None:
 
 def _refresh_touched(session: Session, _context: Any) -> None:
     months: set[tuple[int, date]] = session.info.pop(_MONTHS, set())
+    deltas: list[tuple[int, date, Contribution]] = session.info.pop(_DELTAS, [])
     moved: set[tuple[int, int]] = session.info.pop(_MOVED, set())
-    if not months and not moved:
+    if not months and not moved and not deltas:
         return
     connection = session.connection()
-    cells: set[tuple[int, date]] = set()
-    if months:
-        ids = sorted({measure for measure, _ in months})
-        package_of = dict(
-            connection.execute(
-                sa.select(col(Measure.id), col(Measure.package_id)).where(col(Measure.id).in_(ids))
-            ).all()
-        )
-        cells.update((package_of[m], month) for m, month in months if package_of.get(m) is not None)
+    moved_ids = {measure for measure, _ in moved}
+    months |= {(measure, month) for measure, month, _ in deltas if measure in moved_ids}  # re-summed with it
+    placed = placement(connection, {m for m, _ in months} | {m for m, _, _ in deltas})
+    cells = {(placed[m][0], month) for m, month in months if m in placed}
     if moved:
-        ids = sorted({measure for measure, _ in moved})
         query = sa.select(col(MeasureMonth.measure_id), col(MeasureMonth.month)).where(
-            col(MeasureMonth.measure_id).in_(ids)
+            col(MeasureMonth.measure_id).in_(sorted(moved_ids))
         )
         months_of_measure: dict[int, list[date]] = {}
         for measure, month in connection.execute(query).all():
             months_of_measure.setdefault(measure, []).append(month)
         cells.update((package, month) for measure, package in moved for month in months_of_measure.get(measure, []))
-    refresh_cells(connection, cells)
+        cells.update((package, month) for measure, package in moved for m, month in months if m == measure)
+    changes = cells_by_measure(((m, month, d) for m, month, d in deltas if m not in moved_ids), placed)
+    changes = {cell: d for cell, d in changes.items() if cell[:2] not in cells}
+    _lock(connection, sorted({package for package, _ in cells} | {package for package, _, _ in changes}))
+    refresh_cells(connection, cells, locked=True)
+    apply_changes(connection, changes)

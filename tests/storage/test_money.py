@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from dataclasses import replace
 from datetime import date
 
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from domain.enums import Stage
 from storage.db import session_scope
@@ -19,7 +22,8 @@ from storage.types import utcnow
 from tests.conftest import OWNER
 from tests.factories import make_measure, make_tree
 
-Row = tuple[int, date, str, int, int, int, int | None, int]
+_runs = itertools.count(1)
+Row = tuple[int, date, str, int, int, int, int | None, int, int, int]
 
 
 def rollup_rows(engine: Engine) -> set[Row]:
@@ -28,7 +32,7 @@ def rollup_rows(engine: Engine) -> set[Row]:
             sa.select(
                 MoneyRollup.package_id, MoneyRollup.month, MoneyRollup.stage,
                 MoneyRollup.plan, MoneyRollup.expected, MoneyRollup.settled, MoneyRollup.actual,
-                MoneyRollup.decided_plan,
+                MoneyRollup.decided_plan, MoneyRollup.months, MoneyRollup.actuals,
             )
         ).all()  # fmt: skip
     return {tuple(row) for row in rows}  # type: ignore[misc]
@@ -131,3 +135,51 @@ def test_two_transactions_changing_one_package_at_once_both_land(engine: Engine)
     assert_in_step(engine)
     february = [row for row in rollup_rows(engine) if row[1] == date(2027, 2, 1)]
     assert [row[6] for row in february] == [300]
+
+
+_value = st.one_of(st.none(), st.integers(-1_000, 50_000))
+_operation = st.one_of(
+    st.tuples(
+        st.just("set"), st.integers(0, 2), st.integers(1, 4), st.sampled_from(["plan", "forecast", "actual"]), _value
+    ),
+    st.tuples(st.just("drop"), st.integers(0, 2), st.integers(1, 4), st.sampled_from(["", "blind"]), st.none()),
+    st.tuples(st.just("stage"), st.integers(0, 2), st.just(1), st.sampled_from(["DI2", "DI3", "DI4"]), st.none()),
+    st.tuples(st.just("blind"), st.integers(0, 2), st.integers(1, 4), st.just("actual"), _value),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(st.lists(_operation, min_size=1, max_size=4), min_size=1, max_size=4))
+def test_any_sequence_of_changes_keeps_every_cell_equal_to_a_full_re_sum(engine: Engine, batches: list) -> None:
+    """Each transaction moves cells by their differences (or re-sums them); after each one the
+    rollup equals the measure months summed afresh."""
+    with session_scope(engine, clock=utcnow) as session:
+        package = make_tree(session, names=("Acme", "Ops", "P", "Q", f"K{next(_runs)}"))
+        ids = [make_measure(session, package=package, title=f"M {n}", stage=Stage.DI3).id or 0 for n in range(3)]
+    for batch in batches:
+        with session_scope(engine, clock=utcnow) as session:
+            for kind, which, month_number, name, value in batch:
+                _change(session, kind, ids[which], date(2027, month_number, 1), name, value)
+        assert_in_step(engine)
+
+
+def _change(session: Session, kind: str, measure_id: int, month: date, name: str, value: int | None) -> None:
+    if kind == "stage":
+        measure = session.get(Measure, measure_id)
+        assert measure is not None
+        measure.stage = name
+        session.add(measure)
+        return
+    row = session.get(MeasureMonth, (measure_id, month))
+    if kind == "drop":
+        if row is not None:
+            if name == "blind":
+                session.expire(row)  # deleted without its values loaded: the cell is re-summed instead
+            session.delete(row)
+        return
+    row = row or MeasureMonth(measure_id=measure_id, month=month)
+    if kind == "blind" and sa.inspect(row).persistent:
+        session.expire(row)  # written without its old value loaded: the cell is re-summed instead
+    setattr(row, name, value)
+    session.add(row)
+    session.flush()
