@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ from storage.escalation_views import EscalationView, open_escalations_for
 from storage.gate_requests import waiting_for
 from storage.models import Measure
 from storage.queries import count_measures_for_person, measures_for_person, open_checkins_of
+from storage.year_figures import YearFigures, year_figures_of
 
 HOME_MEASURES = 60
 
@@ -39,9 +40,11 @@ def home_view(
     open_checkins: Sequence[tuple[str, str, datetime]] = (),
     approvals: Sequence[tuple[str, str, str, datetime]] = (),
     escalations: Sequence[EscalationView] = (),
+    years: Mapping[int, YearFigures] | None = None,
 ) -> View:
     blocks: list[Block] = [HeaderBlock(text="Pacekeeper"), SectionBlock(text=f"*Your measures* ({total})")]
-    blocks += pack_lines((measure_line(m) for m in measures), max_sections=HOME_MEASURES)
+    lines = (measure_line(m, (years or {}).get(m.id or 0)) for m in measures)
+    blocks += pack_lines(lines, max_sections=HOME_MEASURES)
     if not measures:
         blocks.append(SectionBlock(text="_You are not owner, sponsor or controller of any measure yet._"))
     if total > len(measures):
@@ -86,7 +89,8 @@ async def publish_home(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any
         checkins = open_checkins_of(session=session, owner_id=user_id, now=now)
         approvals = waiting_for(session=session, user_id=user_id)
         escalations = open_escalations_for(session=session, user_id=user_id)
-        return home_view(found, total, checkins, approvals, escalations)
+        years = year_figures_of(session=session, measures=found, now=now)
+        return home_view(found, total, checkins, approvals, escalations, years)
 
     await deps.client.views_publish(user_id=user_id, view=await deps.read(load))
 

@@ -42,6 +42,7 @@ from storage.queries import (
     measures_in_packages,
     unit_path,
 )
+from storage.year_figures import year_figures_of
 
 log = logging.getLogger(__name__)
 LIST_LIMIT = 200
@@ -95,7 +96,8 @@ async def list_(call: Invocation) -> None:
         await call.reply(listing)
         return
     title, measures, total = listing
-    await call.reply(f"{title}: {total} measures", list_blocks(title, measures, total))
+    years = await deps.read(lambda s: year_figures_of(session=s, measures=measures, now=deps.clock()))
+    await call.reply(f"{title}: {total} measures", list_blocks(title, measures, total, years))
 
 
 @on_click(MeasureRef)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from slack_sdk.models.blocks import (
@@ -39,6 +39,7 @@ from messages.text import (
     weight_text,
 )
 from storage.models import Measure
+from storage.year_figures import YearFigures
 
 
 @dataclass(frozen=True)
@@ -184,22 +185,29 @@ def card_fallback(card: MeasureCard) -> str:
     )
 
 
-def measure_line(measure: Measure) -> str:
+def measure_line(measure: Measure, year: YearFigures | None = None) -> str:
     owner = f"<@{measure.owner_id}>" if measure.owner_id else "no owner"
+    money_part = ""
+    if year is not None and (year.figures.plan or year.figures.forecast):
+        shown, style = year.figures, year.style
+        money_part = f" · {year.period}: forecast {money(shown.forecast, style)} of {money(shown.plan, style)} plan"
     return (
         f"*{measure.key}* {escape(truncate(measure.title, 120))} · {Stage(measure.stage).label} · "
         f"{STATUS_EMOJI.get(measure.impl_status, ':white_circle:')}/"
-        f"{STATUS_EMOJI.get(measure.potential_status, ':white_circle:')} · {owner}"
+        f"{STATUS_EMOJI.get(measure.potential_status, ':white_circle:')} · {owner}{money_part}"
     )
 
 
-def list_blocks(title: str, measures: Sequence[Measure], total: int) -> list[Block]:
+def list_blocks(
+    title: str, measures: Sequence[Measure], total: int, years: Mapping[int, YearFigures] | None = None
+) -> list[Block]:
     """A heading and the measures, packed into sections within Slack's text and block limits."""
     blocks: list[Block] = [SectionBlock(text=truncate(title, 2000))]
     if not measures:
         blocks.append(SectionBlock(text="_No measures here yet._ Create one with `/measure new`."))
         return blocks
-    sections = pack_lines((measure_line(m) for m in measures), max_sections=MAX_MESSAGE_BLOCKS - 2)
+    lines = (measure_line(m, (years or {}).get(m.id or 0)) for m in measures)
+    sections = pack_lines(lines, max_sections=MAX_MESSAGE_BLOCKS - 2)
     blocks += sections  # with the title and the "showing" line: within 50 blocks
     shown = sum(s.text.text.count("\n") + 1 for s in sections if s.text)
     if total > shown:

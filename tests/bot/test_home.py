@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
+from storage.models import MeasureMonth
 from tests.conftest import OWNER, STRANGER, Bot
 from tests.factories import make_measure, make_tree
 
@@ -11,8 +13,12 @@ from tests.factories import make_measure, make_tree
 async def test_app_home_is_published_with_my_measures(bot: Bot) -> None:
     with bot.session() as session:
         package = make_tree(session)
-        make_measure(session, package=package, title="Mine as owner")
+        mine = make_measure(session, package=package, title="Mine as owner")  # plan 10k a month in 2027
         make_measure(session, package=package, title="Someone else's", owner_id=STRANGER)
+        january = session.get(MeasureMonth, (mine.id, date(2027, 1, 1)))
+        assert january is not None
+        january.actual = 8_000  # closed on 1 March 2027: the forecast takes it
+        session.add(january)
     reply = await bot.client.open_home(OWNER)
     assert reply.status == 200
     await bot.settle()
@@ -23,6 +29,12 @@ async def test_app_home_is_published_with_my_measures(bot: Bot) -> None:
     assert home["type"] == "home" and len(home["blocks"]) <= 100
     assert "Mine as owner" in text and "Your measures* (1)" in text
     assert "Someone else's" not in text
+    # The fiscal year's figures by the money definitions (docs/money.md), as on the card.
+    assert "2027: forecast €118,000 of €120,000 plan" in json.dumps(home, ensure_ascii=False)
+    await bot.client.command(OWNER, "list mine")
+    await bot.settle()
+    listed = json.dumps(bot.slack.responses(OWNER)[-1]["blocks"], ensure_ascii=False)
+    assert "2027: forecast €118,000 of €120,000 plan" in listed
     for placeholder in ("Waiting for your approval", "Your open check-ins", "Open escalations"):
         assert placeholder in text
 

@@ -1,6 +1,7 @@
 """One set of money definitions on every surface: random measures and histories, stored, then read
-back by the card, the approval request, the digest (summary, breakdown and chart) and compared with
-an oracle written here from docs/money.md, independently of domain/figures.py."""
+back by the card, the approval request, the lists (App Home, `/measure list`), the digest (summary,
+breakdown and chart) and compared with an oracle written here from docs/money.md, independently of
+domain/figures.py."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sqlmodel import select
 from commands.measure_data import measure_card
 from domain.enums import Stage
 from domain.figures import Figures
-from messages.cards import card_blocks
+from messages.cards import card_blocks, measure_line
 from messages.digest import render_digest
 from messages.text import money
 from storage.db import session_scope
@@ -26,6 +27,7 @@ from storage.digest_data import COMMITTED, by_child, load_digest, months_of, uni
 from storage.gate_views import gate_view
 from storage.models import GateRequest, MeasureMonth, Unit
 from storage.types import utcnow
+from storage.year_figures import year_figures_of
 from tests.conftest import SPONSOR
 from tests.factories import make_measure, make_tree
 
@@ -119,6 +121,13 @@ def test_every_surface_shows_the_same_figures(
             assert f"forecast {money(expected.forecast, card.style)} ·" in shown
             view = gate_view(session=session, request_id=request_id)
             assert view is not None and view.year == expected
+        listed = year_figures_of(session=session, measures=[m for m, _r, _f, _s in stored], now=now)
+        for measure, _request_id, expected, _stage in stored:  # App Home and `/measure list`
+            assert listed[measure.id or 0].figures == expected
+            if expected.plan or expected.forecast:
+                assert f"forecast {money(expected.forecast, card.style)} of" in measure_line(
+                    measure, listed[measure.id or 0]
+                )
         data = load_digest(session=session, unit_id=top, now=now, since=now)
 
     committed = [figures for _m, _r, figures, stage in stored if stage in COMMITTED]
