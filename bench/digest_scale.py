@@ -41,7 +41,8 @@ from slackkit.settings import Settings
 from storage import money
 from storage.actuals import record_actuals
 from storage.db import create_db_engine, upgrade
-from storage.digest_data import load_digest, months_of
+from storage.digest_data import load_digest
+from storage.digest_rollup import months_of
 from storage.models import (
     AuditLog,
     CheckIn,

@@ -37,6 +37,7 @@ from messages.text import (
     status_text,
     truncate,
     weight_text,
+    year_text,
 )
 from storage.models import Measure
 from storage.year_figures import YearFigures
@@ -189,8 +190,7 @@ def measure_line(measure: Measure, year: YearFigures | None = None) -> str:
     owner = f"<@{measure.owner_id}>" if measure.owner_id else "no owner"
     money_part = ""
     if year is not None and (year.figures.plan or year.figures.forecast):
-        shown, style = year.figures, year.style
-        money_part = f" · {year.period}: forecast {money(shown.forecast, style)} of {money(shown.plan, style)} plan"
+        money_part = f" · {year_text(year.period, year.figures, year.style)}"
     return (
         f"*{measure.key}* {escape(truncate(measure.title, 120))} · {Stage(measure.stage).label} · "
         f"{STATUS_EMOJI.get(measure.impl_status, ':white_circle:')}/"

@@ -23,7 +23,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from domain.figures import Period, add_months
 from domain.money import DEFAULT_STYLE, MoneyStyle, format_amount
-from storage.digest_data import MonthFigures
+from storage.digest_rollup import MonthFigures
 
 WIDTH, HEIGHT = 900, 440
 LEFT, RIGHT, TOP, BOTTOM = 110, 30, 70, 70

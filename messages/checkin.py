@@ -19,7 +19,7 @@ from domain.enums import CheckinState, ImplStatus
 from messages.blockkit import Rendered
 from messages.ids import Action
 from messages.payloads import CheckinAnswer, CheckinRef
-from messages.text import STATUS_EMOJI, escape, slack_time, status_text, truncate
+from messages.text import STATUS_EMOJI, escape, slack_time, status_text, truncate, year_text
 from storage.checkins import PromptItem
 
 MAX_WITH_BUTTONS = 23  # two blocks each, within Slack's 50 blocks per message
@@ -61,6 +61,8 @@ def _item_text(item: PromptItem) -> str:
     head = f"*{item.key}* {escape(truncate(item.title, 150))}"
     potential = status_text(item.potential_status, potential=True)
     now = f"Implementation {status_text(item.impl_status)} · potential {potential}"
+    if item.year is not None and (item.year.figures.plan or item.year.figures.forecast):
+        now += f" · {year_text(item.year.period, item.year.figures, item.year.style)}"
     if item.status == CheckinState.ANSWERED and item.answered_status and item.answered_at:
         emoji = STATUS_EMOJI.get(item.answered_status, ":white_check_mark:")
         label = ImplStatus(item.answered_status).label

@@ -15,7 +15,8 @@ from domain.enums import ImplStatus, PotentialStatus, Stage
 from domain.money import MoneyStyle, format_signed
 from messages.blockkit import Rendered
 from messages.text import MAX_MESSAGE_BLOCKS, escape, money, pack_lines, percent, slack_time, status_text, truncate
-from storage.digest_data import IN_PROGRESS, DigestData, by_child, unit_rollup
+from storage.digest_data import IN_PROGRESS, DigestData
+from storage.digest_rollup import by_child, unit_rollup
 
 SHOWN_IN_SUMMARY = 8
 MAX_THREAD_MESSAGES = 12

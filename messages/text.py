@@ -57,6 +57,11 @@ def weight_text(percent: int, style: MoneyStyle) -> str:
     return format_percent(Decimal(percent) / 100, locale=style.locale)
 
 
+def year_text(period: str, shown: Figures, style: MoneyStyle) -> str:
+    """One line of a measure's fiscal year for lists and prompts: `2027: forecast €118,000 of €120,000 plan`."""
+    return f"{period}: forecast {money(shown.forecast, style)} of {money(shown.plan, style)} plan"
+
+
 def figures_text(shown: Figures, style: MoneyStyle) -> str:
     """plan · forecast · actual to date · variance (%), one definition everywhere (domain/figures.py)."""
     pct = "" if shown.variance_pct is None else f" ({percent(shown.variance_pct, style)})"

@@ -19,7 +19,8 @@ from messages.chart import value_chart
 from messages.digest import render_digest
 from slackkit.context import Deps
 from slackkit.delivery import PERMANENT, failure_of
-from storage.digest_data import DigestData, load_digest, months_of
+from storage.digest_data import DigestData, load_digest
+from storage.digest_rollup import months_of
 from storage.digests import RunToSend, claim_runs, finish_run, record_progress
 from storage.outbox import owe_failure_reports
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -26,6 +26,8 @@ from domain.status import DEFAULT_TOLERANCE, got_worse, potential_status
 from storage.models import CheckIn, Evidence, Measure, MeasureMonth, Outbox, Person, Unit
 from storage.organization import organization_of, settings_of
 from storage.queries import month_series, record_audit, unit_path
+from storage.types import now_of
+from storage.year_figures import YearFigures, year_figures_by_id
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class PromptItem:
     answered_status: str | None
     answered_at: datetime | None
     cycle_end: datetime
+    year: YearFigures | None = None  # the measure's fiscal-year figures, by the money definitions
 
 
 class Refused(Exception):
@@ -261,9 +264,12 @@ def prompt_items(*, session: Session, prompt: Outbox) -> list[PromptItem]:
 
 
 def prompt_items_of(*, session: Session, prompt_ids: list[int]) -> dict[int, list[PromptItem]]:
-    """The items of many prompts in one query, keyed by prompt (outbox) id."""
+    """The items of many prompts in one query, keyed by prompt (outbox) id, each with its measure's
+    fiscal-year figures (one more query for all their months)."""
     rows = session.execute(
         sa.select(
+            col(Measure.id),
+            col(Measure.package_id),
             col(CheckIn.prompt_id),
             col(CheckIn.id),
             col(Measure.key),
@@ -279,7 +285,8 @@ def prompt_items_of(*, session: Session, prompt_ids: list[int]) -> dict[int, lis
         .where(col(CheckIn.prompt_id).in_(prompt_ids))
         .order_by(col(Measure.number))
     ).all()
+    years = year_figures_by_id(session=session, placed={row[0]: row[1] for row in rows}, now=now_of(session))
     items: dict[int, list[PromptItem]] = {}
-    for prompt_id, *fields in rows:
-        items.setdefault(prompt_id or 0, []).append(PromptItem(*fields))
+    for measure_id, _package, prompt_id, *fields in rows:
+        items.setdefault(prompt_id or 0, []).append(replace(PromptItem(*fields), year=years.get(measure_id)))
     return items

@@ -15,7 +15,6 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -23,10 +22,10 @@ from sqlmodel import Session, col, select
 
 from domain.enums import ImplStatus, Stage
 from domain.escalation_rules import Cause, Rung
-from domain.figures import Figures, MonthTotal, Period, figures, fiscal_year, last_closed_month
+from domain.figures import MonthTotal, Period, fiscal_year, last_closed_month
 from domain.money import DEFAULT_STYLE, MoneyStyle
 from domain.schedule import zone
-from domain.weights import WEIGHTED_STAGES, weighted_total
+from domain.weights import WEIGHTED_STAGES
 from storage.models import AuditLog, Escalation, Evidence, GateRequest, Measure, MoneyRollup
 from storage.organization import organization_in, settings_of
 from storage.tree import UnitTree
@@ -64,15 +63,6 @@ class Attention(NamedTuple):
     impl_status: str
     potential_status: str
     blockers: str
-
-
-@dataclass(frozen=True)
-class MonthFigures:
-    month: date
-    plan: int
-    forecast: int  # by the definitions: settled once the month is closed, else expected
-    actual: int | None
-    decided_plan: int = 0  # the plan at the decision (DI3)
 
 
 @dataclass(frozen=True)
@@ -323,24 +313,6 @@ def _staged(session: Session, tree: UnitTree, packages: list[int], period: Perio
     ]
 
 
-def months_of(money: list[PackageMonth], *, closed_through: date) -> list[MonthFigures]:
-    """Plan, forecast and actual by month (for the chart), summed over packages, by the definitions."""
-    months: dict[date, MonthTotal] = {}
-    for row in money:
-        known = months.get(row.total.month)
-        months[row.total.month] = row.total if known is None else known + row.total
-    return [
-        MonthFigures(
-            m,
-            total.plan,
-            total.forecast(closed_through),
-            total.actual if m <= closed_through else None,
-            total.decided_plan,
-        )
-        for m, total in sorted(months.items())
-    ]
-
-
 def _changes(session: Session, in_unit: Any, since: datetime) -> list[Change]:
     """What happened to measures since, through the (at, action) index; then which of them are the
     unit's, by key (a join would walk every measure's whole history instead)."""
@@ -379,103 +351,3 @@ def _escalations(session: Session, in_unit: Any) -> list[Raised]:
         .order_by(col(Escalation.raised_at))
     )
     return [Raised(key, title, Cause(c), Rung(r), at) for key, title, c, r, at in session.execute(query).all()]
-
-
-# ---- rollups (pure) --------------------------------------------------------------------------------
-@dataclass
-class Rollup:
-    measures: int = 0
-    stages: Counter[str] = field(default_factory=Counter)
-    value_by_stage: Counter[str] = field(default_factory=Counter)
-    impl: Counter[str] = field(default_factory=Counter)
-    potential: Counter[str] = field(default_factory=Counter)
-    money: Figures = field(default_factory=Figures)  # of the committed measures, in the fiscal year
-    weighted: int = 0  # their forecast at their stages' weights (domain/weights.py)
-    staged_forecast: int = 0  # the forecast of all measures DI0–DI5, in the fiscal year
-    staged_weighted: int = 0  # … at their stages' weights
-    blocked: int = 0
-    overdue: int = 0
-    delivered: int = 0  # implemented or realised
-
-    @property
-    def plan(self) -> int:
-        return self.money.plan
-
-    @property
-    def decided_plan(self) -> int:
-        return self.money.decided_plan
-
-    @property
-    def forecast(self) -> int:
-        return self.money.forecast
-
-    @property
-    def actual(self) -> int:
-        return self.money.actual
-
-    @property
-    def variance(self) -> int:
-        return self.money.variance
-
-    @property
-    def variance_pct(self) -> Decimal | None:
-        return self.money.variance_pct
-
-    @property
-    def in_progress(self) -> int:
-        return sum(self.stages[s] for s in IN_PROGRESS)
-
-
-def rollup(
-    groups: list[StageGroup],
-    money: list[PackageMonth],
-    *,
-    closed_through: date,
-    staged: Iterable[StageForecast] = (),
-) -> Rollup:
-    """Counts and targets from the stage groups; plan, actual to date and forecast of the committed
-    money by the definitions (domain/figures.figures over the summed months); the forecasts at the
-    stages' weights, each sum rounded once (domain/weights.weighted_total)."""
-    total = Rollup(money=figures((row.total for row in money), closed_through=closed_through))
-    parts = [(s.forecast, s.weight, s.stage in COMMITTED) for s in staged]
-    total.weighted = weighted_total((forecast, weight) for forecast, weight, committed in parts if committed)
-    total.staged_forecast = sum(forecast for forecast, _, _ in parts)
-    total.staged_weighted = weighted_total((forecast, weight) for forecast, weight, _ in parts)
-    for g in groups:
-        total.measures += g.measures
-        total.stages[g.stage] += g.measures
-        total.value_by_stage[g.stage] += g.target
-        if g.in_progress:
-            total.impl[g.impl_status] += g.measures
-            total.blocked += g.blocked
-            total.overdue += g.overdue
-        if g.stage in (Stage.DI4, Stage.DI5):
-            total.delivered += g.measures
-    return total
-
-
-def unit_rollup(data: DigestData) -> Rollup:
-    """The rollup of the whole unit."""
-    return rollup(data.groups, data.money, closed_through=data.closed_through, staged=data.staged)
-
-
-def by_child(data: DigestData) -> list[tuple[str, Rollup]]:
-    """The rollup of each of the unit's children that holds measures, in name order."""
-
-    def child(package_id: int) -> str:
-        return data.child_of_package.get(package_id, data.unit_name)
-
-    groups: dict[str, list[StageGroup]] = {}
-    money: dict[str, list[PackageMonth]] = {}
-    staged: dict[str, list[StageForecast]] = {}
-    for g in data.groups:
-        groups.setdefault(child(g.package_id), []).append(g)
-    for row in data.money:
-        money.setdefault(child(row.package_id), []).append(row)
-    for part in data.staged:
-        staged.setdefault(child(part.package_id), []).append(part)
-    closed = data.closed_through
-    return [
-        (name, rollup(groups[name], money.get(name, []), closed_through=closed, staged=staged.get(name, [])))
-        for name in sorted(groups)
-    ]

@@ -4,7 +4,7 @@ organization's fiscal year and date."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,7 +26,13 @@ class YearFigures:
 
 
 def year_figures_of(*, session: Session, measures: Sequence[Measure], now: datetime) -> dict[int, YearFigures]:
-    ids = [m.id for m in measures if m.id is not None]
+    placed = {m.id: m.package_id for m in measures if m.id is not None}
+    return year_figures_by_id(session=session, placed=placed, now=now)
+
+
+def year_figures_by_id(*, session: Session, placed: Mapping[int, int | None], now: datetime) -> dict[int, YearFigures]:
+    """Each measure's (id -> its package) fiscal-year figures."""
+    ids = sorted(placed)
     if not ids:
         return {}
     months: dict[int, list[Month]] = {}
@@ -35,10 +41,10 @@ def year_figures_of(*, session: Session, measures: Sequence[Measure], now: datet
         months.setdefault(m.measure_id, []).append(Month(m.month, m.plan, m.forecast, m.actual, m.decided_plan))
     units = {u.id: u for u in all_units(session=session)}
     shown: dict[int, YearFigures] = {}
-    for measure in measures:
-        settings = settings_of(organization_in(units, measure.package_id))
+    for measure_id in ids:
+        settings = settings_of(organization_in(units, placed[measure_id]))
         today = now.astimezone(zone(settings.timezone)).date()
         period = fiscal_year(today, settings.fiscal_year_start)
-        year = figures(months.get(measure.id or 0, []), closed_through=last_closed_month(today), period=period)
-        shown[measure.id or 0] = YearFigures(period.name, year, settings.style)
+        year = figures(months.get(measure_id, []), closed_through=last_closed_month(today), period=period)
+        shown[measure_id] = YearFigures(period.name, year, settings.style)
     return shown

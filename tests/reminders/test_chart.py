@@ -13,7 +13,7 @@ from PIL import Image
 from domain.figures import Period
 from domain.money import MoneyStyle
 from messages.chart import ACTUAL, CLOSED, DECIDED, FORECAST, PLAN, nice_ticks, tick_label, value_chart
-from storage.digest_data import MonthFigures
+from storage.digest_rollup import MonthFigures
 
 FY2028 = Period(date(2027, 4, 1), date(2028, 3, 1))
 

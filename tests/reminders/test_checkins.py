@@ -55,6 +55,8 @@ async def test_one_dm_per_owner_lists_all_their_due_measures(bot: Bot) -> None:
     assert all(t in text for t in ("First", "Second", "Third"))
     assert prompt["text"].startswith("Check-in: 3 due")
     assert "<!date^" in text and len(prompt["blocks"]) <= 50
+    # Each measure with its fiscal year's figures, by the money definitions (docs/money.md).
+    assert json.dumps(prompt["blocks"], ensure_ascii=False).count("2027: forecast €120,000 of €120,000 plan") == 3
 
 
 async def test_a_prompt_missed_while_the_bot_was_down_is_sent_once_when_it_is_back(bot: Bot) -> None:
@@ -126,6 +128,7 @@ async def test_the_update_modal_records_forecasts_and_derives_potential_status(b
         assert sum(months[m][0] or 0 for m in range(4, 13)) == 100_000 - 10_000 - 8_500 - 9_000
         assert months[1][0] is None
     assert "Recorded" in json.dumps(bot.slack.dms(OWNER)[0].blocks)
+    assert "2027: forecast €100,000 of €120,000 plan" in json.dumps(bot.slack.dms(OWNER)[0].blocks, ensure_ascii=False)
     await bot.client.command(OWNER, "show M-1")
     await bot.settle()
     card = json.dumps(bot.slack.responses(OWNER)[-1]["blocks"], ensure_ascii=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from messages.digest import MAX_THREAD_MESSAGES, render_digest
-from storage.digest_data import by_child, rollup
+from storage.digest_rollup import by_child, rollup
 from tests.factories import digest_data
 
 

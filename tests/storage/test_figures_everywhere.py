@@ -23,7 +23,8 @@ from messages.cards import card_blocks, measure_line
 from messages.digest import render_digest
 from messages.text import money
 from storage.db import session_scope
-from storage.digest_data import COMMITTED, by_child, load_digest, months_of, unit_rollup
+from storage.digest_data import COMMITTED, load_digest
+from storage.digest_rollup import by_child, months_of, unit_rollup
 from storage.gate_views import gate_view
 from storage.models import GateRequest, MeasureMonth, Unit
 from storage.types import utcnow
