@@ -17,7 +17,7 @@ from messages.ids import Action, Field
 from storage.models import AuditLog, GateRequest, Measure, MeasureMonth
 from tests.commands.test_gates import approval_dm, button, last_reply
 from tests.commands.test_measure import _initial
-from tests.conftest import CONTROLLER, OWNER, SPONSOR, Bot
+from tests.conftest import CONTROLLER, OWNER, SPONSOR, STRANGER, Bot
 from tests.playbook import setup_measures
 
 NEW_PLAN = "\n".join(f"2027-{m:02d}: 11k" for m in range(1, 13))  # 132k instead of 12 × 10k
@@ -81,6 +81,10 @@ async def test_a_rebaseline_is_asked_with_a_reason_and_approved_by_the_sponsor(b
     for values, field in refusals:
         body = (await bot.client.submit(OWNER, view, values)).json()
         assert body["response_action"] == "errors" and field in body["errors"], body
+    body = (await bot.client.submit(STRANGER, view, {Field.NEW_PLAN: NEW_PLAN, Field.REASON: "mine now"})).json()
+    assert body["errors"] == {
+        Field.NEW_PLAN: "Nothing was requested. Only the owner of M-1, or an admin, can request its gates."
+    }
     reply = await bot.client.submit(
         OWNER, view, {Field.NEW_PLAN: NEW_PLAN, Field.REASON: "the second supplier came in"}
     )
