@@ -27,7 +27,7 @@ USAGE = (
     "Friday 16:00 in the organization's timezone), `/measure digest list`, `/measure digest remove <number>` "
     "or `/measure digest preview <unit>`."
 )
-PREVIEW_PARTS = 4  # a response URL takes five messages: the summary and four thread parts
+PREVIEW_PARTS = 4  # a response URL takes five messages: the summary and four more (parts, or a "more")
 
 
 async def digest(call: Invocation) -> None:
@@ -157,11 +157,14 @@ async def _preview(deps: Deps, call: Invocation, name: str) -> None:
         return
     digest = render_digest(data)
     await call.reply(digest.summary.text, digest.summary.blocks)
-    for part in digest.thread[:PREVIEW_PARTS]:
+    fits = len(digest.thread) <= PREVIEW_PARTS
+    shown = digest.thread if fits else digest.thread[: PREVIEW_PARTS - 1]  # the last use says what is left
+    for part in shown:
         await call.reply(part.text, part.blocks)
-    if len(digest.thread) > PREVIEW_PARTS:
-        more = len(digest.thread) - PREVIEW_PARTS
-        await call.reply(f"… {more} more detail messages in the real digest's thread.", [SectionBlock(text="…")])
+    if not fits:
+        more = len(digest.thread) - len(shown)
+        text = f"… {more} more detail messages in the real digest's thread."
+        await call.reply(text, [SectionBlock(text=text)])
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {

@@ -14,12 +14,15 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTe
 from domain.enums import ImplStatus, PotentialStatus, Stage
 from domain.money import MoneyStyle, format_signed
 from messages.blockkit import Rendered
-from messages.text import MAX_MESSAGE_BLOCKS, escape, money, pack_lines, percent, slack_time, status_text, truncate
+from messages.text import escape, money, pack_lines, percent, slack_time, status_text, truncate
 from storage.digest_data import IN_PROGRESS, DigestData
 from storage.digest_rollup import by_child, unit_rollup
 
 SHOWN_IN_SUMMARY = 8
 MAX_THREAD_MESSAGES = 12
+# Slack refuses a message whose block text is much over 12,000 characters (msg_too_long,
+# msg_blocks_too_long), far below 50 blocks of 3,000: a thread part holds at most four sections.
+MAX_PART_SECTIONS = 4
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,7 @@ def _messages(unit: str, title: str, lines: Sequence[str], *, room: int, unloade
     messages: list[Rendered] = []
     rest, part = list(lines), 1
     while rest and len(messages) < room:
-        sections = pack_lines(rest, max_sections=MAX_MESSAGE_BLOCKS - 2)
+        sections = pack_lines(rest, max_sections=MAX_PART_SECTIONS)
         shown = sum((s.text.text.count("\n") + 1) for s in sections if s.text)
         rest = rest[shown:]
         heading = f"*{title}*" + (f" (part {part})" if part > 1 or rest else "")

@@ -24,6 +24,10 @@ BOT_USER_ID = "U0PACEBOT"
 JsonDict = dict[str, Any]
 
 
+RESPONSE_URL_USES = 5  # Slack accepts five messages per response URL (within 30 minutes)
+BLOCKS_CHARACTERS = 13_000  # about where Slack answers msg_blocks_too_long (the blocks' text)
+
+
 @dataclass
 class Call:
     method: str
@@ -210,6 +214,8 @@ class SlackStandIn:
 
     async def _response(self, request: web.Request) -> web.Response:
         body = await request.json()
+        if len(self.state.responses[request.match_info["response_id"]]) >= RESPONSE_URL_USES:
+            return web.Response(status=404, text="used_url")  # as Slack: five uses of a response URL
         self.state.responses[request.match_info["response_id"]].append(body)
         self.state.calls.append(Call("response_url", body, time.time()))
         await self._notify()
@@ -479,7 +485,19 @@ def _message_problem(args: JsonDict) -> str | None:
         return "no_text"
     if len(blocks) > 50:
         return "invalid_blocks"
+    if sum(_text_length(b) for b in blocks) > BLOCKS_CHARACTERS:
+        return "msg_blocks_too_long"  # as Slack, for a message far below 50 blocks of 3,000 characters
     return None
+
+
+def _text_length(value: Any) -> int:
+    """The characters of every `text` string in a block, however deep."""
+    if isinstance(value, dict):
+        own = len(value["text"]) if isinstance(value.get("text"), str) else 0
+        return own + sum(_text_length(v) for k, v in value.items() if k != "text" or not isinstance(v, str))
+    if isinstance(value, list):
+        return sum(_text_length(v) for v in value)
+    return 0
 
 
 def _blocks(args: JsonDict) -> list[JsonDict]:

@@ -29,6 +29,7 @@ def test_every_message_stays_within_slack_limits_and_what_is_cut_is_counted() ->
         blocks = [b.to_dict() for b in message.blocks]
         assert len(blocks) <= 50 and message.text
         assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in blocks)
+        assert sum(len(b.get("text", {}).get("text", "")) for b in blocks) <= 12_500  # Slack's msg_too_long
     text = json.dumps([b.to_dict() for m in digest.thread for b in m.blocks], ensure_ascii=False)
     listed = text.count("• *M-")
     more = int(text.split("… and ")[1].split(" more")[0])

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from bot.standin.server import Message
 from domain.enums import ImplStatus, Stage
-from storage.models import AuditLog, DigestRun, DigestSubscription, Measure, MeasureMonth, Unit
+from storage.models import AuditLog, DigestRun, DigestSubscription, Escalation, GateRequest, Measure, MeasureMonth, Unit
 from tests.conftest import ADMIN, OWNER, SPONSOR, STRANGER, Bot
 from tests.factories import add_people, make_measure, make_tree
 from tests.playbook import WED, tick, utc
@@ -259,3 +259,37 @@ async def test_a_digest_cut_short_goes_on_where_it_stopped_and_a_missing_channel
     assert report.digests.failed == [f"{CHANNEL}: channel_not_found"]
     assert any(f"<#{CHANNEL}>" in m.text and "channel_not_found" in m.text for m in bot.slack.dms(ADMIN))
     assert (await tick(bot, FRIDAY_16_BERLIN + timedelta(days=7, minutes=1))).digests.failed == []
+
+
+async def test_a_preview_with_more_parts_than_a_response_url_takes_uses_it_five_times(bot: Bot) -> None:
+    """Slack takes five messages per response URL (the stand-in refuses a sixth): the summary, three
+    thread parts and a line saying how many more the real digest's thread has."""
+    setup_portfolio(bot)
+    bot.clock.set(FRIDAY_16_BERLIN)
+    with bot.session() as session:
+        package = session.exec(select(Unit).where(Unit.name == "Packaging")).one()
+        for n in range(10):  # ten more changes, approvals waiting and open escalations: a part each
+            measure = make_measure(session, package=package, title=f"Burst {n}", now=FRIDAY_16_BERLIN)
+            session.add(
+                GateRequest(
+                    measure_id=measure.id or 0,
+                    open_for=measure.id,
+                    kind="advance",
+                    from_stage="DI1",
+                    to_stage="DI2",
+                    requested_by=OWNER,
+                    requested_at=FRIDAY_16_BERLIN,
+                    step_started_at=FRIDAY_16_BERLIN,
+                    chain=json.dumps([["sponsor", SPONSOR]]),
+                )
+            )
+            session.add(Escalation(measure_id=measure.id or 0, cause="shortfall", active_key=f"{measure.id}:shortfall",
+                                   rung=1, rung_started_at=FRIDAY_16_BERLIN, raised_at=FRIDAY_16_BERLIN))  # fmt: skip
+    await bot.client.command(STRANGER, "digest preview Ops")
+    await bot.settle()
+    replies = bot.slack.responses(STRANGER)
+    assert len(replies) == 5, [r["text"] for r in replies]
+    assert (
+        replies[-1]["text"].startswith("… ")
+        and "more detail messages in the real digest's thread" in replies[-1]["text"]
+    )
