@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -65,7 +66,7 @@ async def new(call: Invocation) -> None:
             "There are no measure packages yet. An admin adds them with `/measure structure` or an import."
         )
         return
-    view = measure_modal(packages=packages, values=MeasureDraft(), meta=MeasureFormMeta())
+    view = measure_modal(packages=packages, values=MeasureDraft(owner_id=call.user_id), meta=MeasureFormMeta())
     await deps.client.views_open(trigger_id=call.trigger_id, view=view)
 
 
@@ -117,8 +118,10 @@ async def _parsed(deps: Deps, view: dict[str, Any]) -> tuple[MeasureDraft | None
 async def submit_new(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
     user_id = body["user"]["id"]
     draft, errors = await _parsed(deps, view)
-    if draft is not None:
-        errors = await people_errors(deps, _people_of(draft))
+    if draft is not None and draft.owner_id is None:  # the creator owns it unless they name someone else
+        draft = replace(draft, owner_id=user_id)
+    if draft is not None:  # the submitter is a person Slack signed for: only the others are looked up
+        errors = await people_errors(deps, _people_of(draft), known=[user_id])
     if draft is None or errors:
         await ack(response_action="errors", errors=errors)
         return

@@ -299,3 +299,21 @@ async def test_the_audit_trail_names_who_created_the_measure(bot: Bot) -> None:
         make_measure(session, actor=OWNER)
         rows = session.exec(select(AuditLog.actor, AuditLog.action)).all()
     assert rows == [(OWNER, "created")]
+
+
+async def test_a_new_measure_is_owned_by_its_creator_unless_they_name_someone_else(bot: Bot) -> None:
+    with bot.session() as session:
+        package = make_tree(session)
+    view = await open_modal(bot, SPONSOR, "new")
+    owner_block = next(b for b in view["blocks"] if b.get("block_id") == Key.OWNER)
+    assert owner_block["element"].get("initial_user") == SPONSOR  # the form starts with the creator
+    values = {Key.TITLE: "Creator owns it", Key.PACKAGE: str(package.id)}  # the owner picker left empty
+    reply = await bot.client.submit(SPONSOR, view, values)
+    assert reply.json()["response_action"] == "update"
+    await bot.settle()
+    with bot.session() as session:
+        measure = get_measure(session=session, key="M-1")
+        assert measure is not None and measure.owner_id == SPONSOR
+    await bot.client.command(SPONSOR, "edit M-1")  # and so is never locked out of it
+    await bot.settle()
+    assert bot.slack.last_view(SPONSOR)["callback_id"] == Callback.EDIT_MEASURE
