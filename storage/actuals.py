@@ -16,6 +16,7 @@ from sqlmodel import Session
 from domain.actuals import KnownActual, closed_plan_months, entry_errors
 from domain.figures import last_closed_month
 from domain.money import MoneyStyle
+from domain.organization import OrganizationSettings
 from domain.schedule import zone
 from storage.models import Measure, MeasureMonth
 from storage.organization import organization_of, settings_of
@@ -56,22 +57,24 @@ def closed_through_of(*, session: Session, measure: Measure, now: datetime) -> d
 
 def closed_through_at(*, session: Session, unit_id: int | None, now: datetime) -> date:
     """The last closed month, by the date of the organization the unit is in."""
-    settings = settings_of(organization_of(session=session, unit_id=unit_id))
+    return _closed_through(settings_of(organization_of(session=session, unit_id=unit_id)), now)
+
+
+def _closed_through(settings: OrganizationSettings, now: datetime) -> date:
     return last_closed_month(now.astimezone(zone(settings.timezone)).date())
 
 
 def actuals_sheet(*, session: Session, measure: Measure, now: datetime) -> ActualsSheet:
     assert measure.id is not None
     rows = {m.month: m for m in months_of(session=session, measure_id=measure.id)}
-    closed = closed_through_of(session=session, measure=measure, now=now)
-    months = closed_plan_months([m for m, row in rows.items() if row.plan is not None], closed)
+    settings = settings_of(organization_of(session=session, unit_id=measure.package_id))
+    months = closed_plan_months([m for m, row in rows.items() if row.plan is not None], _closed_through(settings, now))
     shown = [
         MonthActual(m, rows[m].plan, rows[m].actual, rows[m].actual_validated_by)
         if m in rows
         else MonthActual(m, None, None, None)
         for m in months
     ]
-    settings = settings_of(organization_of(session=session, unit_id=measure.package_id))
     return ActualsSheet(measure.key, measure.title, shown, settings.style, measure.controller_id)
 
 

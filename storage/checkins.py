@@ -120,8 +120,12 @@ def _answered(session: Session, measure: Measure, answer: Answer, now: datetime)
 
 
 def would_worsen(*, session: Session, checkin: CheckIn, measure: Measure, answer: Answer, now: datetime) -> bool:
-    before_impl, before_potential = previous_statuses(session=session, checkin=checkin)
     potential = _potential(session, measure, *_answered(session, measure, answer, now))
+    return _worsens(session, checkin, answer, potential)
+
+
+def _worsens(session: Session, checkin: CheckIn, answer: Answer, potential: PotentialStatus) -> bool:
+    before_impl, before_potential = previous_statuses(session=session, checkin=checkin)
     return got_worse(before_impl, answer.impl_status) or got_worse(before_potential, potential)
 
 
@@ -138,10 +142,10 @@ def _potential(
     )
 
 
-def _refuse_locked_actual(session: Session, measure: Measure, answer: Answer, now: datetime) -> None:
+def _refuse_locked_actual(session: Session, measure: Measure, answer: Answer, closed: date) -> None:
+    """The answer's actual for the last closed month may not change a month the controller validated."""
     if answer.actual_last_month is None:
         return
-    closed = _answered(session, measure, answer, now)[2]
     row = session.get(MeasureMonth, (measure.id, closed))
     if row is not None and row.actual_validated_by is not None and row.actual != answer.actual_last_month:
         command = f"`/measure actuals {measure.key}`"
@@ -152,11 +156,11 @@ def record_answer(
     *, session: Session, checkin: CheckIn, measure: Measure, answer: Answer, user_id: str, now: datetime
 ) -> dict[str, Any]:
     """Store the answer on the check-in and the measure, with its audit record."""
-    _refuse_locked_actual(session, measure, answer, now)
-    if would_worsen(session=session, checkin=checkin, measure=measure, answer=answer, now=now) and not answer.comment:
-        raise CommentRequired
-    answered = _answered(session, measure, answer, now)
+    answered = _answered(session, measure, answer, now)  # once: the lock, the comment rule and the write use it
+    _refuse_locked_actual(session, measure, answer, answered[2])
     potential = _potential(session, measure, *answered)
+    if _worsens(session, checkin, answer, potential) and not answer.comment:
+        raise CommentRequired
     checkin.status, checkin.answered_at, checkin.answered_by = CheckinState.ANSWERED, now, user_id
     checkin.impl_status, checkin.potential_status = answer.impl_status, potential
     checkin.forecast_month, checkin.forecast_year = answer.forecast_month, answer.forecast_year
