@@ -17,7 +17,7 @@ from messages.payloads import EscalationRef
 from slackkit.clicks import Click, on_click
 from slackkit.context import Deps
 from slackkit.escalation_copies import refresh_copies
-from slackkit.people import is_admin
+from slackkit.people import admin_now, is_admin, refresh_person
 from slackkit.surfaces import tell
 from storage.escalations import (
     Act,
@@ -63,7 +63,7 @@ async def submit_note(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
         await ack(response_action="errors", errors={Field.NOTE: problem})
         return
     user_id = body["user"]["id"]
-    admin = await is_admin(deps, user_id)
+    admin = await admin_now(deps, user_id)  # the stored profile: no Web API call before the ack
     now = deps.clock()
     try:
         await deps.transaction(lambda s: act_on(
@@ -74,6 +74,7 @@ async def submit_note(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
         return
     await ack()
     await refresh_copies(deps, [ref.escalation_id])
+    await refresh_person(deps, user_id)  # after the ack, when the stored profile is stale
 
 
 async def _act(deps: Deps, body: dict[str, Any], user_id: str, escalation_id: int, act: Act) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -28,8 +29,8 @@ from messages.payloads import MeasureFormMeta, MeasureRef
 from messages.text import escape
 from slackkit.clicks import Click, on_click
 from slackkit.context import Deps
-from slackkit.people import is_admin, people_errors, refresh_person
-from slackkit.surfaces import tell
+from slackkit.people import admin_now, check_people, is_admin, refresh_person, verify_people
+from slackkit.surfaces import FormAnswer, tell
 from storage.measures import PlanFrozen, StaleEdit, create_measure, full_draft, reference_errors, update_measure
 from storage.models import Measure
 from storage.organization import style_of
@@ -120,17 +121,19 @@ async def submit_new(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], 
     draft, errors = await _parsed(deps, view)
     if draft is not None and draft.owner_id is None:  # the creator owns it unless they name someone else
         draft = replace(draft, owner_id=user_id)
-    if draft is not None:  # the submitter is a person Slack signed for: only the others are looked up
-        errors = await people_errors(deps, _people_of(draft), known=[user_id])
-    if draft is None or errors:
-        await ack(response_action="errors", errors=errors)
+    answer = FormAnswer(ack)
+    if draft is None:
+        await answer.errors(errors)
+        return
+    # the submitter is a person Slack signed for: only the others are checked
+    if not await _people_checked(deps, answer, view, draft, MeasureFormMeta(), known=[user_id]):
         return
     try:
         measure = await _create_with_retry(deps, draft, user_id)
     except FormRejected as rejected:
-        await ack(response_action="errors", errors=rejected.errors)
+        await answer.errors(rejected.errors)
         return
-    await ack(response_action="update", view=_saved_view(measure, created=True))
+    await answer.done(_saved_view(measure, created=True))
     await _refresh_people(deps, [draft.owner_id, draft.sponsor_id, draft.controller_id, user_id])
 
 
@@ -138,26 +141,55 @@ async def submit_edit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
     user_id = body["user"]["id"]
     meta = MeasureFormMeta.load(view.get("private_metadata"))
     draft, errors = await _parsed(deps, view)
+    answer = FormAnswer(ack)
     if meta is None or meta.key is None:
-        await ack(
-            response_action="errors",
-            errors={Key.TITLE: "This form is out of date: close it and reopen it."},
-        )
+        await answer.errors({Key.TITLE: "This form is out of date: close it and reopen it."})
         return
-    if draft is not None:
-        known = await deps.read(lambda s: _people_now(s, meta.key or ""))
-        errors = await people_errors(deps, _people_of(draft), known=known)
-    if draft is None or errors:
-        await ack(response_action="errors", errors=errors)
+    if draft is None:
+        await answer.errors(errors)
         return
-    admin = await is_admin(deps, user_id)
+    known = await deps.read(lambda s: _people_now(s, meta.key or ""))
+    if not await _people_checked(deps, answer, view, draft, meta, known=known):
+        return
+    admin = await admin_now(deps, user_id)  # the stored profile: no Web API call before the ack
     try:
         measure, changes = await deps.transaction(lambda s: _apply_edit(s, meta, draft, user_id, admin, deps.clock()))
     except FormRejected as rejected:
-        await ack(response_action="errors", errors=rejected.errors)
+        await answer.errors(rejected.errors)
         return
-    await ack(response_action="update", view=_saved_view(measure, created=False, changed=sorted(changes)))
-    await _refresh_people(deps, [draft.owner_id, draft.sponsor_id, draft.controller_id])
+    await answer.done(_saved_view(measure, created=False, changed=sorted(changes)))
+    await _refresh_people(deps, [draft.owner_id, draft.sponsor_id, draft.controller_id, user_id])
+
+
+async def _people_checked(
+    deps: Deps,
+    answer: FormAnswer,
+    view: dict[str, Any],
+    draft: MeasureDraft,
+    meta: MeasureFormMeta,
+    *,
+    known: list[str],
+) -> bool:
+    """Whether the draft's people are people. The stored directory answers before the ack; an id it
+    has never seen is asked of users.info after a "checking" ack, and a refusal brings the form back
+    with everything typed. False when the answer has been given (the errors shown)."""
+    check = await check_people(deps, _people_of(draft), known=known)
+    if check.errors:
+        await answer.errors(check.errors)
+        return False
+    if not check.unknown:
+        return True
+
+    def form(problems: Mapping[str, str]) -> View:
+        return measure_modal(packages=packages, values=draft, meta=meta, problems=problems)
+
+    await answer.hold(deps, view_id=view["id"], form=form)
+    packages = await deps.read(lambda s: package_choices(session=s))
+    errors = await verify_people(deps, check.unknown)
+    if errors:
+        await answer.errors(errors)
+        return False
+    return True
 
 
 def _people_of(draft: MeasureDraft) -> dict[str, str | None]:

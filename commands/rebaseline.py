@@ -24,7 +24,7 @@ from messages.measure_form import read_state
 from messages.payloads import MeasureRef
 from slackkit.context import Deps
 from slackkit.delivery import deliver
-from slackkit.people import is_admin
+from slackkit.people import admin_now, refresh_person
 from storage.gate_requests import chain_of, request_gate
 from storage.measures import facts_of
 from storage.models import Measure
@@ -67,7 +67,7 @@ async def submit_rebaseline(ack: AsyncAck, body: dict[str, Any], view: dict[str,
         )
         return
     owner = await deps.read(lambda s: getattr(get_measure(session=s, key=ref.key), "owner_id", None))
-    admin = user_id != owner and await is_admin(deps, user_id)  # the owner needs no lookup
+    admin = user_id != owner and await admin_now(deps, user_id)  # stored: no Web API call before the ack
 
     def work(session: Session) -> tuple[str, list[int]] | dict[str, str]:
         measure = get_measure(session=session, key=ref.key)
@@ -94,6 +94,7 @@ async def submit_rebaseline(ack: AsyncAck, body: dict[str, Any], view: dict[str,
     done = View(type="modal", title=f"Re-baseline {ref.key}"[:24], close="Done", blocks=[SectionBlock(text=text)])
     await ack(response_action="update", view=done)
     await deliver(deps, now=now, only=owed)
+    await refresh_person(deps, user_id)  # after the ack, when the stored profile is stale
 
 
 def _proposal(

@@ -19,12 +19,12 @@ from sqlmodel import Session
 from commands.invocation import Invocation, Subcommand
 from domain.enums import Level
 from domain.parsing import too_long
-from domain.policy import Deed
+from domain.policy import Deed, may
 from messages.ids import INPUT, Callback, Field
 from messages.measure_form import read_state
 from messages.text import escape
 from slackkit.context import Deps
-from slackkit.people import allowed
+from slackkit.people import admin_now, allowed, refresh_person
 from storage.models import Unit
 from storage.queries import all_units, get_child_unit, path_in, record_audit
 
@@ -54,7 +54,7 @@ async def submit_unit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
     if problem := too_long(name, limit=UNIT_NAME_LIMIT, what="The name"):
         await ack(response_action="errors", errors={Field.UNIT_NAME: problem})
         return
-    if not await allowed(deps, user_id, Deed.CONFIGURE_STRUCTURE):
+    if not may(Deed.CONFIGURE_STRUCTURE, user_id, admin=await admin_now(deps, user_id)):  # nothing asked of Slack
         await ack(response_action="errors", errors={Field.UNIT_NAME: "Only admins can change the structure."})
         return
     outcome = await deps.transaction(lambda s: add_unit(s, parent=parent, name=name, actor=user_id))
@@ -67,6 +67,7 @@ async def submit_unit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
         response_action="update",
         view=View(type="modal", title="Pacekeeper", close="Done", blocks=[SectionBlock(text=text)]),
     )
+    await refresh_person(deps, user_id)  # after the ack, when the stored profile is stale
 
 
 def structure_modal(units: list[Unit]) -> View:

@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import (
     Option,
     OptionGroup,
     PlainTextInputElement,
+    SectionBlock,
     StaticSelectElement,
     TimePickerElement,
     UserSelectElement,
@@ -46,8 +47,17 @@ class PackageChoice:
     label: str  # "Program › Project › Package"
 
 
-def measure_modal(*, packages: Sequence[PackageChoice], values: MeasureDraft, meta: MeasureFormMeta) -> View:
+def measure_modal(
+    *,
+    packages: Sequence[PackageChoice],
+    values: MeasureDraft,
+    meta: MeasureFormMeta,
+    problems: Mapping[str, str] | None = None,
+) -> View:
+    """The form showing `values`; `problems` ({field key: why}) head it when the form comes back after
+    its ack (a person the directory did not know turned out not to be one), so nothing typed is lost."""
     editing = meta.key is not None
+    notice: list[Block] = [_problems_block(problems)] if problems else []
     title = f"Edit {meta.key}" if editing else "New measure"
     return View(
         type="modal",
@@ -56,8 +66,14 @@ def measure_modal(*, packages: Sequence[PackageChoice], values: MeasureDraft, me
         submit="Save" if editing else "Create",
         close="Cancel",
         private_metadata=meta.dump(),
-        blocks=_blocks(packages, values),
+        blocks=notice + _blocks(packages, values),
     )
+
+
+def _problems_block(problems: Mapping[str, str]) -> SectionBlock:
+    labels: dict[str, str] = {spec.key: spec.label for spec in FORM_FIELDS}
+    lines = [f"• *{labels.get(key, key)}*: {why}" for key, why in problems.items()]  # our own words: no user text
+    return SectionBlock(text=":warning: *Not saved yet.* Correct this and save again:\n" + "\n".join(lines))
 
 
 def _blocks(packages: Sequence[PackageChoice], draft: MeasureDraft) -> list[Block]:

@@ -14,6 +14,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from reminders.digest_delivery import DigestReport, deliver_digests
 from slackkit.context import Deps
 from slackkit.delivery import DeliveryReport, Planning, deliver
+from slackkit.directory import sync_directory
 from slackkit.escalation_copies import refresh_stale
 from storage.checkin_cycles import BATCH, FIRST_BATCH, open_cycles, plan_overdue, plan_prompts, plan_reminders
 from storage.digests import plan_digests
@@ -35,6 +36,7 @@ class SweepReport:
     digests_due: int = 0
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     digests: DigestReport = field(default_factory=DigestReport)
+    people_listed: int | None = None  # when the workspace's people were listed in this sweep
 
     def summary(self) -> str:
         d = self.delivery
@@ -58,6 +60,8 @@ async def sweep(deps: Deps, *, now: datetime) -> SweepReport:
     finally:
         await planning  # raises what planning raised
     await refresh_stale(deps)
+    listing = await sync_directory(deps, now=now)  # after delivery: it never delays a prompt
+    report.people_listed = listing.listed if listing else None
     report.digests = await deliver_digests(deps, now=now)
     if report.digests.failed:  # the admins' reports of digests that could not be posted
         await deliver(deps, now=now)

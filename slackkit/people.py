@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlmodel import Session
 
 from domain.policy import Deed, may
 from slackkit.context import Deps
+from storage.directory import known_people, stored_admin
 from storage.measures import reschedule_owner
 from storage.models import Person
 from storage.queries import get_person, upsert_person
@@ -47,6 +49,7 @@ def store_user(*, session: Session, user: dict[str, Any], touch: bool = True) ->
         "email": profile.get("email"),
         "tz": user.get("tz") or "UTC",
         "is_workspace_admin": bool(user.get("is_admin") or user.get("is_owner")),
+        "active": is_a_person(user),  # a bot or a deactivated account is never picked
     }
     known = get_person(session=session, slack_id=user["id"])
     old_tz = known.tz if known is not None else None
@@ -67,20 +70,45 @@ def is_a_person(user: dict[str, Any]) -> bool:
     return not (user.get("is_bot") or user.get("deleted") or user.get("id") == "USLACKBOT")
 
 
-async def people_errors(deps: Deps, picked: Mapping[str, str | None], *, known: Iterable[str] = ()) -> dict[str, str]:
-    """{field: why} for each picked value that is not a person Slack knows. The values come from user
-    pickers, which a forged submission can fill with anything; each id not in `known` (the people the
-    measure has already) is asked of users.info, concurrently, and stored when it is a person."""
+@dataclass(frozen=True)
+class PeopleCheck:
+    """What the directory says of a form's picked people before the ack: `errors` to show inline,
+    and `unknown` ({field: id}) for ids it has not seen, to verify with users.info after the ack."""
+
+    errors: dict[str, str]
+    unknown: dict[str, str]
+
+
+async def check_people(deps: Deps, picked: Mapping[str, str | None], *, known: Iterable[str] = ()) -> PeopleCheck:
+    """Check picked people against the stored directory only: one bounded read, no Web API call, so a
+    view submission can do it before its ack. The values come from user pickers, which a forged
+    submission can fill with anything; ids in `known` (the people the measure has already) pass."""
     already = set(known)
-    wanted = {value for value in picked.values() if value and value not in already}
-    answers = await asyncio.gather(*(_verified(deps, slack_id) for slack_id in wanted))
-    people = {slack_id for slack_id, ok in zip(wanted, answers, strict=True) if ok}
-    return {field: NOT_A_PERSON for field, value in picked.items() if value in wanted and value not in people}
+    wanted = {field: value for field, value in picked.items() if value and value not in already}
+    bad = {field for field, value in wanted.items() if not SLACK_USER_ID.fullmatch(value)}
+    ids = {value for field, value in wanted.items() if field not in bad}
+    directory = await deps.read(lambda s: known_people(session=s, slack_ids=ids))
+    errors = {field: NOT_A_PERSON for field, value in wanted.items() if field in bad or directory.get(value) is False}
+    unknown = {field: value for field, value in wanted.items() if field not in errors and value not in directory}
+    return PeopleCheck(errors=errors, unknown=unknown)
+
+
+async def verify_people(deps: Deps, unknown: Mapping[str, str]) -> dict[str, str]:
+    """After the ack: {field: why} for each id users.info says is not a person (each person is stored)."""
+    ids = sorted(set(unknown.values()))
+    answers = await asyncio.gather(*(_verified(deps, slack_id) for slack_id in ids))
+    people = {slack_id for slack_id, ok in zip(ids, answers, strict=True) if ok}
+    return {field: NOT_A_PERSON for field, value in unknown.items() if value not in people}
+
+
+async def people_errors(deps: Deps, picked: Mapping[str, str | None], *, known: Iterable[str] = ()) -> dict[str, str]:
+    """{field: why} for each picked value that is not a person: the directory first, users.info for
+    the ids it does not know. For paths that have acked already (a slash command)."""
+    check = await check_people(deps, picked, known=known)
+    return check.errors | await verify_people(deps, check.unknown)
 
 
 async def _verified(deps: Deps, slack_id: str) -> bool:
-    if not SLACK_USER_ID.fullmatch(slack_id):
-        return False
     try:
         response = await deps.client.users_info(user=slack_id)
     except SlackApiError as error:
@@ -96,6 +124,15 @@ async def _verified(deps: Deps, slack_id: str) -> bool:
 async def allowed(deps: Deps, slack_id: str, deed: Deed) -> bool:
     """The policy's answer for a deed on nothing in particular (configuration, import, export)."""
     return may(deed, slack_id, admin=await is_admin(deps, slack_id))
+
+
+async def admin_now(deps: Deps, slack_id: str) -> bool:
+    """Whether the person is an admin by what is stored (PACEKEEPER_ADMINS, or the stored profile):
+    no Web API call, for a view submission before its ack. `refresh_person` after the ack keeps the
+    profile current, and the sweep lists the workspace's people twice a day."""
+    if slack_id in deps.settings.admin_user_ids:
+        return True
+    return await deps.read(lambda s: stored_admin(session=s, slack_id=slack_id))
 
 
 async def is_admin(deps: Deps, slack_id: str) -> bool:

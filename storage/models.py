@@ -53,6 +53,18 @@ class Person(SQLModel, table=True):
     is_workspace_admin: bool = False
     away_until: date | None = None
     refreshed_at: datetime = _created()
+    # False for a deactivated account or a bot (users.list or users.info): never picked again.
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+
+
+class DirectorySync(SQLModel, table=True):
+    """When the workspace's people were last listed (users.list) into `person`: the sweep lists them
+    again when this is older than a day's half, and a replica claims the listing by moving it."""
+
+    __tablename__ = "directory_sync"
+
+    workspace: str = Field(default="", primary_key=True, max_length=32)
+    synced_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class Flagged:

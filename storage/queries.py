@@ -73,11 +73,18 @@ def get_person(*, session: Session, slack_id: str) -> Person | None:
 
 
 def upsert_person(
-    *, session: Session, slack_id: str, name: str, email: str | None, tz: str, is_workspace_admin: bool
+    *,
+    session: Session,
+    slack_id: str,
+    name: str,
+    email: str | None,
+    tz: str,
+    is_workspace_admin: bool,
+    active: bool = True,
 ) -> Person:
     person = session.get(Person, slack_id) or Person(slack_id=slack_id)
     person.name, person.email, person.tz = name, email, tz
-    person.is_workspace_admin = is_workspace_admin
+    person.is_workspace_admin, person.active = is_workspace_admin, active
     person.refreshed_at = now_of(session)
     session.add(person)
     return person

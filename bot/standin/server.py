@@ -99,6 +99,7 @@ class SlackStandIn:
         self.app.router.add_post("/upload/{file_id}", self._upload)
         self.app.router.add_get("/files/{file_id}", self._file)
         self.auto_users = False  # treat any U… id as a user (benchmarks with thousands of people)
+        self.held: dict[str, asyncio.Event] = {}  # calls of these methods wait until the event is set
         self._handlers: dict[str, Callable[[JsonDict], JsonDict]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
@@ -110,6 +111,7 @@ class SlackStandIn:
             "views.update": self._views_update,
             "views.publish": self._views_publish,
             "users.info": self._users_info,
+            "users.list": self._users_list,
             "users.lookupByEmail": self._lookup_by_email,
             "apps.connections.open": self._connections_open,
             "conversations.open": self._conversations_open,
@@ -134,6 +136,12 @@ class SlackStandIn:
             "is_bot": False,
             "profile": {"real_name": name, "display_name": name.split()[0], "email": email},
         }
+
+    def hold(self, method: str) -> asyncio.Event:
+        """Calls of `method` wait until the returned event is set: a test proves that an ack did not
+        wait for such a call (it could not have been answered while the call was held)."""
+        self.held[method] = asyncio.Event()
+        return self.held[method]
 
     def deactivate(self, user_id: str) -> None:
         """The user leaves the workspace: DMs to them fail with account_inactive, as in Slack."""
@@ -197,6 +205,8 @@ class SlackStandIn:
         args = await _read_args(request)
         call = Call(method, args, time.time())
         self.state.calls.append(call)
+        if method in self.held:
+            await self.held[method].wait()
         try:
             limited = self._limited(method) or await self._fault(method, args)
             if limited is not None:
@@ -470,6 +480,16 @@ class SlackStandIn:
     def _users_info(self, args: JsonDict) -> JsonDict:
         user = self.state.users.get(args.get("user", ""))
         return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+
+    def _users_list(self, args: JsonDict) -> JsonDict:
+        """Every user, a page at a time, in id order, as Slack pages it (an opaque next_cursor)."""
+        limit = min(int(args.get("limit") or 0) or 1000, 1000)
+        cursor = str(args.get("cursor") or "")
+        start = int(cursor.removeprefix("dXNlcjo=")) if cursor.startswith("dXNlcjo=") else 0
+        users = [self.state.users[k] for k in sorted(self.state.users)]
+        page, rest = users[start : start + limit], users[start + limit :]
+        next_cursor = f"dXNlcjo={start + limit}" if rest else ""
+        return {"ok": True, "members": page, "response_metadata": {"next_cursor": next_cursor}}
 
     def _lookup_by_email(self, args: JsonDict) -> JsonDict:
         email = str(args.get("email", "")).lower()

@@ -64,9 +64,10 @@ async def test_new_opens_a_modal_whose_submission_creates_a_measure_that_list_an
     reply = await bot.client.submit(OWNER, view, {**FULL_FORM, Key.PACKAGE: str(package.id)})
     assert reply.status == 200
     body = reply.json()
-    assert body["response_action"] == "update"
-    assert "M-1" in json.dumps(body["view"])
+    # nobody is in the directory yet (no sweep has listed the workspace): Slack is asked after the ack
+    assert body["response_action"] == "update" and "Checking the people" in json.dumps(body["view"])
     await bot.settle()
+    assert "Created *M-1*" in json.dumps(bot.slack.state.views[view["id"]])
 
     with bot.session() as session:
         measure = get_measure(session=session, key="M-1")

@@ -116,11 +116,15 @@ async def test_people_fields_take_only_people_slack_knows(bot: Bot) -> None:
     form = {**FULL_FORM, Key.PACKAGE: str(package.id)}
     before = rows(bot)
     view = await open_modal(bot, OWNER, "new")
-    for forged in ("<!channel>", "C0GENERAL", "U0NOBODY00", "U0ROBOT", "U" + "1" * 40):
+    for forged in ("<!channel>", "C0GENERAL", "U0ROBOT", "U" + "1" * 40):  # refused by the directory, inline
         body = (await bot.client.submit(OWNER, view, {**form, Key.SPONSOR: forged})).json()
         assert body["response_action"] == "errors", (forged, body)
         assert "person in this Slack workspace" in body["errors"][Key.SPONSOR], body
+    # an id the directory has never seen is asked of Slack after a "checking" ack: the form comes back
+    body = (await bot.client.submit(OWNER, view, {**form, Key.SPONSOR: "U0NOBODY00"})).json()
+    assert body["response_action"] == "update"
     await bot.settle()
+    assert "person in this Slack workspace" in json.dumps(bot.slack.state.views[view["id"]])
     assert rows(bot) == before
     with bot.session() as session:
         assert session.exec(select(Measure)).all() == []

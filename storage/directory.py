@@ -1,0 +1,64 @@
+"""The workspace's people as the bot last saw them: who is known, who is deactivated, and when the
+whole workspace was last listed. Answers from here need no Web API call, so a modal's submission can
+check the people it names before its ack."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from storage.models import DirectorySync, Person
+from storage.queries import NEVER
+
+
+def known_people(*, session: Session, slack_ids: Iterable[str]) -> dict[str, bool]:
+    """{id: active} for each id Slack has told us about (a row only `ensure_person_rows` made, never
+    verified, is not known). One query, bounded by the ids asked for."""
+    wanted = set(slack_ids)
+    if not wanted:
+        return {}
+    query = select(Person.slack_id, Person.active).where(col(Person.slack_id).in_(wanted))
+    rows = session.exec(query.where(col(Person.refreshed_at) > NEVER)).all()
+    return {slack_id: active for slack_id, active in rows}
+
+
+def stored_admin(*, session: Session, slack_id: str) -> bool:
+    """Whether the stored profile says this person is a workspace admin or owner (no Web API call)."""
+    person = session.get(Person, slack_id)
+    return bool(person and person.active and person.is_workspace_admin)
+
+
+def claim_listing(*, session: Session, now: datetime, every: timedelta, workspace: str = "") -> datetime | None:
+    """Claim the workspace's listing when the last is older than `every`: returns the previous time
+    (to put back if the listing fails), or None when it is not due or another process claimed it."""
+    row = session.get(DirectorySync, workspace, with_for_update=True)
+    if row is None:
+        session.add(DirectorySync(workspace=workspace, synced_at=now))
+        return NEVER
+    if now - row.synced_at < every:
+        return None
+    previous, row.synced_at = row.synced_at, now
+    session.add(row)
+    return previous
+
+
+def release_listing(*, session: Session, previous: datetime, workspace: str = "") -> None:
+    """A listing failed: it is due again at the next sweep."""
+    row = session.get(DirectorySync, workspace)
+    if row is not None:
+        row.synced_at = previous
+        session.add(row)
+
+
+def mark_deactivated(*, session: Session, slack_ids: Iterable[str]) -> int:
+    """Deactivated accounts that we know: never offered or accepted again. Returns how many changed."""
+    wanted = set(slack_ids)
+    if not wanted:
+        return 0
+    people = session.exec(select(Person).where(col(Person.slack_id).in_(wanted), col(Person.active))).all()
+    for person in people:
+        person.active = False
+        session.add(person)
+    return len(people)
