@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
@@ -19,6 +20,7 @@ from storage.directory import claim_listing, mark_deactivated, release_listing
 
 log = logging.getLogger(__name__)
 LIST_EVERY = timedelta(hours=12)
+RETRY_AFTER = timedelta(minutes=10)  # after a failed listing
 PAGE = 200  # users.list's recommended page size
 
 
@@ -30,7 +32,7 @@ class DirectoryReport:
 
 async def sync_directory(deps: Deps, *, now: datetime) -> DirectoryReport | None:
     """List the workspace's people when the last listing is older than LIST_EVERY (one process does,
-    whichever claims it first); None when it was not due. A failed listing is due at the next sweep."""
+    whichever claims it first); None when it was not due. A failed listing is due RETRY_AFTER later."""
     previous = await deps.transaction(lambda s: claim_listing(session=s, now=now, every=LIST_EVERY))
     if previous is None:
         return None
@@ -43,9 +45,10 @@ async def sync_directory(deps: Deps, *, now: datetime) -> DirectoryReport | None
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or ""
             if not cursor:
                 return report
-    except SlackApiError as error:
-        log.warning("users.list failed (%s): the directory is listed again at the next sweep", error.response)
-        await deps.transaction(lambda s: release_listing(session=s, previous=previous))
+    except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:  # never the sweep's failure
+        log.warning("users.list failed (%r): the directory is listed again in %s", error, RETRY_AFTER)
+        retry_at = now - LIST_EVERY + RETRY_AFTER
+        await deps.transaction(lambda s: release_listing(session=s, previous=retry_at))
         return None
 
 

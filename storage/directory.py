@@ -31,8 +31,8 @@ def stored_admin(*, session: Session, slack_id: str) -> bool:
 
 
 def claim_listing(*, session: Session, now: datetime, every: timedelta, workspace: str = "") -> datetime | None:
-    """Claim the workspace's listing when the last is older than `every`: returns the previous time
-    (to put back if the listing fails), or None when it is not due or another process claimed it."""
+    """Claim the workspace's listing when the last is older than `every`: returns the previous time,
+    or None when it is not due or another process claimed it."""
     row = session.get(DirectorySync, workspace, with_for_update=True)
     if row is None:
         session.add(DirectorySync(workspace=workspace, synced_at=now))
@@ -45,7 +45,7 @@ def claim_listing(*, session: Session, now: datetime, every: timedelta, workspac
 
 
 def release_listing(*, session: Session, previous: datetime, workspace: str = "") -> None:
-    """A listing failed: it is due again at the next sweep."""
+    """A listing failed: put its time back to `previous` (when it is due again follows from it)."""
     row = session.get(DirectorySync, workspace)
     if row is not None:
         row.synced_at = previous

@@ -9,6 +9,7 @@ import json
 
 from sqlmodel import select
 
+from bot.standin.server import Fault
 from domain.measure_schema import Key
 from slackkit.directory import PAGE
 from storage.models import Measure, Person
@@ -66,14 +67,19 @@ async def test_the_sweep_lists_the_workspace_in_pages_twice_a_day_and_marks_who_
     assert later.people_listed is not None and len(bot.slack.calls("users.list")) == 6
 
 
-async def test_a_failed_listing_is_due_again_at_the_next_sweep(bot: Bot) -> None:
-    from bot.standin.server import Fault
-
+async def test_a_failed_listing_is_tried_again_ten_minutes_later_and_never_fails_the_sweep(bot: Bot) -> None:
     bot.slack.state.faults["users.list"].append(Fault(error="fatal_error"))  # an answer, not retried
     first = await tick(bot, bot.clock())
     assert first.people_listed is None
-    second = await tick(bot, bot.clock.advance(minutes=1))
-    assert second.people_listed == 6
+    assert (await tick(bot, bot.clock.advance(minutes=9))).people_listed is None
+    assert len(bot.slack.calls("users.list")) == 1
+    assert (await tick(bot, bot.clock.advance(minutes=1))).people_listed == 6
+
+
+async def test_an_unreachable_slack_leaves_the_sweep_and_its_digests_alone(bot: Bot) -> None:
+    bot.app.deps.client.base_url = "http://127.0.0.1:9/api/"  # nothing listens there
+    report = await tick(bot, bot.clock())
+    assert report.people_listed is None  # the sweep went on and reported
 
 
 async def test_people_the_directory_knows_are_checked_without_a_web_api_call_before_the_ack(bot: Bot) -> None:
