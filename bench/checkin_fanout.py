@@ -28,11 +28,12 @@ import urllib.request
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
 from domain.enums import Level, Stage
-from reminders.sweep import sweep
+from reminders.sweep import SweepReport, sweep
 from slackkit.context import freeze_startup_heap, make_deps
 from slackkit.settings import Settings
 from storage.db import create_db_engine, upgrade
@@ -125,20 +126,8 @@ async def fanout(args: argparse.Namespace, directory: Path) -> None:
         bot_token=TOKEN, signing_secret="bench", api_url=f"{standin_url}/api/", database_url=url,
         send_rate=args.send_rate or args.limit, send_concurrency=args.concurrency,
     )  # fmt: skip
-    deps = make_deps(settings, engine=engine, clock=lambda: NOW)
-    deps.start_workers()  # as `serve` does at start-up (and `tick` before its sweep)
-    freeze_startup_heap()  # as they do too
-    await deps.offload(int)  # wait until the worker is up: the sweep is timed, not the start-up
-    started = time.perf_counter()
     started_at = time.time()
-    report = await sweep(deps, now=NOW)
-    wall = time.perf_counter() - started
-    await deps.aclose()
-    engine.dispose()
-    with urllib.request.urlopen(f"{standin_url}/_calls?method=chat.postMessage") as response:
-        posts = json.load(response)
-    standin.terminate()
-    standin.wait()
+    report, posts, wall = await timed_sweep(settings, engine, standin, standin_url, method="chat.postMessage")
 
     accepted = [c for c in posts if c["status"] == 200]
     per_owner = Counter(c["channel"] for c in accepted)
@@ -157,6 +146,28 @@ async def fanout(args: argparse.Namespace, directory: Path) -> None:
     print(f"    of which planning  {first - started_at:.2f} s before the first call; sending {sending:.2f} s")
     print(f"  lower bound          {lower_bound:.2f} s (prompts / limit)")
     print(f"  ratio                {wall / lower_bound:.3f} whole sweep, {sending / lower_bound:.3f} sending")
+
+
+async def timed_sweep(
+    settings: Settings, engine: sa.Engine, standin: subprocess.Popen[str], standin_url: str, *, method: str = ""
+) -> tuple[SweepReport, list[dict[str, Any]], float]:
+    """One sweep at NOW, timed as production runs it (the worker process up, the start-up heap frozen),
+    then the stand-in's record of the calls (of `method`, or all) and the stand-in stopped."""
+    deps = make_deps(settings, engine=engine, clock=lambda: NOW)
+    deps.start_workers()  # as `serve` does at start-up (and `tick` before its sweep)
+    freeze_startup_heap()  # as they do too
+    await deps.offload(int)  # wait until the worker is up: the sweep is timed, not the start-up
+    started = time.perf_counter()
+    report = await sweep(deps, now=NOW)
+    wall = time.perf_counter() - started
+    await deps.aclose()
+    engine.dispose()
+    query = f"?method={method}" if method else ""
+    with urllib.request.urlopen(f"{standin_url}/_calls{query}") as response:
+        calls = json.load(response)
+    standin.terminate()
+    standin.wait()
+    return report, calls, wall
 
 
 def count_queries(engine: sa.Engine) -> list[int]:

@@ -141,6 +141,7 @@ def create_app(
 ) -> PacekeeperApp:
     from bot import errors, guards
     from commands import actuals, checkin, escalations, gates, home, measure, rebaseline, router, structure
+    from commands import settings as personal_settings
 
     deps = make_deps(settings, engine=engine, client=client, clock=clock, pacer=pacer)
     app = PacekeeperApp(
@@ -156,6 +157,7 @@ def create_app(
         context["deps"] = deps  # every listener names `deps` among its arguments and gets these
         return await next()
 
-    for feature in (errors, guards, router, measure, actuals, rebaseline, structure, gates, escalations, checkin, home):
+    features = (errors, guards, router, measure, actuals, rebaseline, structure, gates, escalations, checkin, home)
+    for feature in (*features, personal_settings):
         feature.register(app)
     return app

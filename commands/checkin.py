@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -53,7 +53,7 @@ async def quick_answer(click: Click[CheckinAnswer]) -> None:
                 checkin_id=ref.checkin_id, key=measure.key, title=measure.title, status=ref.status, note=WORSE_NOTE
             )
         record_answer(session=session, checkin=checkin, measure=measure, answer=answer, user_id=user_id, now=now)
-        return _prompt_now(session, checkin, now)
+        return _prompt_now(session, checkin, now, click.deps.settings.overdue_after)
 
     await _run(click, work)
 
@@ -77,7 +77,7 @@ async def skip_cycle(click: Click[CheckinRef]) -> None:
     def work(session: Session) -> tuple[Outbox, Rendered] | None:
         checkin, measure = answerable(session=session, checkin_id=ref.checkin_id, user_id=user_id, now=now)
         skip(session=session, checkin=checkin, measure=measure, user_id=user_id)
-        return _prompt_now(session, checkin, now)
+        return _prompt_now(session, checkin, now, click.deps.settings.overdue_after)
 
     await _run(click, work)
 
@@ -97,7 +97,7 @@ async def submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], deps
     def work(session: Session) -> tuple[Outbox, Rendered] | None:
         checkin, measure = answerable(session=session, checkin_id=ref.checkin_id, user_id=user_id, now=now)
         record_answer(session=session, checkin=checkin, measure=measure, answer=answer, user_id=user_id, now=now)
-        return _prompt_now(session, checkin, now)
+        return _prompt_now(session, checkin, now, deps.settings.overdue_after)
 
     try:
         updated = await deps.transaction(work)
@@ -152,11 +152,14 @@ async def _run(click: Click[Any], work: Any) -> None:
         await _update_prompt(click.deps, *outcome)
 
 
-def _prompt_now(session: Session, checkin: CheckIn, now: Any) -> tuple[Outbox, Rendered] | None:
+def _prompt_now(
+    session: Session, checkin: CheckIn, now: Any, answer_within: timedelta
+) -> tuple[Outbox, Rendered] | None:
     prompt = session.get(Outbox, checkin.prompt_id) if checkin.prompt_id else None
     if prompt is None or not prompt.channel or not prompt.ts:
         return None
-    return prompt, prompt_message(prompt_items(session=session, prompt=prompt), now=now)
+    items = prompt_items(session=session, prompt=prompt, answer_within=answer_within)
+    return prompt, prompt_message(items, now=now)
 
 
 async def _update_prompt(deps: Deps, prompt: Outbox, rendered: Rendered) -> None:

@@ -18,7 +18,8 @@ from storage.organization import change_settings, organizations, settings_of
 from storage.tree import UnitTree
 
 USAGE = (
-    "`/measure org [NAME] key=value …` with currency=EUR, locale=de|en, fiscal-year-start=1…12, timezone=Europe/Berlin"
+    "`/measure org [NAME] key=value …` with currency=EUR, locale=de|en, fiscal-year-start=1…12, timezone=Europe/Berlin,"
+    " working-days=mon-fri, holidays=DE-BY|none"
 )
 
 

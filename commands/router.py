@@ -8,7 +8,18 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from commands import actuals, checkin, digest, gates, measure, organization, portfolio_rules, rebaseline, structure
+from commands import (
+    actuals,
+    checkin,
+    digest,
+    gates,
+    measure,
+    organization,
+    portfolio_rules,
+    rebaseline,
+    settings,
+    structure,
+)
 from commands.invocation import Invocation, Subcommand
 from domain.parsing import split_command
 from messages.cards import help_blocks
@@ -32,6 +43,7 @@ SUBCOMMANDS: Mapping[str, Subcommand] = {
     **digest.SUBCOMMANDS,
     **checkin.SUBCOMMANDS,
     **organization.SUBCOMMANDS,
+    **settings.SUBCOMMANDS,
 }
 
 

@@ -1,4 +1,5 @@
-"""An organization's settings: how it writes money, when its fiscal year starts, its timezone.
+"""An organization's settings: how it writes money, when its fiscal year starts, its timezone, and
+the working calendar its people keep unless they set their own.
 
 Changed as `key=value` words (`/measure org Acme currency=CHF locale=de`, `python -m bot org Acme
 …`): every word is checked before anything is stored, and each bad one is named.
@@ -10,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from domain.calendar import DEFAULT_WORKING_DAYS, check_region, parse_working_days, working_days_text
 from domain.money import DEFAULT_CURRENCY, DEFAULT_LOCALE, MoneyStyle, check_currency, check_locale
 from domain.parsing import InputError
 
@@ -20,6 +22,8 @@ class OrganizationSettings:
     locale: str = DEFAULT_LOCALE
     fiscal_year_start: int = 1  # the month (1-12) the fiscal year begins
     timezone: str = "UTC"
+    working_days: str = DEFAULT_WORKING_DAYS  # its people's, unless they set their own (domain/calendar.py)
+    holidays: str = ""  # a holiday region (`DE`, `DE-BY`); "" for none
 
     @property
     def style(self) -> MoneyStyle:
@@ -32,6 +36,8 @@ class OrganizationSettings:
             "locale": self.locale,
             "fiscal-year-start": str(self.fiscal_year_start),
             "timezone": self.timezone,
+            "working-days": self.working_days,
+            "holidays": self.holidays or "none",
         }
 
 
@@ -54,6 +60,8 @@ SETTERS: dict[str, tuple[str, Any]] = {
     "locale": ("locale", check_locale),
     "fiscal-year-start": ("fiscal_year_start", _month),
     "timezone": ("timezone", _timezone),
+    "working-days": ("working_days", lambda text: working_days_text(parse_working_days(text))),
+    "holidays": ("holidays", check_region),
 }
 
 

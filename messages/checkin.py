@@ -20,9 +20,10 @@ from messages.blockkit import Rendered
 from messages.ids import Action
 from messages.payloads import CheckinAnswer, CheckinRef
 from messages.text import STATUS_EMOJI, escape, slack_time, status_text, truncate, year_text
+from storage.checkin_cycles import PER_PROMPT
 from storage.checkins import PromptItem
 
-MAX_WITH_BUTTONS = 23  # two blocks each, within Slack's 50 blocks per message
+MAX_WITH_BUTTONS = PER_PROMPT  # two blocks each, within Slack's 50 blocks per message
 QUICK = (
     (Action.CHECKIN_ON_TRACK, ImplStatus.ON_TRACK, "On track"),
     (Action.CHECKIN_AT_RISK, ImplStatus.AT_RISK, "At risk"),
@@ -32,29 +33,37 @@ QUICK = (
 
 def prompt_message(items: Sequence[PromptItem], *, now: datetime) -> Rendered:
     keys = ", ".join(i.key for i in items)
-    closes = min(i.cycle_end for i in items)
     blocks: list[Block] = [
         HeaderBlock(text="Your check-in"),
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text=f"{len(items)} measure{'s' if len(items) != 1 else ''} to report on. "
-                    f"You can change your answers until {slack_time(closes)}."
-                )
-            ]
-        ),
+        ContextBlock(elements=[MarkdownTextObject(text=window_text(items))]),
     ]
     for item in items[:MAX_WITH_BUTTONS]:
         blocks.append(SectionBlock(text=truncate(_item_text(item), 3000)))
         if now < item.cycle_end and item.status != CheckinState.SKIPPED:
             blocks.append(ActionsBlock(block_id=f"checkin-{item.checkin_id}", elements=_buttons(item)))
     rest = items[MAX_WITH_BUTTONS:]
-    if rest:
+    if rest:  # only a prompt owed before prompts were split at PER_PROMPT (storage/checkin_cycles) holds more
         more = ", ".join(i.key for i in rest)
         blocks.append(SectionBlock(text=truncate(f"Also due: {more}. Answer them with `/measure show <key>`.", 3000)))
     answered = sum(1 for i in items if i.status == CheckinState.ANSWERED)
     text = f"Check-in: {len(items)} due ({keys}); {answered} answered"
     return Rendered(truncate(text, 3000), blocks)
+
+
+def window_text(items: Sequence[PromptItem]) -> str:
+    """The windows, as the sweep applies them: an answer due at `answer_by` (the overdue delay of the
+    owner's working time past the prompt; then it is overdue and goes to the sponsor, at that very
+    instant), and answers open to change until the cycle ends. A cycle that ends first is never
+    overdue, and its prompt promises no such thing."""
+    count = f"{len(items)} measure{'s' if len(items) != 1 else ''} to report on."
+    closes = min(i.cycle_end for i in items)
+    answer_by = min((i.answer_by for i in items if i.answer_by is not None), default=None)
+    if answer_by is None or answer_by >= closes:
+        return f"{count} You can answer and change your answers until {slack_time(closes)}."
+    return (
+        f"{count} Please answer by {slack_time(answer_by)}: unanswered then, a check-in is overdue and goes to "
+        f"your sponsor. You can change your answers until {slack_time(closes)}."
+    )
 
 
 def _item_text(item: PromptItem) -> str:

@@ -72,8 +72,9 @@ def escalation_message(view: EscalationView, rung: int) -> Rendered:
             buttons.insert(0, ButtonElement(text="Acknowledge", action_id=Action.ESCALATION_ACK, value=ref))
         buttons.append(ButtonElement(text="Resolve", action_id=Action.ESCALATION_RESOLVE, value=ref, style="primary"))
     blocks.append(ActionsBlock(block_id=f"escalation-{view.id}", elements=buttons))
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text="Unacknowledged escalations move up a rung: "
-                                                                  "owner → sponsor → steering channel.")]))  # fmt: skip
+    if view.state == "open" and view.acknowledged_at is None:  # only what can still climb says it will
+        climbing = "Unacknowledged escalations move up a rung: owner → sponsor → steering channel."
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=climbing)]))
     state = "resolved" if view.state == "resolved" else "open"
     text = f"Escalation ({state}): {view.cause.label} — {view.key} {escape(view.title)}. {cause_text(view)}"
     return Rendered(truncate(text), blocks)

@@ -27,6 +27,8 @@ class Action(StrEnum):
     ESCALATION_ACK = "escalation.acknowledge"
     ESCALATION_NOTE = "escalation.note"
     ESCALATION_RESOLVE = "escalation.resolve"
+    ESCALATION_MENU = "escalation.menu"  # an escalation's overflow menu in a message listing several
+    ESCALATION_ACK_GROUP = "escalation.acknowledge_group"  # "Acknowledge all" of one cause
 
 
 class Callback(StrEnum):
@@ -36,8 +38,10 @@ class Callback(StrEnum):
     CHECKIN = "checkin.answer"
     GATE_REASON = "gate.reason"
     ESCALATION_NOTE = "escalation.note"
+    ESCALATION_RESOLVE = "escalation.resolve"
     ACTUALS = "measure.actuals"
     REBASELINE = "measure.rebaseline"
+    PERSON_SETTINGS = "person.settings"
 
 
 class Field(StrEnum):
@@ -57,6 +61,10 @@ class Field(StrEnum):
     NOTE = "note"
     VALIDATE = "validate"
     NEW_PLAN = "new_plan"
+    WORKING_DAYS = "working_days"
+    HOLIDAYS = "holidays"
+    QUIET_START = "quiet_start"
+    QUIET_END = "quiet_end"
 
 
 ACTUAL_MONTH = "actual."  # the actuals modal's input of a month: `actual.2027-01`

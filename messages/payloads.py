@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -67,6 +67,21 @@ class EscalationRef(Payload):
     """An escalation's buttons, and the Add note modal's private_metadata."""
 
     escalation_id: int
+
+
+class EscalationChoice(Payload):
+    """An option of an escalation's menu in a message that lists several (an overflow option's value
+    holds at most 75 characters: this is about 50)."""
+
+    escalation_id: int
+    act: Literal["acknowledge", "note", "resolve"]
+
+
+class EscalationGroupRef(Payload):
+    """ "Acknowledge all" of one cause in one message: the message's outbox row and the cause."""
+
+    outbox_id: int
+    cause: str
 
 
 class ActualsMeta(Payload):

@@ -45,7 +45,8 @@ def on_click(model: type[P]) -> Callable[[Callable[[Click[P]], Awaitable[None]]]
             await ack()
             user_id = str(body["user"]["id"])
             action = body["actions"][0]
-            value = model.load(action.get("value"))
+            raw = action.get("value") or (action.get("selected_option") or {}).get("value")  # a button, a menu
+            value = model.load(raw)
             if value is None:
                 await tell(deps, body=body, user_id=user_id, text=OUT_OF_DATE)
                 return

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from messages.blockkit import Rendered, blocks_json
 from slackkit.context import Deps
 from slackkit.outbox_messages import Render, snapshots
+from storage.calendars import calendars_of
 from storage.models import CheckIn, Outbox
 from storage.outbox import Kind, owe_failure_reports
 from storage.queries import claimable
@@ -50,8 +51,13 @@ class DeliveryReport:
     retry: int = 0
 
 
-def deliverable_ids(*, session: Session, limit: int = 10_000, only: list[int] | None = None) -> list[int]:
+def deliverable_ids(
+    *, session: Session, limit: int = 10_000, only: list[int] | None = None, now: datetime | None = None
+) -> list[int]:
+    """Rows owed and not held; with `now`, none that waits for its recipient's working time."""
     query = select(Outbox.id).where(claimable(Outbox))
+    if now is not None:
+        query = query.where(col(Outbox.not_before).is_(None) | (col(Outbox.not_before) <= now))
     if only is not None:
         query = query.where(col(Outbox.id).in_(only))
     return [i for i in session.exec(query.order_by(col(Outbox.id)).limit(limit)).all() if i is not None]
@@ -84,7 +90,9 @@ class Taken:
     in_doubt_since: datetime | None = None
 
 
-def claim_chunk(*, session: Session, outbox_ids: list[int], now: datetime, lease: timedelta) -> list[Taken]:
+def claim_chunk(
+    *, session: Session, outbox_ids: list[int], now: datetime, lease: timedelta, answer_within: timedelta | None = None
+) -> list[Taken]:
     """Take the rows no other process holds (with a lease) and load what they show. A row with
     nothing left to say (everything in it was answered meanwhile) is marked sent without a call. A row whose
     lease ran out while `sending` is in doubt: it may have gone out just before its process died."""
@@ -93,7 +101,8 @@ def claim_chunk(*, session: Session, outbox_ids: list[int], now: datetime, lease
     ).all()
     taken = []
     lease_until = machine_now() + lease
-    renders = snapshots(session, list(rows), now)
+    rows = _in_working_time(session, list(rows), now)
+    renders = snapshots(session, rows, now, answer_within)
     for message in rows:
         in_doubt = _in_doubt_since(message, lease)
         message.attempts += 1
@@ -105,6 +114,23 @@ def claim_chunk(*, session: Session, outbox_ids: list[int], now: datetime, lease
             taken.append(Taken(message.id or 0, message.kind, message.recipient, render or _nothing, in_doubt))
         session.add(message)
     return taken
+
+
+def _in_working_time(session: Session, rows: list[Outbox], now: datetime) -> list[Outbox]:
+    """The rows whose recipient may be written to at `now`: a DM to someone outside their working
+    time (a day they do not work, a public holiday of their region, their quiet hours) waits, its
+    `not_before` set to their next working instant. Channels are always open."""
+    people = {m.recipient for m in rows if m.recipient[:1] in ("U", "W")}
+    calendars = calendars_of(session=session, slack_ids=people) if people else {}
+    now_rows = []
+    for message in rows:
+        calendar = calendars.get(message.recipient)
+        if calendar is None or calendar.is_working_time(now):
+            now_rows.append(message)
+        else:
+            message.not_before = calendar.next_working_time(now)
+            session.add(message)
+    return now_rows
 
 
 def _in_doubt_since(message: Outbox, lease: timedelta) -> datetime | None:
@@ -237,8 +263,10 @@ async def _stream(
     senders = deps.settings.send_concurrency
 
     async def claim(chunk: list[int]) -> list[Claimed]:
-        lease = deps.settings.outbox_lease
-        taken = await deps.transaction(lambda s: claim_chunk(session=s, outbox_ids=chunk, now=now, lease=lease))
+        lease, within = deps.settings.outbox_lease, deps.settings.overdue_after
+        taken = await deps.transaction(
+            lambda s: claim_chunk(session=s, outbox_ids=chunk, now=now, lease=lease, answer_within=within)
+        )
         return await deps.offload(render_all, taken)
 
     async def claimer() -> None:
@@ -253,7 +281,7 @@ async def _stream(
         if planning is not None:  # what is owed (an earlier sweep's leftovers too) is taken once planning owes
             await planning.news()
         while True:
-            owed = await deps.transaction(lambda s: deliverable_ids(session=s, only=only))
+            owed = await deps.transaction(lambda s: deliverable_ids(session=s, only=only, now=now))
             ids = [i for i in owed if i not in attempted]
             if not ids:
                 if planning is None or planning.finished:

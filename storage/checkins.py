@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +23,8 @@ from domain.figures import (
 from domain.policy import Deed, Party, may
 from domain.schedule import zone
 from domain.status import DEFAULT_TOLERANCE, got_worse, potential_status
+from storage.calendars import calendars_of
+from storage.checkin_cycles import answer_due
 from storage.models import CheckIn, Evidence, Measure, MeasureMonth, Outbox, Person, Unit
 from storage.organization import organization_of, settings_of
 from storage.queries import month_series, record_audit, unit_path
@@ -41,6 +43,7 @@ class PromptItem:
     answered_status: str | None
     answered_at: datetime | None
     cycle_end: datetime
+    answer_by: datetime | None = None  # then unanswered, it is overdue (storage/checkin_cycles.answer_due)
     year: YearFigures | None = None  # the measure's fiscal-year figures, by the money definitions
 
 
@@ -262,14 +265,18 @@ def _month(session: Session, measure: Measure, month: date) -> MeasureMonth:
     return row
 
 
-def prompt_items(*, session: Session, prompt: Outbox) -> list[PromptItem]:
+def prompt_items(*, session: Session, prompt: Outbox, answer_within: timedelta | None = None) -> list[PromptItem]:
     """Everything the prompt message shows, as it is now."""
-    return prompt_items_of(session=session, prompt_ids=[prompt.id or 0]).get(prompt.id or 0, [])
+    found = prompt_items_of(session=session, prompt_ids=[prompt.id or 0], answer_within=answer_within)
+    return found.get(prompt.id or 0, [])
 
 
-def prompt_items_of(*, session: Session, prompt_ids: list[int]) -> dict[int, list[PromptItem]]:
+def prompt_items_of(
+    *, session: Session, prompt_ids: list[int], answer_within: timedelta | None = None
+) -> dict[int, list[PromptItem]]:
     """The items of many prompts in one query, keyed by prompt (outbox) id, each with its measure's
-    fiscal-year figures (one more query for all their months)."""
+    fiscal-year figures (one more query for all their months) and, given the overdue delay, when an
+    answer is due in its owner's working time (a prompt not sent yet counts from now: it goes now)."""
     rows = session.execute(
         sa.select(
             col(Measure.id),
@@ -284,13 +291,21 @@ def prompt_items_of(*, session: Session, prompt_ids: list[int]) -> dict[int, lis
             col(CheckIn.impl_status),
             col(CheckIn.answered_at),
             col(CheckIn.cycle_end),
+            col(CheckIn.prompted_at),
+            col(CheckIn.owner_id),
         )
         .join(Measure, col(Measure.id) == col(CheckIn.measure_id))
         .where(col(CheckIn.prompt_id).in_(prompt_ids))
         .order_by(col(Measure.number))
     ).all()
     years = year_figures_by_id(session=session, placed={row[0]: row[1] for row in rows}, now=now_of(session))
+    owners = {row[-1] for row in rows if row[-1]} if answer_within is not None else set()
+    calendars = calendars_of(session=session, slack_ids=owners) if owners else {}
     items: dict[int, list[PromptItem]] = {}
-    for measure_id, _package, prompt_id, *fields in rows:
-        items.setdefault(prompt_id or 0, []).append(replace(PromptItem(*fields), year=years.get(measure_id)))
+    for measure_id, _package, prompt_id, *fields, prompted_at, owner_id in rows:
+        due = None
+        if answer_within is not None:
+            due = answer_due(calendars.get(owner_id or ""), prompted_at or now_of(session), answer_within)
+        item = replace(PromptItem(*fields), year=years.get(measure_id), answer_by=due)
+        items.setdefault(prompt_id or 0, []).append(item)
     return items

@@ -25,8 +25,20 @@ from domain.enums import ImplStatus, Stage
 from domain.escalation_rules import START_RUNG, Cause, Ladder, Rung, climb_to
 from domain.policy import Deed, Party, may, who_may
 from domain.schedule import ACTIVE_STAGES, away_on
-from storage.models import Dependency, Escalation, EscalationNote, Flagged, GateRequest, Measure, Outbox, Person
-from storage.outbox import EscalationPayload, Kind, owe, payload_of
+from storage.calendars import calendars_of
+from storage.escalation_mail import EscalationMail
+from storage.models import (
+    Dependency,
+    Escalation,
+    EscalationCopy,
+    EscalationNote,
+    Flagged,
+    GateRequest,
+    Measure,
+    Outbox,
+    Person,
+)
+from storage.outbox import EscalationPayload, Kind, payload_of
 from storage.queries import record_audit
 from storage.tree import UnitTree
 
@@ -40,6 +52,7 @@ class RulesReport:
     raised: int = 0
     resolved: int = 0
     climbed: int = 0
+    messages: int = 0  # owed: one per recipient, however many escalations reached them
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,11 @@ class Hit:
 
     @property
     def key(self) -> str:
+        """One escalation per measure and cause while the cause lasts. Each overdue check-in is an
+        occurrence of its own: the next cycle's overdue check-in raises a new escalation, also when
+        the last one was resolved by hand while its check-in stayed unanswered."""
+        if self.cause == Cause.CHECKIN_OVERDUE:
+            return f"{self.measure_id}:{self.cause}:{self.detail.get('checkin_id')}"
         return f"{self.measure_id}:{self.cause}"
 
 
@@ -151,7 +169,7 @@ def _applies(hit: Hit, row: Row, tree: UnitTree, session: Session, now: datetime
 
 def sweep_escalations(*, session: Session, now: datetime, approval_after: timedelta) -> RulesReport:
     """Raise what the rules flag, resolve what cleared, climb what waited too long: one transaction."""
-    report = RulesReport()
+    report, mail = RulesReport(), EscalationMail()
     tree = UnitTree.load(session=session)
     hits = {hit.key: hit for hit in current_hits(session=session, tree=tree, now=now, approval_after=approval_after)}
     active = session.exec(select(Escalation).where(col(Escalation.active_key).is_not(None))).all()
@@ -160,9 +178,10 @@ def sweep_escalations(*, session: Session, now: datetime, approval_after: timede
         if escalation.active_key not in hits:
             report.resolved += _cause_cleared(session, escalation, now)
     for key, hit in hits.items():
-        if key not in known and _raise(session, tree, hit, now):
+        if key not in known and _raise(session, tree, hit, now, mail):
             report.raised += 1
-    report.climbed = _climb(session, tree, now)
+    report.climbed = _climb(session, tree, now, mail)
+    report.messages = mail.owe(session=session, now=now)
     return report
 
 
@@ -171,7 +190,7 @@ def _ladder(tree: UnitTree, measure: Measure) -> Ladder:
     return Ladder(measure.owner_id, measure.sponsor_id, portfolio.steering_channel if portfolio else None)
 
 
-def _raise(session: Session, tree: UnitTree, hit: Hit, now: datetime) -> bool:
+def _raise(session: Session, tree: UnitTree, hit: Hit, now: datetime, mail: EscalationMail) -> bool:
     measure = session.get(Measure, hit.measure_id)
     assert measure is not None
     ladder = _ladder(tree, measure)
@@ -192,16 +211,8 @@ def _raise(session: Session, tree: UnitTree, hit: Hit, now: datetime) -> bool:
         session=session, actor="system", entity="measure", entity_key=measure.key, action="escalation_raised",
         detail={"escalation_id": escalation.id, "cause": hit.cause, "rung": Rung(rung).label, **hit.detail},
     )  # fmt: skip
-    _owe_message(session, escalation, ladder.recipient(rung))
+    mail.add(escalation, ladder.recipient(rung))
     return True
-
-
-def _owe_message(session: Session, escalation: Escalation, recipient: str | None) -> None:
-    if recipient:
-        owe(
-            session=session, kind=Kind.ESCALATION, key=f"{escalation.id}:{escalation.rung}", recipient=recipient,
-            payload=EscalationPayload(escalation_id=escalation.id or 0, rung=escalation.rung),
-        )  # fmt: skip
 
 
 def _cause_cleared(session: Session, escalation: Escalation, now: datetime) -> int:
@@ -216,30 +227,34 @@ def _cause_cleared(session: Session, escalation: Escalation, now: datetime) -> i
     return 1
 
 
-def _climb(session: Session, tree: UnitTree, now: datetime) -> int:
+def _climb(session: Session, tree: UnitTree, now: datetime, mail: EscalationMail) -> int:
+    """Move up a rung what waited its step unacknowledged; the step counts the working time of the
+    person it waits on (domain/calendar.py), and a channel's wall-clock time."""
     query = (
-        select(Escalation)
+        select(Escalation, Measure)
+        .join(Measure, col(Measure.id) == col(Escalation.measure_id))
         .where(Escalation.state == "open", col(Escalation.acknowledged_at).is_(None))
         .where(col(Escalation.rung_started_at) <= now - timedelta(hours=1))
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, of=Escalation)
     )
+    waiting = [(escalation, measure, _ladder(tree, measure)) for escalation, measure in session.exec(query).all()]
+    people = {ladder.recipient(e.rung) or "" for e, _m, ladder in waiting}
+    calendars = calendars_of(session=session, slack_ids={p for p in people if p[:1] in ("U", "W")})
     climbed = 0
-    for escalation in session.exec(query).all():
-        measure = session.get(Measure, escalation.measure_id)
-        assert measure is not None
-        rules, _ = tree.portfolio_rules(measure.package_id)
-        ladder = _ladder(tree, measure)
-        rung = climb_to(
-            ladder=ladder, rung=escalation.rung, rung_started_at=escalation.rung_started_at,
-            acknowledged=False, now=now, step=timedelta(hours=rules.step_hours),
-        )  # fmt: skip
+    for escalation, measure, ladder in waiting:
+        step = timedelta(hours=tree.portfolio_rules(measure.package_id)[0].step_hours)
+        holder = calendars.get(ladder.recipient(escalation.rung) or "")
+        if holder is not None and holder.add_working(escalation.rung_started_at, step) > now:
+            continue
+        rung = climb_to(ladder=ladder, rung=escalation.rung, rung_started_at=escalation.rung_started_at,
+                        acknowledged=False, now=now, step=step)  # fmt: skip
         if rung is None:
             continue
         old, escalation.rung, escalation.rung_started_at = escalation.rung, rung, now
         escalation.refresh_pending = True
         session.add(escalation)
         _audit(session, escalation, "system", "escalation_climbed", {"rung": [Rung(old).label, Rung(rung).label]})
-        _owe_message(session, escalation, ladder.recipient(rung))
+        mail.add(escalation, ladder.recipient(rung))
         climbed += 1
     return climbed
 
@@ -302,14 +317,43 @@ def act_on(
         if escalation.acknowledged_at is not None:
             raise EscalationRefused(f"<@{escalation.acknowledged_by}> already acknowledged it.")
         escalation.acknowledged_at, escalation.acknowledged_by = now, user_id
-    elif act == Act.RESOLVE:
+    elif act == Act.RESOLVE:  # the reason is kept as a note, shown on every copy
         escalation.state, escalation.resolved_at, escalation.resolved_by = "resolved", now, user_id
-    else:
+    if note:
         session.add(EscalationNote(escalation_id=escalation_id, author=user_id, text=note, at=now))
     escalation.refresh_pending = True
     session.add(escalation)
-    _audit(session, escalation, user_id, AUDIT_ACTIONS[act], {"note": note} if note else {})
+    detail = {("reason" if act == Act.RESOLVE else "note"): note} if note else {}
+    _audit(session, escalation, user_id, AUDIT_ACTIONS[act], detail)
     return escalation
+
+
+def acknowledge_listed(
+    *, session: Session, outbox_id: int, cause: str, user_id: str, admin: bool, now: datetime
+) -> tuple[list[int], int]:
+    """ "Acknowledge all" of one cause in one message: every escalation it lists with that cause that
+    is open, not acknowledged and the person may act on. Returns (acknowledged ids, how many they may not)."""
+    query = (
+        select(Escalation)
+        .join(EscalationCopy, col(EscalationCopy.escalation_id) == col(Escalation.id))
+        .where(EscalationCopy.outbox_id == outbox_id, Escalation.cause == cause, Escalation.state == "open")
+        .where(col(Escalation.acknowledged_at).is_(None))
+        .with_for_update()
+    )
+    done, refused = [], 0
+    for escalation in session.exec(query).all():
+        measure = session.get(Measure, escalation.measure_id)
+        try:
+            may_act(measure=measure, user_id=user_id, admin=admin, act=Act.ACKNOWLEDGE)  # type: ignore[arg-type]
+        except EscalationRefused:
+            refused += 1
+            continue
+        escalation.acknowledged_at, escalation.acknowledged_by = now, user_id
+        escalation.refresh_pending = True
+        session.add(escalation)
+        _audit(session, escalation, user_id, AUDIT_ACTIONS[Act.ACKNOWLEDGE], {"all_of": cause})
+        done.append(escalation.id or 0)
+    return done, refused
 
 
 # ---- what the messages and App Home show -------------------------------------------------------

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from domain.enums import Stage
 from domain.policy import Deed, Party, may
 from domain.stage_gates import GateRefused, MeasureFacts, RequestKind, Role, hold, plan_request, resume
+from storage.calendars import calendars_of
 from storage.measures import freeze_plan, replace_plan, reschedule
 from storage.models import Delegation, GateDecision, GateRequest, Measure
 from storage.outbox import ApprovalPayload, GatePayload, Kind, owe
@@ -234,18 +235,25 @@ def plan_gate_aging(*, session: Session, now: datetime, remind_after: timedelta,
         .with_for_update(skip_locked=True)
     )
     touched = 0
-    for request in session.exec(query).all():
+    waiting = session.exec(query).all()
+    approvers = {request.id: chain_of(request)[request.step][1] for request in waiting}
+    calendars = calendars_of(session=session, slack_ids=set(approvers.values()))
+    for request in waiting:
         measure = session.get(Measure, request.measure_id)
         key = measure.key if measure else str(request.measure_id)
+        approver = approvers[request.id]
+        calendar = calendars.get(approver)
+        if calendar is not None and calendar.add_working(request.step_started_at, remind_after) > now:
+            continue  # the wait counts the approver's working time (domain/calendar.py)
         if request.reminded_at is None:
-            _role, approver = chain_of(request)[request.step]
             owe(
                 session=session, kind=Kind.GATE_REMINDER, key=f"{request.id}:{request.step}", recipient=approver,
                 payload=GatePayload(request_id=request.id or 0),
             )  # fmt: skip
             request.reminded_at = now
             touched += 1
-        if request.reported_at is None and request.step_started_at <= now - report_after:
+        reported_by = calendar.add_working(request.step_started_at, report_after) if calendar else None
+        if request.reported_at is None and (reported_by or request.step_started_at + report_after) <= now:
             request.reported_at = now
             record_audit(
                 session=session, actor="system", entity="measure", entity_key=key, action="approval_overdue",

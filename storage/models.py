@@ -36,6 +36,9 @@ class Unit(SQLModel, table=True):
     currency: str | None = Field(default=None, max_length=3)
     locale: str | None = Field(default=None, max_length=8)
     fiscal_year_start: int | None = None
+    # Organization: its working calendar (domain/calendar.py): `mon-fri`, a holiday region (`DE-BY`).
+    working_days: str | None = Field(default=None, max_length=40)
+    holidays: str | None = Field(default=None, max_length=16)
     tolerance_pct: int | None = None
     steering_channel: str | None = Field(default=None, max_length=32)
     # Portfolio: threshold rules and the escalation ladder's timing (a `PortfolioRules` as JSON).
@@ -55,6 +58,11 @@ class Person(SQLModel, table=True):
     refreshed_at: datetime = _created()
     # False for a deactivated account or a bot (users.list or users.info): never picked again.
     active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    # The person's own working calendar (`/measure settings`); None: their organization's.
+    working_days: str | None = Field(default=None, max_length=40)
+    holidays: str | None = Field(default=None, max_length=16)
+    quiet_start: time | None = None
+    quiet_end: time | None = None
 
 
 class DirectorySync(SQLModel, table=True):
@@ -247,6 +255,8 @@ class Outbox(SQLModel, table=True):
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=200)
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A DM to someone outside their working time waits until then (domain/calendar.py).
+    not_before: datetime | None = Field(default=None, sa_type=UTCDateTime)
     channel: str | None = Field(default=None, max_length=32)
     ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = _created()
@@ -385,3 +395,14 @@ class EscalationNote(SQLModel, table=True):
     author: str = Field(max_length=32)
     text: str = Field(max_length=2000)
     at: datetime = Field(sa_type=UTCDateTime)
+
+
+class EscalationCopy(SQLModel, table=True):
+    """An escalation shown in a message (an outbox row): one message per person per sweep lists all
+    that reached them, so a change to one escalation updates every message that shows it."""
+
+    __tablename__ = "escalation_copy"
+
+    escalation_id: int = Field(foreign_key="escalation.id", primary_key=True)
+    outbox_id: int = Field(foreign_key="outbox.id", primary_key=True, index=True)
+    rung: int  # the rung it had reached when the message was owed (whose copy it is)

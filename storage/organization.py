@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from domain.calendar import DEFAULT_WORKING_DAYS
 from domain.enums import Level
 from domain.money import MoneyStyle, valid_style
 from domain.organization import OrganizationSettings
@@ -23,6 +24,8 @@ def settings_of(organization: Unit | None) -> OrganizationSettings:
         locale=style.locale,
         fiscal_year_start=organization.fiscal_year_start or 1,
         timezone=organization.timezone or "UTC",
+        working_days=organization.working_days or DEFAULT_WORKING_DAYS,
+        holidays=organization.holidays or "",
     )
 
 

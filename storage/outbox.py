@@ -20,7 +20,8 @@ class Kind(StrEnum):
     GATE_APPROVAL = "gate_approval"  # to the approver of a step
     GATE_OUTCOME = "gate_outcome"  # to the requester, after a decision
     GATE_REMINDER = "gate_reminder"  # to an approver who has not decided within a day
-    ESCALATION = "escalation"  # to the rung an escalation has reached
+    ESCALATION = "escalation"  # one escalation, to the rung it reached (rows owed before batches)
+    ESCALATIONS = "escalations"  # every escalation that reached one person or channel in one sweep
     DELIVERY_FAILURE = "delivery_failure"  # to admins: a message given up on
 
 
@@ -51,6 +52,15 @@ class EscalationPayload(OutboxPayload):
     rung: int
 
 
+class EscalationCopyItem(OutboxPayload):
+    escalation_id: int
+    rung: int
+
+
+class EscalationsPayload(OutboxPayload):
+    items: list[EscalationCopyItem]  # in the order the message lists them
+
+
 class FailurePayload(OutboxPayload):
     recipient: str
     kind: str  # what was given up on: an outbox Kind, or "digest"
@@ -64,6 +74,7 @@ PAYLOADS: dict[Kind, type[OutboxPayload]] = {
     Kind.GATE_OUTCOME: GatePayload,
     Kind.GATE_REMINDER: GatePayload,
     Kind.ESCALATION: EscalationPayload,
+    Kind.ESCALATIONS: EscalationsPayload,
     Kind.DELIVERY_FAILURE: FailurePayload,
 }
 OWED = "pacekeeper_owed"  # session.info: the outbox rows this transaction owed

@@ -105,8 +105,10 @@ class SignedClient:
         message: Mapping[str, Any] | None = None,
         view: Mapping[str, Any] | None = None,
         block_id: str = "actions",
+        menu: bool = False,
     ) -> Reply:
-        """A button click on a message (channel + ts + response_url) or inside a view."""
+        """A button click on a message (channel + ts + response_url) or inside a view; with menu=True,
+        the choice of an overflow menu's option whose value is `value` (Slack sends `selected_option`)."""
         payload: JsonDict = {
             "type": "block_actions",
             "team": {"id": TEAM_ID, "domain": "sandbox"},
@@ -124,6 +126,10 @@ class SignedClient:
                 }
             ],
         }
+        if menu:
+            option = {"text": {"type": "plain_text", "text": value[:20]}, "value": value}
+            payload["actions"] = [{"type": "overflow", "action_id": action_id, "block_id": block_id,
+                                   "selected_option": option, "action_ts": f"{time.time():.6f}"}]  # fmt: skip
         if message is not None:
             channel = message["channel"]
             payload["container"] = {"type": "message", "message_ts": message["ts"], "channel_id": channel}

@@ -274,12 +274,14 @@ class SlackStandIn:
         )
 
     async def _calls(self, request: web.Request) -> web.Response:
-        """What was called, for a test or benchmark in another process: method, status, time, channel."""
+        """What was called, for a test or benchmark in another process: method, status, time, channel,
+        and the size of what it carried (blocks, characters of block text)."""
         method = request.query.get("method")
         calls = [
-            {"method": c.method, "status": c.status, "at": c.at, "channel": c.args.get("channel")}
+            {"method": c.method, "status": c.status, "at": c.at, "channel": c.args.get("channel"),
+             "blocks": len(_blocks(c.args)), "characters": sum(_text_length(b) for b in _blocks(c.args))}
             for c in self.calls(method)
-        ]
+        ]  # fmt: skip
         return web.json_response(calls)
 
     # ---- Socket Mode ----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from domain.enums import PotentialStatus, Stage
 from domain.policy import POLICY, Deed, Role
-from messages.ids import Action
+from messages.ids import Action, Callback, Field
 from reminders.sweep import sweep
 from storage.models import DigestSubscription, Escalation, GateDecision, GateRequest, Measure, Unit
 from tests.conftest import ADMIN, CONTROLLER, OWNER, SIGNING_SECRET, SPONSOR, STRANGER, TOKEN, Bot
@@ -102,6 +102,13 @@ async def acknowledge(bot: Bot, user: str) -> bool:
 
 async def resolve(bot: Bot, user: str) -> bool:
     await press(bot, user, Action.ESCALATION_RESOLVE, await escalation_message(bot))
+    try:  # someone who may is asked why; anyone else is told, and gets no form
+        view = bot.slack.last_view(user)
+    except LookupError:
+        view = None
+    if view is not None and view.get("callback_id") == Callback.ESCALATION_RESOLVE:
+        await bot.client.submit(user, view, {Field.NOTE: "done"})
+        await bot.settle()
     with bot.session() as session:
         return session.exec(select(Escalation)).one().state == "resolved"
 

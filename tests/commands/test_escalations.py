@@ -129,14 +129,22 @@ async def test_acknowledge_stops_the_climb_notes_are_shown_and_only_the_entitled
     await bot.settle()
     assert "new supplier signs on Friday" in json.dumps(escalation_messages(bot, SPONSOR)[0].blocks)
 
-    # The sponsor resolves it by hand; while the shortfall lasts no new escalation is raised.
+    # The sponsor resolves it by hand, saying why (an empty reason is refused inline); while the
+    # shortfall lasts no new escalation is raised, and the resolved copy no longer says it will climb.
     await press(bot, SPONSOR, Action.ESCALATION_RESOLVE, message)
+    view = bot.slack.last_view(SPONSOR)
+    assert view["callback_id"] == Callback.ESCALATION_RESOLVE
+    refused = (await bot.client.submit(SPONSOR, view, {Field.NOTE: " "})).json()
+    assert refused["response_action"] == "errors" and "Say why" in refused["errors"][Field.NOTE]
+    assert (await bot.client.submit(SPONSOR, view, {Field.NOTE: "forecast accepted by the CFO"})).text == ""
     await bot.settle()
     assert (await tick(bot, NY_MON_9 + timedelta(hours=31))).escalations.raised == 0
+    resolved = json.dumps(escalation_messages(bot, SPONSOR)[0].blocks)
+    assert "forecast accepted by the CFO" in resolved and "move up a rung" not in resolved
     with bot.session() as session:
         escalation = session.exec(select(Escalation)).one()
         assert (escalation.state, escalation.resolved_by, escalation.acknowledged_by) == ("resolved", SPONSOR, SPONSOR)
-        assert len(session.exec(select(EscalationNote)).all()) == 1
+        assert len(session.exec(select(EscalationNote)).all()) == 2  # the note and the reason
         actions = session.exec(
             select(AuditLog.action).where(AuditLog.action.startswith("escalation_")).order_by(AuditLog.id)
         ).all()
@@ -195,3 +203,22 @@ async def test_only_admins_change_rules_and_bad_settings_change_nothing(bot: Bot
     await bot.client.command(OWNER, "rules Ops")  # anyone may read them
     await bot.settle()
     assert "shortfall off" in bot.slack.responses(OWNER)[-1]["text"]
+
+
+async def test_a_hand_resolved_overdue_escalation_does_not_block_the_next_overdue_check_in(bot: Bot) -> None:
+    """The issue's M-11: resolved by hand, it was never escalated again on its next overdue check-in."""
+    setup_measures(bot, (OWNER, "Consolidate"))
+    await tick(bot, NY_MON_9)  # the prompt, never answered
+    assert (await tick(bot, NY_MON_9 + timedelta(hours=49))).escalations.raised == 1
+    [first] = escalation_messages(bot, SPONSOR)
+    await press(bot, SPONSOR, Action.ESCALATION_RESOLVE, message_of(first))
+    await bot.client.submit(SPONSOR, bot.slack.last_view(SPONSOR), {Field.NOTE: "the owner was ill"})
+    await bot.settle()
+    assert (await tick(bot, NY_MON_9 + timedelta(hours=50))).escalations.raised == 0  # that occurrence is done
+
+    await tick(bot, NY_MON_9 + timedelta(days=7))  # next week's prompt, unanswered again
+    assert (await tick(bot, NY_MON_9 + timedelta(days=7, hours=49))).escalations.raised == 1
+    assert len(escalation_messages(bot, SPONSOR)) == 2
+    with bot.session() as session:
+        states = sorted(e.state for e in session.exec(select(Escalation)).all())
+    assert states == ["open", "resolved"]

@@ -335,7 +335,10 @@ async def test_a_waiting_approval_is_reminded_after_a_day_reported_after_three_a
     assert (await sweep(deps, now=NOW + timedelta(hours=30))).approvals_aged == 0
     reminders = [m for m in bot.slack.dms(SPONSOR) if m.text.startswith("Reminder:")]
     assert len(reminders) == 1 and "M-1 is waiting for your approval as sponsor" in reminders[0].text
-    assert (await sweep(deps, now=NOW + timedelta(days=3))).approvals_aged == 1
+    # Three of the sponsor's working days (Tokyo, Monday to Friday) from Wednesday 21:00 end on Monday
+    # 21:00 there, not on Saturday: the wait counts working time (docs/checkins.md#working-calendars).
+    assert (await sweep(deps, now=NOW + timedelta(days=3))).approvals_aged == 0
+    assert (await sweep(deps, now=NOW + timedelta(days=5))).approvals_aged == 1
     with bot.session() as session:
         reported = session.exec(select(AuditLog).where(AuditLog.action == "approval_overdue")).all()
         assert [(r.actor, r.entity_key) for r in reported] == [("system", "M-1")]

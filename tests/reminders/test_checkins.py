@@ -10,13 +10,24 @@ from typing import Any
 from sqlmodel import select
 
 from domain.enums import ImplStatus, PotentialStatus, Stage
+from messages.checkin import window_text
 from messages.ids import Action, Callback, Field
 from messages.payloads import CheckinAnswer, CheckinRef
 from storage.measures import draft_from_measure, update_measure
 from storage.models import AuditLog, CheckIn, Measure, MeasureMonth, Outbox
 from storage.queries import get_measure
 from tests.conftest import ADMIN, CONTROLLER, OWNER, SPONSOR, Bot
-from tests.playbook import NY_MON_9, TOKYO_MON_9, WED, button_value, prompt_of, setup_measures, tick, utc
+from tests.playbook import (
+    NY_MON_9,
+    TOKYO_MON_9,
+    WED,
+    button_value,
+    message_of,
+    prompt_of,
+    setup_measures,
+    tick,
+    utc,
+)
 
 
 async def test_each_owner_is_prompted_at_their_own_nine_across_the_dst_change(bot: Bot) -> None:
@@ -312,3 +323,51 @@ async def test_open_check_ins_show_in_the_app_home(bot: Bot) -> None:
     await bot.settle()
     home = json.dumps(bot.slack.state.home[OWNER], ensure_ascii=False)
     assert "Your open check-ins" in home and "*M-1* Shown at home — open until <!date^" in home
+
+
+async def test_the_prompt_says_when_an_answer_is_due_and_overdue_fires_exactly_then(bot: Bot) -> None:
+    """The issue's consistent windows: the DM states the instant after which an unanswered check-in is
+    overdue (and goes to the sponsor), and the sweep marks it overdue at that instant, not before."""
+    setup_measures(bot, (OWNER, "Consolidate"))
+    await tick(bot, NY_MON_9)
+    due = NY_MON_9 + bot.app.deps.settings.overdue_after
+    shown = json.dumps(prompt_of(bot, OWNER)["blocks"])
+    assert f"Please answer by <!date^{int(due.timestamp())}^" in shown
+    assert "goes to your sponsor. You can change your answers until <!date^" in shown
+    assert (await tick(bot, due - timedelta(seconds=1))).overdue == 0
+    assert (await tick(bot, due)).overdue == 1
+
+
+def test_a_cycle_that_ends_before_an_answer_is_due_promises_no_overdue() -> None:
+    from storage.checkins import PromptItem
+
+    prompted = NY_MON_9
+    due = prompted + timedelta(hours=48)
+    item = PromptItem(1, "M-1", "t", "on_track", "on_track", "pending", None, None, prompted + timedelta(hours=24))
+    text = window_text([replace(item, answer_by=due)])
+    assert "overdue" not in text and text.startswith("1 measure to report on. You can answer and change")
+    week = replace(item, cycle_end=prompted + timedelta(days=7), answer_by=due)
+    assert f"Please answer by <!date^{int(due.timestamp())}^" in window_text([week])
+
+
+async def test_an_owner_with_a_hundred_due_measures_can_answer_every_one(bot: Bot) -> None:
+    """At any size: 100 due measures come as prompts of at most 23, each measure with its buttons."""
+    setup_measures(bot, *[(OWNER, f"Measure {n}") for n in range(100)])
+    report = await tick(bot, NY_MON_9)
+    assert report.prompts == 5  # 23 + 23 + 23 + 23 + 8
+    prompts = [m for m in bot.slack.dms(OWNER) if m.text.startswith("Check-in")]
+    assert len(prompts) == 5 and all(len(p.blocks) <= 50 for p in prompts)
+    answerable = {
+        CheckinRef.load(button_value(message_of(p), Action.CHECKIN_UPDATE, i)).checkin_id  # type: ignore[union-attr]
+        for p in prompts
+        for i in range(sum(1 for b in p.blocks if b["type"] == "actions"))
+    }
+    with bot.session() as session:
+        assert answerable == {c.id for c in session.exec(select(CheckIn)).all()}
+    assert not any("Also due" in json.dumps(p.blocks) for p in prompts)
+    last = message_of(prompts[-1])  # the last measure answers from the last prompt, which then shows it
+    await bot.client.click(OWNER, Action.CHECKIN_ON_TRACK, button_value(last, Action.CHECKIN_ON_TRACK, 7), message=last)
+    await bot.settle()
+    with bot.session() as session:
+        assert session.exec(select(CheckIn).where(CheckIn.status == "answered")).one().measure_id == 100
+    assert bot.slack.dms(OWNER)[4].updated >= 1

@@ -11,11 +11,12 @@ from sqlmodel import select
 from domain.enums import ImplStatus, Stage
 from domain.escalation_rules import Cause
 from domain.stage_gates import RequestKind
-from storage.escalations import Act, EscalationRefused, act_on, copies_of, open_causes_of, sweep_escalations
+from storage.escalation_mail import batches_showing
+from storage.escalations import Act, EscalationRefused, act_on, open_causes_of, sweep_escalations
 from storage.gate_requests import request_gate
 from storage.measures import facts_of
-from storage.models import AuditLog, Escalation, Measure, Outbox
-from storage.outbox import EscalationPayload, Kind, payload_of
+from storage.models import AuditLog, Escalation, EscalationCopy, Measure, Outbox
+from storage.outbox import EscalationsPayload, Kind, payload_of
 from tests.conftest import OWNER, SPONSOR, STRANGER, Clock
 from tests.factories import make_measure, make_tree
 from tests.storage.conftest import Transaction
@@ -38,10 +39,13 @@ def test_an_overdue_approval_is_raised_once_and_owes_one_message(db: Transaction
         assert sweep_escalations(session=session, now=clock() + timedelta(days=6), approval_after=WAIT).raised == 1
         assert sweep_escalations(session=session, now=clock() + timedelta(days=6), approval_after=WAIT).raised == 0
         assert open_causes_of(session=session, measure_id=measure_id) == [Cause.APPROVAL_OVERDUE.label]
-        (message,) = session.exec(select(Outbox).where(Outbox.kind == Kind.ESCALATION)).all()
+        (message,) = session.exec(select(Outbox).where(Outbox.kind == Kind.ESCALATIONS)).all()
         payload = payload_of(message)
-        assert isinstance(payload, EscalationPayload) and payload.rung == 1  # the waiting approver: the sponsor
-        assert copies_of(session=session, escalation_id=payload.escalation_id) == []  # not sent yet
+        assert isinstance(payload, EscalationsPayload) and [i.rung for i in payload.items] == [1]  # the sponsor
+        escalation_id = payload.items[0].escalation_id
+        copy = session.exec(select(EscalationCopy)).one()  # linked, to be updated in place once sent
+        assert (copy.escalation_id, copy.outbox_id) == (escalation_id, message.id)
+        assert batches_showing(session=session, escalation_ids=[escalation_id]) == []  # not sent yet
 
 
 def test_a_cause_that_clears_resolves_its_escalation(db: Transaction, clock: Clock) -> None:

@@ -1,0 +1,92 @@
+"""Whose working calendar applies: a person's own settings (`/measure settings`), else their
+organization's (`/measure org … working-days=… holidays=…`), in the person's timezone. A person in
+several organizations keeps the first organization's unless they set their own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import time
+
+from sqlmodel import Session, col, select
+
+from domain.calendar import WorkingCalendar, parse_working_days
+from domain.organization import OrganizationSettings
+from domain.parsing import InputError
+from domain.schedule import zone
+from storage.models import Person
+from storage.organization import organizations, settings_of
+from storage.queries import NEVER, record_audit
+
+
+def organization_defaults(*, session: Session) -> OrganizationSettings:
+    found = organizations(session=session)
+    return settings_of(found[0] if found else None)
+
+
+def calendar_from(
+    *,
+    tz: str | None,
+    working_days: str | None,
+    holidays: str | None,
+    quiet_start: time | None,
+    quiet_end: time | None,
+    organization: OrganizationSettings,
+) -> WorkingCalendar:
+    """The calendar of one person from their row's columns (a row may be missing: all None)."""
+    try:
+        days = parse_working_days(working_days or organization.working_days)
+    except InputError:  # stored values were checked when set: this is only a safety net
+        days = parse_working_days("mon-fri")
+    region = holidays if holidays is not None else organization.holidays
+    quiet = (quiet_start, quiet_end) if quiet_start is not None and quiet_end is not None else None
+    return WorkingCalendar(days=days, region=region, quiet=quiet, tz=zone(tz))
+
+
+def calendar_of(person: Person | None, organization: OrganizationSettings) -> WorkingCalendar:
+    if person is None:
+        return calendar_from(tz=None, working_days=None, holidays=None, quiet_start=None, quiet_end=None,
+                             organization=organization)  # fmt: skip
+    return calendar_from(
+        tz=person.tz, working_days=person.working_days, holidays=person.holidays, quiet_start=person.quiet_start,
+        quiet_end=person.quiet_end, organization=organization,
+    )  # fmt: skip
+
+
+def calendars_of(*, session: Session, slack_ids: Iterable[str]) -> dict[str, WorkingCalendar]:
+    """Each person's calendar: two queries, however many people."""
+    wanted = set(slack_ids)
+    if not wanted:
+        return {}
+    organization = organization_defaults(session=session)
+    people = {p.slack_id: p for p in session.exec(select(Person).where(col(Person.slack_id).in_(wanted))).all()}
+    return {slack_id: calendar_of(people.get(slack_id), organization) for slack_id in wanted}
+
+
+def personal_calendar(*, session: Session, slack_id: str) -> tuple[Person | None, OrganizationSettings]:
+    """The person's row (their own settings) and the organization's defaults."""
+    return session.get(Person, slack_id), organization_defaults(session=session)
+
+
+def set_personal_calendar(
+    *,
+    session: Session,
+    slack_id: str,
+    working_days: str | None,
+    holidays: str | None,
+    quiet: tuple[time, time] | None,
+) -> None:
+    """Store a person's own calendar (None: their organization's), audited with before and after."""
+    person = session.get(Person, slack_id) or Person(slack_id=slack_id, refreshed_at=NEVER)
+    before = _shown(person)
+    person.working_days, person.holidays = working_days, holidays
+    person.quiet_start, person.quiet_end = quiet if quiet else (None, None)
+    session.add(person)
+    record_audit(
+        session=session, actor=slack_id, entity="person", entity_key=slack_id, action="person_settings_changed",
+        detail={"before": before, "after": _shown(person)},
+    )  # fmt: skip
+
+
+def _shown(person: Person) -> dict[str, str | None]:
+    quiet = f"{person.quiet_start:%H:%M}-{person.quiet_end:%H:%M}" if person.quiet_start and person.quiet_end else None
+    return {"working-days": person.working_days, "holidays": person.holidays, "quiet-hours": quiet}

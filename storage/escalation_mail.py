@@ -1,0 +1,54 @@
+"""What the escalation sweep owes: one message per recipient per sweep, listing every escalation
+that was raised to them or climbed to them in it (never one message per escalation)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from storage.models import Escalation, EscalationCopy, Outbox
+from storage.outbox import EscalationCopyItem, EscalationsPayload, Kind, owe
+
+
+class EscalationMail:
+    """Collects, during one sweep's transaction, which escalations reached whom; `owe` then owes one
+    outbox row per recipient and links each escalation to it (so a change updates that message)."""
+
+    def __init__(self) -> None:
+        self._by_recipient: dict[str, list[Escalation]] = defaultdict(list)
+
+    def add(self, escalation: Escalation, recipient: str | None) -> None:
+        if recipient:
+            self._by_recipient[recipient].append(escalation)
+
+    def owe(self, *, session: Session, now: datetime) -> int:
+        """Owe the messages; returns how many. Two processes sweeping at once raise and climb disjoint
+        escalations (a unique key, rows locked and skipped), so the key — recipient, the sweep's time
+        and the first escalation listed — never collides between them."""
+        for recipient, escalations in sorted(self._by_recipient.items()):
+            items = [EscalationCopyItem(escalation_id=e.id or 0, rung=e.rung) for e in escalations]
+            key = f"{recipient}:{now.isoformat()}:{items[0].escalation_id}"
+            message = owe(
+                session=session, kind=Kind.ESCALATIONS, key=key, recipient=recipient,
+                payload=EscalationsPayload(items=items),
+            )  # fmt: skip
+            for item in items:
+                session.add(EscalationCopy(escalation_id=item.escalation_id, outbox_id=message.id or 0, rung=item.rung))
+        return len(self._by_recipient)
+
+
+def batches_showing(*, session: Session, escalation_ids: Iterable[int]) -> list[Outbox]:
+    """The sent messages that list any of these escalations."""
+    wanted = list(set(escalation_ids))
+    if not wanted:
+        return []
+    query = (
+        select(Outbox)
+        .join(EscalationCopy, col(EscalationCopy.outbox_id) == col(Outbox.id))
+        .where(col(EscalationCopy.escalation_id).in_(wanted), col(Outbox.ts).is_not(None))
+        .distinct()
+    )
+    return list(session.exec(query).all())
