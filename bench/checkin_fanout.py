@@ -126,8 +126,9 @@ async def fanout(args: argparse.Namespace, directory: Path) -> None:
         bot_token=TOKEN, signing_secret="bench", api_url=f"{standin_url}/api/", database_url=url,
         send_rate=args.send_rate or args.limit, send_concurrency=args.concurrency,
     )  # fmt: skip
-    started_at = time.time()
-    report, posts, wall = await timed_sweep(settings, engine, standin, standin_url, method="chat.postMessage")
+    report, posts, wall, started_at = await timed_sweep(
+        settings, engine, standin, standin_url, method="chat.postMessage"
+    )
 
     accepted = [c for c in posts if c["status"] == 200]
     per_owner = Counter(c["channel"] for c in accepted)
@@ -150,14 +151,15 @@ async def fanout(args: argparse.Namespace, directory: Path) -> None:
 
 async def timed_sweep(
     settings: Settings, engine: sa.Engine, standin: subprocess.Popen[str], standin_url: str, *, method: str = ""
-) -> tuple[SweepReport, list[dict[str, Any]], float]:
+) -> tuple[SweepReport, list[dict[str, Any]], float, float]:
     """One sweep at NOW, timed as production runs it (the worker process up, the start-up heap frozen),
-    then the stand-in's record of the calls (of `method`, or all) and the stand-in stopped."""
+    then the stand-in's record of the calls (of `method`, or all) and the stand-in stopped. Returns the
+    report, the calls, the sweep's wall time and when it started (epoch seconds, as the calls' `at`)."""
     deps = make_deps(settings, engine=engine, clock=lambda: NOW)
     deps.start_workers()  # as `serve` does at start-up (and `tick` before its sweep)
     freeze_startup_heap()  # as they do too
     await deps.offload(int)  # wait until the worker is up: the sweep is timed, not the start-up
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), time.time()
     report = await sweep(deps, now=NOW)
     wall = time.perf_counter() - started
     await deps.aclose()
@@ -167,7 +169,7 @@ async def timed_sweep(
         calls = json.load(response)
     standin.terminate()
     standin.wait()
-    return report, calls, wall
+    return report, calls, wall, started_at
 
 
 def count_queries(engine: sa.Engine) -> list[int]:

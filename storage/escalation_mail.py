@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from storage.models import Escalation, EscalationCopy, Outbox
@@ -28,27 +29,50 @@ class EscalationMail:
         """Owe the messages; returns how many. Two processes sweeping at once raise and climb disjoint
         escalations (a unique key, rows locked and skipped), so the key — recipient, the sweep's time
         and the first escalation listed — never collides between them."""
+        copies: list[dict[str, int]] = []
         for recipient, escalations in sorted(self._by_recipient.items()):
             items = [EscalationCopyItem(escalation_id=e.id or 0, rung=e.rung) for e in escalations]
+            versions = {e.id or 0: e.version for e in escalations}
             key = f"{recipient}:{now.isoformat()}:{items[0].escalation_id}"
             message = owe(
                 session=session, kind=Kind.ESCALATIONS, key=key, recipient=recipient,
                 payload=EscalationsPayload(items=items),
             )  # fmt: skip
-            for item in items:
-                session.add(EscalationCopy(escalation_id=item.escalation_id, outbox_id=message.id or 0, rung=item.rung))
+            copies += [
+                {"escalation_id": i.escalation_id, "outbox_id": message.id or 0, "rung": i.rung,
+                 "version": versions[i.escalation_id]}
+                for i in items
+            ]  # fmt: skip
+        if copies:  # one statement for all of them (10,000 escalations climbing at once: 10,000 rows)
+            session.execute(insert(EscalationCopy), copies)
         return len(self._by_recipient)
 
 
 def batches_showing(*, session: Session, escalation_ids: Iterable[int]) -> list[Outbox]:
-    """The sent messages that list any of these escalations."""
+    """The sent messages that list any of these escalations in an older state than it has now (a
+    message owed with an escalation's change, in the same transaction, already shows it)."""
     wanted = list(set(escalation_ids))
     if not wanted:
         return []
     query = (
         select(Outbox)
         .join(EscalationCopy, col(EscalationCopy.outbox_id) == col(Outbox.id))
+        .join(Escalation, col(Escalation.id) == col(EscalationCopy.escalation_id))
         .where(col(EscalationCopy.escalation_id).in_(wanted), col(Outbox.ts).is_not(None))
+        .where(col(EscalationCopy.version) < col(Escalation.version))
         .distinct()
     )
     return list(session.exec(query).all())
+
+
+def mark_shown(*, session: Session, outbox_ids: Iterable[int]) -> None:
+    """These messages were just updated: each copy in them now shows its escalation's version."""
+    wanted = list(set(outbox_ids))
+    if not wanted:
+        return
+    copies = session.exec(select(EscalationCopy).where(col(EscalationCopy.outbox_id).in_(wanted))).all()
+    versions = dict(session.exec(select(Escalation.id, Escalation.version).where(
+        col(Escalation.id).in_({c.escalation_id for c in copies}))).all())  # fmt: skip
+    for copy in copies:
+        copy.version = versions.get(copy.escalation_id, copy.version)
+        session.add(copy)

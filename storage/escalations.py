@@ -222,7 +222,7 @@ def _cause_cleared(session: Session, escalation: Escalation, now: datetime) -> i
     if escalation.state != "open":
         return 0
     escalation.state, escalation.resolved_at, escalation.resolved_by = "resolved", now, "system"
-    escalation.refresh_pending = True
+    escalation.refresh_pending, escalation.version = True, escalation.version + 1
     _audit(session, escalation, "system", "escalation_resolved", {"why": "the cause cleared"})
     return 1
 
@@ -251,7 +251,7 @@ def _climb(session: Session, tree: UnitTree, now: datetime, mail: EscalationMail
         if rung is None:
             continue
         old, escalation.rung, escalation.rung_started_at = escalation.rung, rung, now
-        escalation.refresh_pending = True
+        escalation.refresh_pending, escalation.version = True, escalation.version + 1
         session.add(escalation)
         _audit(session, escalation, "system", "escalation_climbed", {"rung": [Rung(old).label, Rung(rung).label]})
         mail.add(escalation, ladder.recipient(rung))
@@ -321,7 +321,7 @@ def act_on(
         escalation.state, escalation.resolved_at, escalation.resolved_by = "resolved", now, user_id
     if note:
         session.add(EscalationNote(escalation_id=escalation_id, author=user_id, text=note, at=now))
-    escalation.refresh_pending = True
+    escalation.refresh_pending, escalation.version = True, escalation.version + 1
     session.add(escalation)
     detail = {("reason" if act == Act.RESOLVE else "note"): note} if note else {}
     _audit(session, escalation, user_id, AUDIT_ACTIONS[act], detail)
@@ -349,7 +349,7 @@ def acknowledge_listed(
             refused += 1
             continue
         escalation.acknowledged_at, escalation.acknowledged_by = now, user_id
-        escalation.refresh_pending = True
+        escalation.refresh_pending, escalation.version = True, escalation.version + 1
         session.add(escalation)
         _audit(session, escalation, user_id, AUDIT_ACTIONS[Act.ACKNOWLEDGE], {"all_of": cause})
         done.append(escalation.id or 0)
@@ -357,20 +357,17 @@ def acknowledge_listed(
 
 
 # ---- what the messages and App Home show -------------------------------------------------------
-def copies_of(*, session: Session, escalation_id: int) -> list[tuple[str, str, int]]:
-    """(channel, ts, rung) of every message sent about the escalation."""
-    rows = session.exec(
-        select(Outbox)
-        .where(col(Outbox.dedupe_key).startswith(f"{Kind.ESCALATION}:{escalation_id}:"))
-        .where(col(Outbox.ts).is_not(None))
-    ).all()
-    return [(row.channel or "", row.ts or "", _rung_of(row)) for row in rows]
-
-
-def _rung_of(row: Outbox) -> int:
-    payload = payload_of(row)
-    assert isinstance(payload, EscalationPayload)
-    return payload.rung
+def single_copies(*, session: Session, escalation_ids: list[int]) -> list[tuple[int, str, str, int]]:
+    """(escalation id, channel, ts, rung) of every message about one escalation alone: the kind owed
+    before messages listed several (none are owed now). One query, whatever the number of ids."""
+    wanted = set(escalation_ids)
+    rows = session.exec(select(Outbox).where(Outbox.kind == Kind.ESCALATION, col(Outbox.ts).is_not(None))).all()
+    found = []
+    for row in rows:
+        payload = payload_of(row)
+        if isinstance(payload, EscalationPayload) and payload.escalation_id in wanted:
+            found.append((payload.escalation_id, row.channel or "", row.ts or "", payload.rung))
+    return found
 
 
 def stale_escalation_ids(*, session: Session) -> list[int]:

@@ -385,6 +385,7 @@ class Escalation(SQLModel, table=True):
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolved_by: str | None = Field(default=None, max_length=32)  # a user, or "system" when the cause cleared
     refresh_pending: bool = Field(default=False, index=True)  # its messages show an older state
+    version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # counts its changes
 
 
 class EscalationNote(SQLModel, table=True):
@@ -406,3 +407,4 @@ class EscalationCopy(SQLModel, table=True):
     escalation_id: int = Field(foreign_key="escalation.id", primary_key=True)
     outbox_id: int = Field(foreign_key="outbox.id", primary_key=True, index=True)
     rung: int  # the rung it had reached when the message was owed (whose copy it is)
+    version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # the escalation's, as shown

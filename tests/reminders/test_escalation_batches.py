@@ -64,6 +64,7 @@ async def test_thirty_overdue_check_ins_under_one_sponsor_arrive_as_one_dm(bot: 
     assert {c.escalation_id for c in menu_values(listing)} == set(range(1, 31))  # each with its menu
     assert [b["text"]["text"] for b in group_buttons(listing)] == ["Acknowledge all 30"]
     assert listings(bot, OWNER) == [] and listings(bot, STEERING) == []
+    assert listing.updated == 0  # rendered as it is when it went out: the sweep does not update it again
     # The next sweep, the causes still there: nothing more is sent.
     await tick(bot, OVERDUE_AT + timedelta(minutes=5))
     assert len(listings(bot, SPONSOR)) == 1

@@ -12,11 +12,11 @@ from domain.enums import ImplStatus, Stage
 from domain.escalation_rules import Cause
 from domain.stage_gates import RequestKind
 from storage.escalation_mail import batches_showing
-from storage.escalations import Act, EscalationRefused, act_on, open_causes_of, sweep_escalations
+from storage.escalations import Act, EscalationRefused, act_on, open_causes_of, single_copies, sweep_escalations
 from storage.gate_requests import request_gate
 from storage.measures import facts_of
 from storage.models import AuditLog, Escalation, EscalationCopy, Measure, Outbox
-from storage.outbox import EscalationsPayload, Kind, payload_of
+from storage.outbox import EscalationPayload, EscalationsPayload, Kind, owe, payload_of
 from tests.conftest import OWNER, SPONSOR, STRANGER, Clock
 from tests.factories import make_measure, make_tree
 from tests.storage.conftest import Transaction
@@ -84,3 +84,22 @@ def test_who_may_acknowledge_note_and_resolve(db: Transaction, clock: Clock) -> 
                now=clock())  # fmt: skip
         actions = session.exec(select(AuditLog.action).where(AuditLog.action.startswith("escalation"))).all()  # type: ignore[attr-defined]
         assert sorted(actions) == ["escalation_acknowledged", "escalation_note", "escalation_raised"]
+
+
+def test_messages_owed_one_per_escalation_before_listings_are_still_found_to_update(
+    db: Transaction, clock: Clock
+) -> None:
+    """Rows of the older kind (one message per escalation) still get each change shown on them."""
+    waiting_approval(db, clock)
+    with db() as session:
+        sweep_escalations(session=session, now=clock() + timedelta(days=6), approval_after=WAIT)
+        escalation_id = session.exec(select(Escalation)).one().id or 0
+        for number, rung in ((escalation_id, 1), (escalation_id + 1, 2)):  # ours, and another escalation's
+            old = owe(session=session, kind=Kind.ESCALATION, key=f"{number}:{rung}", recipient=SPONSOR,
+                      payload=EscalationPayload(escalation_id=number, rung=rung))  # fmt: skip
+            old.channel, old.ts = "D0SPONSOR", f"1.{number}"
+        unsent = owe(session=session, kind=Kind.ESCALATION, key=f"{escalation_id}:2", recipient="C0STEER",
+                     payload=EscalationPayload(escalation_id=escalation_id, rung=2))  # fmt: skip
+        assert unsent.ts is None
+        found = single_copies(session=session, escalation_ids=[escalation_id])
+    assert found == [(escalation_id, "D0SPONSOR", f"1.{escalation_id}", 1)]

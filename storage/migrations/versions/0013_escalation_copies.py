@@ -24,11 +24,14 @@ def upgrade() -> None:
         sa.Column("escalation_id", sa.Integer(), nullable=False),
         sa.Column("outbox_id", sa.Integer(), nullable=False),
         sa.Column("rung", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False, server_default="0"),
         sa.ForeignKeyConstraint(["escalation_id"], ["escalation.id"]),
         sa.ForeignKeyConstraint(["outbox_id"], ["outbox.id"]),
         sa.PrimaryKeyConstraint("escalation_id", "outbox_id"),
     )
     op.create_index("ix_escalation_copy_outbox_id", "escalation_copy", ["outbox_id"])
+    with op.batch_alter_table("escalation") as batch:
+        batch.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="0"))
     # An overdue check-in is an occurrence of its own now: its escalation's active key names it, so a
     # hand-resolved one no longer blocks the next cycle's (storage/escalations.Hit.key).
     connection = op.get_bind()
@@ -55,5 +58,7 @@ def downgrade() -> None:
         "UPDATE escalation SET active_key = CAST(measure_id AS VARCHAR) || ':checkin_overdue'"
         " WHERE cause = 'checkin_overdue' AND active_key IS NOT NULL"
     )
+    with op.batch_alter_table("escalation") as batch:
+        batch.drop_column("version")
     op.drop_index("ix_escalation_copy_outbox_id", table_name="escalation_copy")
     op.drop_table("escalation_copy")
