@@ -144,6 +144,7 @@ def create_app(
     from commands import settings as personal_settings
 
     deps = make_deps(settings, engine=engine, client=client, clock=clock, pacer=pacer)
+    deps.home_refresh = home.republish
     app = PacekeeperApp(
         deps=deps,
         client=deps.client,

@@ -99,7 +99,9 @@ def seed(*, session: Session, now: datetime) -> int:
 
 
 def _tree(session: Session) -> list[int]:
-    organization = Unit(level=Level.ORGANIZATION, name=ORGANIZATION, timezone="Europe/Berlin")
+    # The demo works every day, so whoever tries the sandbox on a weekend sees it all at once (a real
+    # organization keeps `mon-fri` and its holidays: docs/checkins.md#working-calendars).
+    organization = Unit(level=Level.ORGANIZATION, name=ORGANIZATION, timezone="Europe/Berlin", working_days="mon-sun")
     session.add(organization)
     session.flush()
     packages = []

@@ -103,6 +103,19 @@ async def list_(call: Invocation) -> None:
 
 
 @on_click(MeasureRef)
+async def open_card(click: Click[MeasureRef]) -> None:
+    """App Home's Open: the measure's card in a modal (its buttons work there as on a message)."""
+    deps, key = click.deps, click.value.key
+    admin = await is_admin(deps, click.user_id)
+    card = await deps.read(lambda s: _card(s, deps, key, click.user_id, admin))
+    if card is None:
+        await click.tell(f"There is no measure {key} any more.")
+        return
+    view = View(type="modal", title=key[:24], close="Close", blocks=card_blocks(card)[:100])
+    await deps.client.views_open(trigger_id=click.trigger_id, view=view)
+
+
+@on_click(MeasureRef)
 async def edit_button(click: Click[MeasureRef]) -> None:
     await _open_edit(
         click.deps, body=click.body, user_id=click.user_id, key=click.value.key, trigger_id=click.trigger_id
@@ -233,6 +246,8 @@ async def _open_edit(deps: Deps, *, body: dict[str, Any], user_id: str, key: str
             deps, body=body, user_id=user_id,
             text=f"Only the owner, sponsor or controller of {key}, or an admin, can edit it.",
         )  # fmt: skip
+    elif (body.get("view") or {}).get("type") == "modal":  # the card opened from App Home: on top of it
+        await deps.client.views_push(trigger_id=trigger_id, view=view)
     else:
         await deps.client.views_open(trigger_id=trigger_id, view=view)
 
@@ -334,5 +349,6 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 
 def register(app: AsyncApp) -> None:
     app.action(Action.EDIT_MEASURE)(edit_button)
+    app.action(Action.OPEN_CARD)(open_card)
     app.view(Callback.NEW_MEASURE)(submit_new)
     app.view(Callback.EDIT_MEASURE)(submit_edit)

@@ -47,7 +47,7 @@ def escalations_message(items: Sequence[tuple[EscalationView, int]], *, outbox_i
     for cause, grouped in groupby(views, key=lambda v: v.cause):
         group = list(grouped)
         blocks.append(_group_heading(cause, group, outbox_id))
-        blocks += [_line(view) for view in group[:room]]
+        blocks += [escalation_row(view) for view in group[:room]]
         if len(group) > room:
             blocks.append(SectionBlock(text=_others(group[room:])))
         room = max(room - len(group), 0)
@@ -78,8 +78,11 @@ def _group_heading(cause: Cause, group: Sequence[EscalationView], outbox_id: int
     return SectionBlock(text=text, accessory=button)
 
 
-def _line(view: EscalationView) -> SectionBlock:
-    text = f"{_mark(view)} *{view.key}* {escape(truncate(view.title, 80))} — {cause_text(view)}\n{_state(view)}"
+def escalation_row(view: EscalationView, *, named: bool = False) -> SectionBlock:
+    """One escalation: its mark, key, title, cause and state, with its menu while it is open.
+    `named`: the cause's name too (where no heading of its cause stands above the row)."""
+    cause = f"{view.cause.label}: {cause_text(view)}" if named else cause_text(view)
+    text = f"{_mark(view)} *{view.key}* {escape(truncate(view.title, 80))} — {cause}\n{_state(view)}"
     if view.state != "open":
         return SectionBlock(text=truncate(text))
     acts = [("note", "Add note")]

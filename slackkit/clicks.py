@@ -51,6 +51,8 @@ def on_click(model: type[P]) -> Callable[[Callable[[Click[P]], Awaitable[None]]]
                 await tell(deps, body=body, user_id=user_id, text=OUT_OF_DATE)
                 return
             await handler(Click(deps, body, user_id, value, deps.clock(), str(action.get("action_id", ""))))
+            if (body.get("view") or {}).get("type") == "home" and deps.home_refresh is not None:
+                await deps.home_refresh(deps, user_id)  # what was acted on shows its new state there
 
         # Bolt passes arguments by the listener's own parameter names, so this is not functools.wraps
         # (whose __wrapped__ would show Bolt the handler's signature instead).

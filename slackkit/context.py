@@ -8,7 +8,7 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +37,9 @@ class Deps:
     http: aiohttp.ClientSession | None = None
     workers: ProcessPoolExecutor | None = None
     reader: Engine | None = None  # where `read` runs (storage.db.create_read_engine); else `engine`
+    # Publishes a person's App Home again (set by the app factory: commands/home.republish); a click
+    # made on App Home calls it after its work, so what was acted on shows its new state there.
+    home_refresh: Callable[[Deps, str], Awaitable[None]] | None = None
 
     async def offload(self, work: Callable[..., T], *args: Any) -> T:
         """Run pure CPU-bound work (rendering a fan-out's Block Kit) off the event loop: in the

@@ -87,9 +87,10 @@ def _view(e: Escalation, m: Measure, notes: list[tuple[str, str, datetime]], sty
     )  # fmt: skip
 
 
-def open_escalations_for(*, session: Session, user_id: str) -> list[EscalationView]:
-    """Open escalations on measures the person owns, sponsors or controls, oldest first."""
-    ids = session.exec(
+def open_escalations_for(*, session: Session, user_id: str, limit: int = 20) -> tuple[list[EscalationView], int]:
+    """The first `limit` open escalations on measures the person owns, sponsors or controls, oldest
+    first, and how many there are in all."""
+    mine = (
         select(col(Escalation.id))
         .join(Measure, col(Measure.id) == col(Escalation.measure_id))
         .where(Escalation.state == "open")
@@ -100,8 +101,8 @@ def open_escalations_for(*, session: Session, user_id: str) -> list[EscalationVi
                 col(Measure.controller_id) == user_id,
             )
         )
-        .order_by(col(Escalation.raised_at))
-        .limit(20)
-    ).all()
+    )
+    ids = session.exec(mine.order_by(col(Escalation.raised_at), col(Escalation.id)).limit(limit)).all()
+    total = session.execute(sa.select(sa.func.count()).select_from(mine.subquery())).scalar_one()
     views = escalation_views(session=session, escalation_ids=[i for i in ids if i])
-    return [views[i] for i in ids if i in views]
+    return [views[i] for i in ids if i in views], int(total)

@@ -264,8 +264,9 @@ def plan_gate_aging(*, session: Session, now: datetime, remind_after: timedelta,
     return touched
 
 
-def waiting_for(*, session: Session, user_id: str) -> list[tuple[str, str, str, datetime]]:
-    """(key, title, stage asked for, waiting since) of open requests whose current step is theirs."""
+def waiting_for(*, session: Session, user_id: str) -> list[tuple[str, str, str, datetime, int, int]]:
+    """(key, title, stage asked for, waiting since, request id, step) of open requests whose current
+    step is theirs."""
     rows = session.exec(
         select(GateRequest, col(Measure.key), col(Measure.title))
         .join(Measure, col(Measure.id) == col(GateRequest.measure_id))
@@ -273,7 +274,7 @@ def waiting_for(*, session: Session, user_id: str) -> list[tuple[str, str, str, 
         .order_by(col(GateRequest.step_started_at))
     ).all()
     return [
-        (key, title, request.to_stage, request.step_started_at)
+        (key, title, request.to_stage, request.step_started_at, request.id or 0, request.step)
         for request, key, title in rows
         if chain_of(request)[request.step][1] == user_id
     ]

@@ -229,10 +229,10 @@ def dependency_keys_of(*, session: Session, measure_id: int) -> list[str]:
     return list(session.exec(query).all())
 
 
-def open_checkins_of(*, session: Session, owner_id: str, now: datetime) -> list[tuple[str, str, datetime]]:
-    """(key, title, closes at) of the owner's unanswered check-ins in open cycles."""
+def open_checkins_of(*, session: Session, owner_id: str, now: datetime) -> list[tuple[int, str, str, datetime]]:
+    """(check-in id, key, title, closes at) of the owner's unanswered check-ins in open cycles."""
     query = (
-        select(col(Measure.key), col(Measure.title), col(CheckIn.cycle_end))
+        select(col(CheckIn.id), col(Measure.key), col(Measure.title), col(CheckIn.cycle_end))
         .join(Measure, col(Measure.id) == col(CheckIn.measure_id))
         .where(CheckIn.owner_id == owner_id, CheckIn.status == CheckinState.PENDING, col(CheckIn.cycle_end) > now)
         .where(col(CheckIn.prompted_at).is_not(None))

@@ -476,8 +476,9 @@ class SlackStandIn:
             return {"ok": False, "error": "invalid_arguments" if known else "user_not_found"}
         if len(view.get("blocks", [])) > 100:
             return {"ok": False, "error": "invalid_arguments"}
-        self.state.home[user_id] = view
-        return {"ok": True, "view": view}
+        home_id = f"VH{user_id}"  # as Slack: a person's App Home keeps its view id across publishes
+        self.state.home[user_id] = {**view, "id": home_id, "hash": f"h{home_id}", "user_id": user_id}
+        return {"ok": True, "view": self.state.home[user_id]}
 
     def _users_info(self, args: JsonDict) -> JsonDict:
         user = self.state.users.get(args.get("user", ""))
