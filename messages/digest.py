@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -67,7 +68,16 @@ def _lines(style: MoneyStyle, macro: str, items: Sequence[Any]) -> list[str]:
     return [truncate(line, 2900) for line in text.split("\n") if line.strip()]
 
 
+LEGEND = (
+    ":large_green_circle: on track · :large_yellow_circle: at risk · :red_circle: off track · "
+    ":white_circle: no status or forecast yet. Implementation is the work, potential is the money."
+)
+
+
 def render_digest(data: DigestData, *, cadence: str = "weekly") -> Digest:
+    """The summary reads in 30 seconds: value and both statuses first, then the measures whose work is
+    green while their money is red, the five questions, counts of what waits (each list once, in the
+    thread), a legend, and the figures of each unit below as fields."""
     total, style = unit_rollup(data), data.style
     lists: dict[str, tuple[Sequence[Any], str]] = {
         "Changes since the last digest": (data.changes, "change_lines"),
@@ -75,28 +85,71 @@ def render_digest(data: DigestData, *, cadence: str = "weekly") -> Digest:
         "Open escalations": (data.escalations, "escalation_lines"),
     }
     context = f"{escape(data.unit_path)} · as of {slack_time(data.now)} · changes since {slack_time(data.since)}"
+    green_red = _lines(style, "attention_lines", data.green_red[:SHOWN_IN_SUMMARY])
     blocks: list[Block] = [
         HeaderBlock(text=truncate(f"{cadence.capitalize()} digest · {data.unit_name}", 150)),
         ContextBlock(elements=[MarkdownTextObject(text=truncate(context, 2000))]),
-        SectionBlock(text=_text(style, "headline", total, data.year)),
-        SectionBlock(text=_text(style, "statuses", total, data.potential)),
+        SectionBlock(
+            text="\n".join(
+                (
+                    _text(style, "headline", total, data.year),
+                    _text(style, "statuses", total, data.potential),
+                    _text(style, "weighted", total),
+                )
+            )
+        ),
+        SectionBlock(text=_text(style, "section", GREEN_RED, green_red, data.green_red_total, "More in the thread.")),
         SectionBlock(text=_text(style, "questions", total, data)),
-        SectionBlock(text=_text(style, "value_by_stage", total)),
     ]
     for title, (items, line) in lists.items():
+        if title == "Open escalations":
+            blocks.append(SectionBlock(text=truncate(_escalation_counts(data))))
+            continue
         lines = _lines(style, line, items[:SHOWN_IN_SUMMARY])
         blocks.append(SectionBlock(text=_text(style, "section", title, lines, len(items), "More in the thread.")))
-    hidden = total.overdue - len(data.overdue_keys)
-    overdue_text = ", ".join(data.overdue_keys) + (f" and {hidden} more" if hidden > 0 else "")
-    blocks.append(SectionBlock(text=truncate(f"*Overdue check-ins* ({total.overdue}) {overdue_text or '_None._'}")))
+    blocks += _by_unit_fields(data)
+    blocks.append(SectionBlock(text=_text(style, "value_by_stage", total)))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=LEGEND)]))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text="The detail and the value chart are in the thread.")]))
     summary_text = (
         f"{cadence.capitalize()} digest for {escape(data.unit_name)}: plan {money(total.plan, style)}, forecast "
         f"{money(total.forecast, style)}, actual {money(total.actual, style)}; {total.in_progress} in progress, "
-        f"{total.impl['off_track']} off track, {len(data.escalations)} open escalations"
+        f"{total.impl['off_track']} off track, {data.green_red_total} with work on track but value at risk, "
+        f"{len(data.escalations)} open escalations"
     )
-    thread = _thread(data, lists)
-    return Digest(Rendered(truncate(summary_text), blocks), thread)
+    return Digest(Rendered(truncate(summary_text), blocks), _thread(data, lists))
+
+
+GREEN_RED = "Green work, red money: on track, value at risk"
+MAX_UNIT_FIELDS = 10  # Slack's limit for a section's fields
+
+
+def _escalation_counts(data: DigestData) -> str:
+    """Open escalations counted by cause (the list is in the thread, once)."""
+    if not data.escalations:
+        return "*Open escalations* (0) _None._"
+    by_cause = Counter(e.cause for e in data.escalations)
+    counts = " · ".join(f"{n} {cause.label.lower()}" for cause, n in sorted(by_cause.items(), key=lambda c: -c[1]))
+    return f"*Open escalations* ({len(data.escalations)}): {counts}. The list is in the thread."
+
+
+def _by_unit_fields(data: DigestData) -> list[Block]:
+    """The figures of each unit one level down, as a section's fields (at most ten; the rest, and
+    every unit's statuses, in the thread's "By …" part)."""
+    children = by_child(data)
+    if len(children) < 2:
+        return []
+    shown = children[: MAX_UNIT_FIELDS if len(children) <= MAX_UNIT_FIELDS else MAX_UNIT_FIELDS - 1]
+    fields = [
+        MarkdownTextObject(text=truncate(
+            f"*{escape(truncate(name, 80))}*\n{money(r.forecast, data.style)} of {money(r.plan, data.style)} plan "
+            f"({format_signed(r.forecast - r.plan, data.style)}) · {r.in_progress} in progress", 2000))
+        for name, r in shown
+    ]  # fmt: skip
+    if len(children) > len(shown):
+        fields.append(MarkdownTextObject(text=f"*{len(children) - len(shown)} more*\nin the thread"))
+    level = (data.child_level or "unit").replace("package", "measure package")
+    return [SectionBlock(text=f"*By {level}* (forecast of plan, {data.year})", fields=fields)]
 
 
 def _thread(data: DigestData, lists: dict[str, Any]) -> list[Rendered]:
@@ -105,10 +158,13 @@ def _thread(data: DigestData, lists: dict[str, Any]) -> list[Rendered]:
     if len(children) > 1 or (children and children[0][0] != data.unit_name):
         level = (data.child_level or "unit").replace("package", "measure package")
         parts.append((f"By {level}", _lines(data.style, "child_lines", children), 0))
+    if data.green_red_total > SHOWN_IN_SUMMARY:
+        green_red = _lines(data.style, "attention_lines", data.green_red)
+        parts.append((GREEN_RED, green_red, data.green_red_total - len(data.green_red)))
     attention = _lines(data.style, "attention_lines", data.attention)
     parts.append(("Measures that need attention", attention, data.attention_total - len(data.attention)))
     for title, (items, line) in lists.items():
-        if len(items) > SHOWN_IN_SUMMARY:
+        if len(items) > SHOWN_IN_SUMMARY or (title == "Open escalations" and items):  # the summary counts them
             parts.append((title, _lines(data.style, line, items), 0))
     messages: list[Rendered] = []
     for title, lines, unloaded in parts:

@@ -34,7 +34,6 @@ COMMITTED = (Stage.DI3, Stage.DI4, Stage.DI5)
 IN_PROGRESS = (Stage.DI1, Stage.DI2, Stage.DI3, Stage.DI4)
 MAX_CHANGES = 2000
 MAX_ATTENTION = 1000  # more than a digest's thread can show
-MAX_OVERDUE_KEYS = 40
 CHANGE_ACTIONS = ("created", "stage_changed", "status_changed", "held", "resumed", "rebaselined")
 
 
@@ -124,7 +123,6 @@ class DigestData:
     delivered_with_evidence: int  # implemented or realised measures with evidence linked
     attention: list[Attention]  # the worst first, at most MAX_ATTENTION
     attention_total: int
-    overdue_keys: list[str]  # at most MAX_OVERDUE_KEYS
     child_of_package: dict[int, str]  # package id -> the name of the unit's child it sits under
     money: list[PackageMonth]
     changes: list[Change]
@@ -132,6 +130,9 @@ class DigestData:
     escalations: list[Raised]
     style: MoneyStyle = DEFAULT_STYLE  # how the unit's organization writes amounts
     staged: list[StageForecast] = field(default_factory=list)  # for the weighted forecast
+    # "Green work, red money": in progress, implementation on track, potential at risk or off track
+    green_red: list[Attention] = field(default_factory=list)  # the worst first, at most MAX_ATTENTION
+    green_red_total: int = 0
 
     @property
     def year(self) -> str:
@@ -166,7 +167,8 @@ def load_digest(*, session: Session, unit_id: int, now: datetime, since: datetim
         delivered_with_evidence=_delivered_with_evidence(session, in_unit),
         attention=_attention(session, in_unit) if scan.attention_total else [],
         attention_total=scan.attention_total,
-        overdue_keys=scan.overdue_keys,
+        green_red=_attention(session, in_unit, green_red=True) if scan.green_red_total else [],
+        green_red_total=scan.green_red_total,
         child_of_package=child_of,
         money=_money(session, packages, period),
         changes=_changes(session, in_unit, since),
@@ -186,8 +188,8 @@ class _Scan:
     groups: list[StageGroup]
     potential: Counter[str]
     owners: Counter[str]
-    overdue_keys: list[str]
     attention_total: int
+    green_red_total: int = 0
 
 
 def _scan(session: Session, in_unit: Any) -> _Scan:
@@ -195,7 +197,6 @@ def _scan(session: Session, in_unit: Any) -> _Scan:
     GROUP BY per figure, each of which would read every row again."""
     query = (
         sa.select(
-            col(Measure.key),
             col(Measure.package_id),
             col(Measure.stage),
             col(Measure.impl_status),
@@ -211,10 +212,9 @@ def _scan(session: Session, in_unit: Any) -> _Scan:
     sums: dict[tuple[int, str, str], list[int]] = {}
     potential: Counter[str] = Counter()
     owners: Counter[str] = Counter()
-    overdue: list[str] = []
-    attention = 0
+    attention = green_red = 0
     rows = session.connection().execute(query).all()  # Core rows: no ORM bookkeeping for 10,000 of them
-    for key, package, stage, impl, pot, owner, target, blocked, late in rows:
+    for package, stage, impl, pot, owner, target, blocked, late in rows:
         row = sums.setdefault((package, stage, impl), [0, 0, 0, 0])
         row[0] += 1
         row[1] += target or 0
@@ -224,11 +224,10 @@ def _scan(session: Session, in_unit: Any) -> _Scan:
             potential[pot] += 1
             if owner:
                 owners[owner] += 1
-            if late and len(overdue) < MAX_OVERDUE_KEYS:
-                overdue.append(key)
             attention += impl in _BAD or pot in _BAD
+            green_red += impl == "on_track" and pot in _BAD
     groups = [StageGroup(package, stage, impl, *values) for (package, stage, impl), values in sums.items()]
-    return _Scan(groups, potential, owners, overdue, attention)
+    return _Scan(groups, potential, owners, attention, green_red)
 
 
 def _delivered_with_evidence(session: Session, in_unit: Any) -> int:
@@ -240,9 +239,12 @@ def _delivered_with_evidence(session: Session, in_unit: Any) -> int:
     return int(session.exec(query).one() or 0)
 
 
-def _attention(session: Session, in_unit: Any) -> list[Attention]:
-    """Measures in progress at risk or off track (in either status), the worst first."""
+def _attention(session: Session, in_unit: Any, *, green_red: bool = False) -> list[Attention]:
+    """Measures in progress at risk or off track (in either status), the worst first; with
+    `green_red`, only those whose work is on track while their value is not."""
     needs = sa.or_(col(Measure.impl_status).in_(_BAD), col(Measure.potential_status).in_(_BAD))
+    if green_red:
+        needs = sa.and_(col(Measure.impl_status) == "on_track", col(Measure.potential_status).in_(_BAD))
     statuses = (Measure.impl_status, Measure.potential_status)
     severity = [sa.case({"off_track": 0, "at_risk": 1}, value=status, else_=2) for status in statuses]
     query = (

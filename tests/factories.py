@@ -99,6 +99,6 @@ def digest_data(attention: int, loaded: int | None = None) -> DigestData:
         unit_name="Ops", unit_path="Acme › Ops", child_level="program", now=DIGEST_NOW, since=DIGEST_NOW,
         period=Period(date(2027, 1, 1), date(2027, 12, 1)), closed_through=date(2027, 2, 1),
         groups=groups, potential=Counter({"at_risk": 15}), owners=Counter({"U1": 15}), delivered_with_evidence=0,
-        attention=rows[: loaded if loaded is not None else attention], attention_total=attention, overdue_keys=["M-1"],
+        attention=rows[: loaded if loaded is not None else attention], attention_total=attention,
         child_of_package={1: "Procurement", 2: "Logistics"}, money=money, changes=[], approvals=[], escalations=[],
     )  # fmt: skip

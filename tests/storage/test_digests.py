@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlmodel import select
 
-from domain.enums import Cadence, ImplStatus, Stage
+from domain.enums import Cadence, ImplStatus, PotentialStatus, Stage
 from storage.digest_data import load_digest
 from storage.digests import claim_runs, finish_run, plan_digests, subscribe, unsubscribe
 from storage.models import AuditLog, DigestRun, Measure, Unit
@@ -69,15 +69,19 @@ def test_a_units_digest_counts_its_measures_and_lists_what_needs_attention(db: T
         late = make_measure(session, package=package, stage=Stage.DI2, title="Late")
         late.impl_status = ImplStatus.OFF_TRACK
         session.add(late)
+        short = make_measure(session, package=package, stage=Stage.DI3, title="Green work, red money")
+        short.impl_status, short.potential_status = ImplStatus.ON_TRACK, PotentialStatus.OFF_TRACK
+        session.add(short)
         other = make_tree(session, names=("Other org", "P", "Q", "R", "S"))
         make_measure(session, package=other, title="Elsewhere")
         org = session.exec(select(Unit).where(Unit.name == "Acme")).one()
     with db() as session:
         data = load_digest(session=session, unit_id=org.id or 0, now=clock(), since=clock() - timedelta(days=7))
-        assert sum(group.measures for group in data.groups) == 2  # not the other organization's
-        assert [a.key for a in data.attention] == [late.key]
-        assert {c.key for c in data.changes} == {"M-1", "M-2"}  # created this week
-        assert len(session.exec(select(Measure)).all()) == 3
+        assert sum(group.measures for group in data.groups) == 3  # not the other organization's
+        assert {a.key for a in data.attention} == {late.key, short.key}
+        assert [a.key for a in data.green_red] == [short.key] and data.green_red_total == 1
+        assert {c.key for c in data.changes} == {"M-1", "M-2", "M-3"}  # created this week
+        assert len(session.exec(select(Measure)).all()) == 4
 
 
 def test_the_tree_gives_each_unit_its_organizations_timezone(db: Transaction) -> None:
