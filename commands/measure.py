@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -20,7 +20,8 @@ from commands.invocation import Invocation, Subcommand
 from commands.measure_data import measure_card, package_choices
 from domain.enums import Stage
 from domain.measure_schema import Key, MeasureDraft, audit_label
-from domain.parsing import parse_user_mention
+from domain.money import MoneyStyle
+from domain.parsing import InputError, parse_keys, parse_user_mention
 from domain.policy import can_edit
 from messages.cards import card_blocks, card_fallback, list_blocks
 from messages.ids import Action, Callback
@@ -31,7 +32,15 @@ from slackkit.clicks import Click, on_click
 from slackkit.context import Deps
 from slackkit.people import admin_now, check_people, is_admin, refresh_person, verify_people
 from slackkit.surfaces import FormAnswer, tell
-from storage.measures import PlanFrozen, StaleEdit, create_measure, full_draft, reference_errors, update_measure
+from storage.measures import (
+    PlanFrozen,
+    StaleEdit,
+    create_measure,
+    full_draft,
+    reference_errors,
+    reference_problems,
+    update_measure,
+)
 from storage.models import Measure
 from storage.organization import style_of
 from storage.queries import (
@@ -122,11 +131,26 @@ async def edit_button(click: Click[MeasureRef]) -> None:
     )
 
 
-async def _parsed(deps: Deps, view: dict[str, Any]) -> tuple[MeasureDraft | None, dict[str, str]]:
-    """The form's draft, its amounts read the way the chosen package's organization writes them."""
+async def _parsed(
+    deps: Deps, view: dict[str, Any], *, key: str | None = None, current_due: date | None = None
+) -> tuple[MeasureDraft | None, dict[str, str]]:
+    """The form's draft, its amounts read the way the chosen package's organization writes them; or
+    every error at once: the form's own, and what only the database knows (the package, the
+    dependency keys), in one bounded read."""
     values = read_state(view["state"]["values"])
-    style = await deps.read(lambda s: style_of(session=s, unit_id=package_in(values)))
-    return parse_measure_form(values, style=style)
+
+    def check(session: Session) -> tuple[MoneyStyle, dict[str, str]]:
+        style = style_of(session=session, unit_id=package_in(values))
+        try:
+            keys = parse_keys(values.get(Key.DEPENDENCIES))
+        except InputError:
+            keys = []  # the form's own error says what is wrong with them
+        problems = reference_problems(session=session, package_id=package_in(values), dependency_keys=keys, key=key)
+        return style, problems
+
+    style, known = await deps.read(check)
+    draft, errors = parse_measure_form(values, style=style, today=deps.clock().date(), current_due=current_due)
+    return (draft, {}) if draft is not None and not known else (None, known | errors)
 
 
 async def submit_new(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
@@ -153,15 +177,15 @@ async def submit_new(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], 
 async def submit_edit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
     user_id = body["user"]["id"]
     meta = MeasureFormMeta.load(view.get("private_metadata"))
-    draft, errors = await _parsed(deps, view)
     answer = FormAnswer(ack)
     if meta is None or meta.key is None:
         await answer.errors({Key.TITLE: "This form is out of date: close it and reopen it."})
         return
+    known, current_due = await deps.read(lambda s: _measure_now(s, meta.key or ""))
+    draft, errors = await _parsed(deps, view, key=meta.key, current_due=current_due)
     if draft is None:
         await answer.errors(errors)
         return
-    known = await deps.read(lambda s: _people_now(s, meta.key or ""))
     if not await _people_checked(deps, answer, view, draft, meta, known=known):
         return
     admin = await admin_now(deps, user_id)  # the stored profile: no Web API call before the ack
@@ -209,11 +233,12 @@ def _people_of(draft: MeasureDraft) -> dict[str, str | None]:
     return {Key.OWNER: draft.owner_id, Key.SPONSOR: draft.sponsor_id, Key.CONTROLLER: draft.controller_id}
 
 
-def _people_now(session: Session, key: str) -> list[str]:
-    """The people a measure has now (verified when they were set): an edit re-checks only new ones."""
+def _measure_now(session: Session, key: str) -> tuple[list[str], date | None]:
+    """The people a measure has now (verified when they were set: an edit re-checks only new ones) and
+    its due date (a past one it has already is not refused again)."""
     measure = get_measure(session=session, key=key)
     people = (measure.owner_id, measure.sponsor_id, measure.controller_id) if measure else ()
-    return [slack_id for slack_id in people if slack_id]
+    return [slack_id for slack_id in people if slack_id], measure.due if measure else None
 
 
 def _card(session: Session, deps: Deps, key: str, user_id: str, admin: bool) -> Any:

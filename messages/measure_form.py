@@ -24,7 +24,7 @@ from slack_sdk.models.views import View
 
 from domain.enums import WEEKDAYS, Cadence, Stage
 from domain.measure_schema import FORM_FIELDS, Key, Kind, MeasureDraft, MeasureField
-from domain.money import MoneyStyle, parse_amount, parse_monthly_plan
+from domain.money import MoneyStyle, format_amount, parse_amount, parse_monthly_plan
 from domain.parsing import (
     InputError,
     bounded,
@@ -200,9 +200,13 @@ def read_state(state_values: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     return plain
 
 
-def parse_measure_form(values: Mapping[str, Any], *, style: MoneyStyle) -> tuple[MeasureDraft | None, dict[str, str]]:
+def parse_measure_form(
+    values: Mapping[str, Any], *, style: MoneyStyle, today: date | None = None, current_due: date | None = None
+) -> tuple[MeasureDraft | None, dict[str, str]]:
     """A draft, or None and inline errors keyed by block id (every field's problem at once); amounts
-    as the organization of the chosen package writes them."""
+    as the organization of the chosen package writes them. With `today`: a due date in the past is
+    refused unless it is the one the measure has already (`current_due`); a monthly plan and a target
+    that are both given must agree."""
     errors: dict[str, str] = {}
     parsed: dict[str, Any] = {}
     for spec in FORM_FIELDS:
@@ -213,6 +217,15 @@ def parse_measure_form(values: Mapping[str, Any], *, style: MoneyStyle) -> tuple
     parsed["dependencies_stated"] = bool((values.get(Key.DEPENDENCIES) or "").strip())
     if parsed.get("risks") and parsed.get("no_known_risks"):
         errors[Key.NO_KNOWN_RISKS] = "Untick “no known risks” or remove the risks listed above."
+    due = parsed.get("due")
+    if today is not None and due is not None and due < today and due != current_due:
+        errors[Key.DUE] = f"{due:%Y-%m-%d} has passed: choose today or a later day."
+    plan, target = parsed.get("monthly_plan"), parsed.get("target")
+    if plan and target is not None and sum(plan.values()) != target:
+        errors[Key.MONTHLY_PLAN] = (
+            f"The monthly plan sums to {format_amount(sum(plan.values()), style)} of the "
+            f"{format_amount(target, style)} target: make them agree, or leave the plan empty for now."
+        )
     return (None, errors) if errors else (MeasureDraft(**parsed), {})
 
 

@@ -36,13 +36,21 @@ from storage.types import now_of
 
 def reference_errors(*, session: Session, draft: MeasureDraft, key: str | None = None) -> dict[str, str]:
     """Problems that need the database: the package, the dependency keys. Keyed by field name."""
+    return reference_problems(session=session, package_id=draft.package_id, dependency_keys=draft.dependency_keys or [],
+                              key=key)  # fmt: skip
+
+
+def reference_problems(
+    *, session: Session, package_id: int | None, dependency_keys: list[str], key: str | None = None
+) -> dict[str, str]:
+    """The same from the parts a form gave (so they are reported with the form's own errors)."""
     errors: dict[str, str] = {}
-    package = session.get(Unit, draft.package_id)
+    package = session.get(Unit, package_id) if package_id is not None else None
     if package is None or package.level != Level.PACKAGE:
         errors[Key.PACKAGE] = "Choose a measure package (the lowest level of the structure)."
-    if draft.dependency_keys:
-        found = get_measures_by_keys(session=session, keys=draft.dependency_keys)
-        unknown = [k for k in draft.dependency_keys if k not in found]
+    if dependency_keys:
+        found = get_measures_by_keys(session=session, keys=dependency_keys)
+        unknown = [k for k in dependency_keys if k not in found]
         if unknown:
             errors[Key.DEPENDENCIES] = f"No measure {', '.join(unknown)}: list existing keys like M-3."
         elif key is not None and key.upper() in found:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from messages.payloads import MeasureRef
 from storage.models import AuditLog, Measure, MeasureMonth, Risk
 from storage.queries import get_measure
 from tests.conftest import ADMIN, CONTROLLER, OWNER, SPONSOR, STRANGER, WS_ADMIN, Bot
-from tests.factories import make_measure, make_tree
+from tests.factories import add_people, make_measure, make_tree
 
 FULL_FORM = {
     Key.TITLE: "Consolidate corrugated suppliers",
@@ -318,3 +319,42 @@ async def test_a_new_measure_is_owned_by_its_creator_unless_they_name_someone_el
     await bot.client.command(SPONSOR, "edit M-1")  # and so is never locked out of it
     await bot.settle()
     assert bot.slack.last_view(SPONSOR)["callback_id"] == Callback.EDIT_MEASURE
+
+
+async def test_every_error_of_the_form_comes_back_at_once_with_the_database_ones(bot: Bot) -> None:
+    """The issue's new user: a due date in the past, a plan that does not sum, an unknown dependency
+    and a bad amount are all reported in one answer, inline; nothing is stored."""
+    with bot.session() as session:
+        package = make_tree(session)
+    view = await open_modal(bot, OWNER, "new")
+    bad = {
+        **FULL_FORM,
+        Key.PACKAGE: str(package.id),
+        Key.BASELINE: "lots",  # the form's own error
+        Key.DUE: "2027-02-01",  # before the clock's 1 March 2027
+        Key.MONTHLY_PLAN: "2027-04: 50k\n2027-05: 50k",  # 100k of the 180k target
+        Key.DEPENDENCIES: "M-41",  # only the database knows it does not exist
+    }
+    body = (await bot.client.submit(OWNER, view, bad)).json()
+    assert body["response_action"] == "errors"
+    assert set(body["errors"]) == {Key.BASELINE, Key.DUE, Key.MONTHLY_PLAN, Key.DEPENDENCIES}
+    assert body["errors"][Key.DUE] == "2027-02-01 has passed: choose today or a later day."
+    assert "sums to €100,000 of the €180,000 target" in body["errors"][Key.MONTHLY_PLAN]
+    assert count(bot, Measure) == 0 and count(bot, AuditLog) == 0
+
+
+async def test_an_edit_keeps_a_due_date_that_has_passed_but_cannot_set_a_new_one(bot: Bot) -> None:
+    from tests.security.test_inputs import edit_values  # it imports this module: here, not at the top
+
+    with bot.session() as session:
+        add_people(session, bot.slack)
+        measure = make_measure(session, title="Late already")
+        measure.due = date(2027, 2, 1)  # passed on 1 March 2027
+        session.add(measure)
+    view = await open_modal(bot, OWNER, "edit M-1")
+    values = edit_values(view)
+    kept = (await bot.client.submit(OWNER, view, {**values, Key.TITLE: "Renamed"})).json()
+    assert kept["response_action"] == "update", kept
+    view = await open_modal(bot, OWNER, "edit M-1")
+    moved = (await bot.client.submit(OWNER, view, {**edit_values(view), Key.DUE: "2027-02-15"})).json()
+    assert moved["response_action"] == "errors" and set(moved["errors"]) == {Key.DUE}
