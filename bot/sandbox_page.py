@@ -56,6 +56,7 @@ class SandboxClock:
 @dataclass
 class PageState:
     errors: dict[str, dict[str, str]] = field(default_factory=dict)  # view id -> block id -> message
+    typed: dict[str, dict[str, Any]] = field(default_factory=dict)  # view id -> what was typed, as Slack keeps it
     notice: str = ""
 
 
@@ -127,14 +128,27 @@ def attach_page(
         return _back(form)
 
     async def click(request: web.Request) -> web.Response:
+        """A button (or a menu's option) on a message, in a view (App Home, a modal) or on an ephemeral
+        reply: sent with the container Slack would name."""
         form = await request.post()
-        me = str(form["as"])
-        message = _find(standin, str(form["channel"]), str(form["ts"]))
+        me, view_id, menu = str(form["as"]), str(form.get("view_id", "")), bool(form.get("menu"))
+        action, value, block_id = (
+            str(form["action_id"]),
+            str(form.get("value", "")),
+            str(form.get("block_id") or "actions"),
+        )
+        message = _find(standin, str(form.get("channel", "")), str(form.get("ts", "")))
+        view = standin.state.views.get(view_id) or next(
+            (h for h in standin.state.home.values() if h.get("id") == view_id), None
+        ) if view_id else None  # fmt: skip
         if message is not None:
             body = {"channel": message.channel, "ts": message.ts, "text": message.text, "blocks": message.blocks}
-            await client.click(me, str(form["action_id"]), str(form.get("value", "")), message=body,
-                               block_id=str(form.get("block_id", "actions")))  # fmt: skip
-            await _settle(standin)
+            await client.click(me, action, value, message=body, block_id=block_id, menu=menu)
+        elif view is not None:
+            await client.click(me, action, value, view=view, block_id=block_id, menu=menu)
+        elif form.get("channel") == "ephemeral":  # no message to point at: the bot answers by DM
+            await client.click(me, action, value, block_id=block_id, menu=menu)
+        await _settle(standin)
         return _back(form)
 
     async def submit(request: web.Request) -> web.Response:
@@ -142,13 +156,15 @@ def attach_page(
         me, view_id = str(form["as"]), str(form["view_id"])
         view = standin.state.views.get(view_id)
         if view is not None:
-            reply = await client.submit(me, view, _values(view, form))
+            values = _values(view, form)
+            reply = await client.submit(me, view, values)
             answer = reply.json() if reply.text else {}
-            if answer.get("response_action") == "errors":
-                state.errors[view_id] = answer.get("errors", {})
+            if answer.get("response_action") == "errors":  # Slack keeps what was typed beside the errors
+                state.errors[view_id], state.typed[view_id] = answer.get("errors", {}), values
             elif answer.get("response_action") == "update":
                 standin.state.views[view_id] = {**answer["view"], "id": view_id, "user_id": me}
                 state.errors.pop(view_id, None)
+                state.typed.pop(view_id, None)
             else:
                 _close(standin, me, view_id, state)
             await _settle(standin)
@@ -232,13 +248,14 @@ def _modal(standin: SlackStandIn, me: str, state: PageState) -> dict[str, Any] |
     if not open_ids:
         return None
     view = standin.state.views[open_ids[-1]]
-    return {"view": view, "errors": state.errors.get(view["id"], {})}
+    return {"view": view, "errors": state.errors.get(view["id"], {}), "typed": state.typed.get(view["id"], {})}
 
 
 def _close(standin: SlackStandIn, me: str, view_id: str, state: PageState) -> None:
     if view_id in standin.state.open_views.get(me, []):
         standin.state.open_views[me].remove(view_id)
     state.errors.pop(view_id, None)
+    state.typed.pop(view_id, None)
 
 
 def _values(view: dict[str, Any], form: Any) -> dict[str, Any]:

@@ -103,6 +103,9 @@ def test_a_week_of_governance_in_the_browser(page: Page, shots: Path) -> None:
     modal.locator("[data-submit]").click()
     # At risk is worse than on track: the bot asks for a comment, inline, and the modal stays.
     expect(page.locator("[data-error=comment]")).to_be_visible()
+    # …keeping what was typed, as Slack does (it once came back blank, and "at risk" was saved as on track).
+    expect(page.locator("form.modal select[name=status]")).to_have_value("at_risk")
+    expect(page.locator("form.modal textarea[name=blockers]")).to_have_value("waiting for the supplier audit")
     page.locator("form.modal textarea[name=comment]").fill("the audit moved to next month")
     page.locator("form.modal [data-submit]").click()
     expect(page.locator("form.modal")).to_have_count(0)
@@ -129,3 +132,10 @@ def test_a_week_of_governance_in_the_browser(page: Page, shots: Path) -> None:
     expect(page.locator(".feed")).to_contain_text("passed a gate")  # the approval, among what changed
     page.screenshot(path=shots / "5-digest-thread.png")
     digest.screenshot(path=shots / "6-digest-summary.png")
+
+    # App Home to act from: a measure's Open shows its card in a modal.
+    page.goto(f"/?as={OWNER}&in=home")
+    expect(page.locator(".feed")).to_contain_text("Your measures")
+    page.locator("button[data-action='measure.open_card']").first.click()
+    expect(page.locator("form.modal")).to_contain_text("Stage")
+    page.screenshot(path=shots / "7-card-from-app-home.png")
