@@ -37,7 +37,8 @@ def main() -> None:
 
     web_app = web.Application()
     web_app.router.add_post("/slack/events", events)
-    web.run_app(web_app, host="127.0.0.1", port=args.port, access_log=None, print=None)
+    # the same listen queue as `python -m bot serve` (bot/serve.py), so the two are compared fairly
+    web.run_app(web_app, host="127.0.0.1", port=args.port, access_log=None, print=None, backlog=1024)
 
 
 if __name__ == "__main__":

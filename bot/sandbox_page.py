@@ -34,7 +34,8 @@ from storage.types import utcnow
 EMOJI = {
     "large_green_circle": "🟢", "large_yellow_circle": "🟡", "red_circle": "🔴", "white_circle": "⚪",
     "white_check_mark": "✅", "rotating_light": "🚨", "warning": "⚠️", "alarm_clock": "⏰", "fast_forward": "⏩",
-    "eyes": "👀",
+    "eyes": "👀", "hourglass": "⌛", "hourglass_flowing_sand": "⏳", "leftwards_arrow_with_hook": "↩️",
+    "lock": "🔒", "no_entry": "⛔",
 }  # fmt: skip
 ROLES = {"U0ADA": "admin", "U0OLIVIA": "owner", "U0KENJI": "owner", "U0PRIYA": "owner", "U0SAM": "sponsor",
          "U0CHRIS": "controller"}  # fmt: skip
@@ -123,7 +124,7 @@ def attach_page(
     async def command(request: web.Request) -> web.Response:
         form = await request.post()
         me, text = str(form["as"]), str(form.get("text", "")).strip()
-        await client.command(me, text.removeprefix("/measure").strip())
+        await client.command(me, escaped_mentions(text.removeprefix("/measure").strip(), standin.state.users))
         await _settle(standin)
         return _back(form)
 
@@ -203,6 +204,19 @@ def attach_page(
               ("GET", "/sandbox/version", version)]  # fmt: skip
     for method, path, handler in routes:
         standin.app.router.add_route(method, path, handler)
+
+
+def escaped_mentions(text: str, users: dict[str, dict[str, Any]]) -> str:
+    """`@Sam Sponsor`, `@Sam` or `@sam.sponsor` as Slack's client sends them in a command whose
+    manifest says `should_escape: true`: `<@U0SAM|sam.sponsor>`. Longer names first, whole words only."""
+    names = []
+    for user_id, user in users.items():
+        profile = user.get("profile") or {}
+        for name in {user.get("real_name"), profile.get("display_name"), user.get("name")} - {None, ""}:
+            names.append((str(name), user_id, str(user.get("name") or user_id)))
+    for name, user_id, handle in sorted(names, key=lambda n: -len(n[0])):
+        text = re.sub(rf"(?<![\w<|])@{re.escape(name)}(?![\w.])", f"<@{user_id}|{handle}>", text, flags=re.IGNORECASE)
+    return text
 
 
 def _back(form: Any) -> web.HTTPSeeOther:

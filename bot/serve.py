@@ -81,10 +81,15 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     print("Pacekeeper stopped.", flush=True)
 
 
+LISTEN_BACKLOG = 1024  # within Linux's default net.core.somaxconn (4096)
+
+
 async def _start(web_app: web.Application, host: str, port: int) -> web.AppRunner:
     runner = web.AppRunner(web_app, handle_signals=False)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    # A burst (a Monday morning: hundreds of clicks at once) must not overflow the listen queue: with
+    # aiohttp's 128 a connection beyond it waits for TCP's retry, a whole second (docs/deployment.md).
+    await web.TCPSite(runner, host, port, backlog=LISTEN_BACKLOG).start()
     return runner
 
 

@@ -91,6 +91,11 @@ def test_a_week_of_governance_in_the_browser(page: Page, shots: Path) -> None:
     prompt = page.locator(".msg", has_text="Your check-in").last
     expect(prompt).to_be_visible()
     page.screenshot(path=shots / "1-owner-check-in.png")
+    # #ops-weekly is not empty at start: last week's digest is there.
+    page.goto(f"/?as={OWNER}&in=C0OPSWEEKLY")
+    expect(page.locator(".msg", has_text="Weekly digest · Operations")).to_have_count(1)
+    page.goto(f"/?as={OWNER}&in=dm")
+    prompt = page.locator(".msg", has_text="Your check-in").last
 
     # Update… opens the modal; it is filled in and submitted like Slack's.
     prompt.locator("button[data-action='checkin.update']").first.click()
@@ -124,11 +129,12 @@ def test_a_week_of_governance_in_the_browser(page: Page, shots: Path) -> None:
     page.locator("button[data-clock=digest]").click()
     expect(page.locator(".notice")).to_contain_text("Played forward")
     page.goto(f"/?as={SPONSOR}&in=C0OPSWEEKLY")
-    digest = page.locator(".msg", has_text="Weekly digest · Operations").first
+    expect(page.locator(".msg", has_text="Weekly digest · Operations")).to_have_count(2)  # last week's, this one
+    digest = page.locator(".msg", has_text="Weekly digest · Operations").last
     expect(digest).to_contain_text("What is in progress?")
     expect(digest).to_contain_text("Value")
-    expect(page.locator(".thread")).to_contain_text("Measures that need attention")
-    expect(page.locator(".thread img.file")).to_be_visible()
+    expect(page.locator(".thread").last).to_contain_text("Measures that need attention")
+    expect(page.locator(".thread").last.locator("img.file")).to_be_visible()
     expect(page.locator(".feed")).to_contain_text("passed a gate")  # the approval, among what changed
     page.screenshot(path=shots / "5-digest-thread.png")
     digest.screenshot(path=shots / "6-digest-summary.png")
