@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from messages.blockkit import Rendered, blocks_json
 from slackkit.context import Deps
 from slackkit.outbox_messages import Render, snapshots
-from storage.calendars import calendars_of
+from storage.calendars import in_working_time
 from storage.models import CheckIn, Outbox
 from storage.outbox import Kind, owe_failure_reports
 from storage.queries import claimable
@@ -101,7 +101,7 @@ def claim_chunk(
     ).all()
     taken = []
     lease_until = machine_now() + lease
-    rows = _in_working_time(session, list(rows), now)
+    rows = in_working_time(session=session, rows=list(rows), now=now)
     renders = snapshots(session, rows, now, answer_within)
     for message in rows:
         in_doubt = _in_doubt_since(message, lease)
@@ -114,23 +114,6 @@ def claim_chunk(
             taken.append(Taken(message.id or 0, message.kind, message.recipient, render or _nothing, in_doubt))
         session.add(message)
     return taken
-
-
-def _in_working_time(session: Session, rows: list[Outbox], now: datetime) -> list[Outbox]:
-    """The rows whose recipient may be written to at `now`: a DM to someone outside their working
-    time (a day they do not work, a public holiday of their region, their quiet hours) waits, its
-    `not_before` set to their next working instant. Channels are always open."""
-    people = {m.recipient for m in rows if m.recipient[:1] in ("U", "W")}
-    calendars = calendars_of(session=session, slack_ids=people) if people else {}
-    now_rows = []
-    for message in rows:
-        calendar = calendars.get(message.recipient)
-        if calendar is None or calendar.is_working_time(now):
-            now_rows.append(message)
-        else:
-            message.not_before = calendar.next_working_time(now)
-            session.add(message)
-    return now_rows
 
 
 def _in_doubt_since(message: Outbox, lease: timedelta) -> datetime | None:

@@ -5,7 +5,7 @@ several organizations keeps the first organization's unless they set their own."
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import time
+from datetime import datetime, time
 
 from sqlmodel import Session, col, select
 
@@ -13,7 +13,7 @@ from domain.calendar import WorkingCalendar, parse_working_days
 from domain.organization import OrganizationSettings
 from domain.parsing import InputError
 from domain.schedule import zone
-from storage.models import Person
+from storage.models import Outbox, Person
 from storage.organization import organizations, settings_of
 from storage.queries import NEVER, record_audit
 
@@ -90,3 +90,20 @@ def set_personal_calendar(
 def _shown(person: Person) -> dict[str, str | None]:
     quiet = f"{person.quiet_start:%H:%M}-{person.quiet_end:%H:%M}" if person.quiet_start and person.quiet_end else None
     return {"working-days": person.working_days, "holidays": person.holidays, "quiet-hours": quiet}
+
+
+def in_working_time(*, session: Session, rows: list[Outbox], now: datetime) -> list[Outbox]:
+    """The outbox rows whose recipient may be written to at `now`: a DM to someone outside their
+    working time (a day they do not work, a public holiday of their region, their quiet hours) waits,
+    its `not_before` set to their next working instant. Channels are always open."""
+    people = {m.recipient for m in rows if m.recipient[:1] in ("U", "W")}
+    calendars = calendars_of(session=session, slack_ids=people) if people else {}
+    now_rows = []
+    for message in rows:
+        calendar = calendars.get(message.recipient)
+        if calendar is None or calendar.is_working_time(now):
+            now_rows.append(message)
+        else:
+            message.not_before = calendar.next_working_time(now)
+            session.add(message)
+    return now_rows
