@@ -29,7 +29,8 @@ SWITCH_WORDS = {
 }
 USAGE = (
     "Use `/measure rules <portfolio> [steering=#channel] [tolerance=10] [approval-days=3] [step-hours=24] "
-    "[overdue|offtrack|shortfall|approval|dependency=on|off] [weight-DI3=50 …] [di5-months=all|3]`."
+    "[overdue|offtrack|shortfall|approval|dependency=on|off] [weight-DI3=50 …] [di5-months=all|3] "
+    "[urgent=shortfall,approval|none]`."
 )
 
 
@@ -72,6 +73,12 @@ def parse_settings(words: list[str]) -> dict[str, Any]:
             changes["di5_months"] = None if value.lower() == "all" else int(value)
         elif key.startswith("weight-"):
             changes.setdefault("weights", {})[_weighted_stage(key)] = _percent(key, value)
+        elif key == "urgent":  # these causes' messages go out outside working time too
+            words = [w for w in value.lower().replace(" ", "").split(",") if w and w != "none"]
+            unknown = [w for w in words if w not in SWITCH_WORDS]
+            if unknown:
+                raise InputError(f"urgent takes causes among {', '.join(SWITCH_WORDS)} (or none), not “{unknown[0]}”.")
+            changes["urgent"] = [SWITCH_WORDS[w] for w in words]
         elif key in SWITCH_WORDS:
             if value.lower() not in ("on", "off"):
                 raise InputError(f"{key} is on or off, not “{value}”.")
@@ -136,10 +143,12 @@ def describe(portfolio: Unit, *, changed: bool) -> str:
     head = "Saved. " if changed else ""
     di5 = f"the last {rules.di5_months} closed months" if rules.di5_months else "every closed month of the plan"
     weights = ", ".join(f"{stage} {rules.weights.of(stage)}%" for stage in WEIGHTED_STAGES)
+    urgent = ", ".join(w for w, c in SWITCH_WORDS.items() if rules.is_urgent(c)) or "none"
     return (
         f"{head}*{escape(portfolio.name)}* — steering channel {steering}; tolerance {portfolio.tolerance_pct or 10}%; "
         f"approvals escalate after {approval}; an unacknowledged escalation climbs after {rules.step_hours} h; "
-        f"rules: {switches}; stage weights {weights}; DI5 wants validated actuals for {di5}."
+        f"rules: {switches}; urgent at any hour: {urgent}; stage weights {weights}; "
+        f"DI5 wants validated actuals for {di5}."
     )
 
 

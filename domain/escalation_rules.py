@@ -74,6 +74,8 @@ class PortfolioRules(BaseModel):
     weights: StageWeights = Field(default_factory=StageWeights)  # realisation weight per stage (domain/weights.py)
     # How many of the latest closed months of the plan DI5 wants validated actuals for (None: all).
     di5_months: int | None = Field(default=None, ge=1, le=120)
+    # Causes whose escalation messages reach people at any time, outside their working calendar too.
+    urgent: list[Cause] = Field(default_factory=list)
 
     @classmethod
     def parse(cls, raw: str | None) -> PortfolioRules:
@@ -86,6 +88,9 @@ class PortfolioRules(BaseModel):
 
     def enabled(self, cause: Cause) -> bool:
         return bool(getattr(self, RULE_SWITCHES[cause]))
+
+    def is_urgent(self, cause: Cause) -> bool:
+        return cause in self.urgent
 
 
 RULE_SWITCHES = {

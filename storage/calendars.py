@@ -95,8 +95,9 @@ def _shown(person: Person) -> dict[str, str | None]:
 def in_working_time(*, session: Session, rows: list[Outbox], now: datetime) -> list[Outbox]:
     """The outbox rows whose recipient may be written to at `now`: a DM to someone outside their
     working time (a day they do not work, a public holiday of their region, their quiet hours) waits,
-    its `not_before` set to their next working instant. Channels are always open."""
-    people = {m.recipient for m in rows if m.recipient[:1] in ("U", "W")}
+    its `not_before` set to their next working instant. Channels are always open, and so is a
+    message its portfolio marks urgent (`/measure rules … urgent=shortfall`)."""
+    people = {m.recipient for m in rows if m.recipient[:1] in ("U", "W") and not m.urgent}
     calendars = calendars_of(session=session, slack_ids=people) if people else {}
     now_rows = []
     for message in rows:

@@ -20,10 +20,13 @@ class EscalationMail:
 
     def __init__(self) -> None:
         self._by_recipient: dict[str, list[Escalation]] = defaultdict(list)
+        self._urgent: set[str] = set()  # recipients owed something their portfolio marks urgent
 
-    def add(self, escalation: Escalation, recipient: str | None) -> None:
+    def add(self, escalation: Escalation, recipient: str | None, *, urgent: bool = False) -> None:
         if recipient:
             self._by_recipient[recipient].append(escalation)
+            if urgent:
+                self._urgent.add(recipient)
 
     def owe(self, *, session: Session, now: datetime) -> int:
         """Owe the messages; returns how many. Two processes sweeping at once raise and climb disjoint
@@ -38,6 +41,7 @@ class EscalationMail:
                 session=session, kind=Kind.ESCALATIONS, key=key, recipient=recipient,
                 payload=EscalationsPayload(items=items),
             )  # fmt: skip
+            message.urgent = recipient in self._urgent
             copies += [
                 {"escalation_id": i.escalation_id, "outbox_id": message.id or 0, "rung": i.rung,
                  "version": versions[i.escalation_id]}

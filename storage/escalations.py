@@ -211,7 +211,8 @@ def _raise(session: Session, tree: UnitTree, hit: Hit, now: datetime, mail: Esca
         session=session, actor="system", entity="measure", entity_key=measure.key, action="escalation_raised",
         detail={"escalation_id": escalation.id, "cause": hit.cause, "rung": Rung(rung).label, **hit.detail},
     )  # fmt: skip
-    mail.add(escalation, ladder.recipient(rung))
+    rules, _portfolio = tree.portfolio_rules(measure.package_id)
+    mail.add(escalation, ladder.recipient(rung), urgent=rules.is_urgent(hit.cause))
     return True
 
 
@@ -242,7 +243,8 @@ def _climb(session: Session, tree: UnitTree, now: datetime, mail: EscalationMail
     calendars = calendars_of(session=session, slack_ids={p for p in people if p[:1] in ("U", "W")})
     climbed = 0
     for escalation, measure, ladder in waiting:
-        step = timedelta(hours=tree.portfolio_rules(measure.package_id)[0].step_hours)
+        rules = tree.portfolio_rules(measure.package_id)[0]
+        step = timedelta(hours=rules.step_hours)
         holder = calendars.get(ladder.recipient(escalation.rung) or "")
         if holder is not None and holder.add_working(escalation.rung_started_at, step) > now:
             continue
@@ -254,7 +256,7 @@ def _climb(session: Session, tree: UnitTree, now: datetime, mail: EscalationMail
         escalation.refresh_pending, escalation.version = True, escalation.version + 1
         session.add(escalation)
         _audit(session, escalation, "system", "escalation_climbed", {"rung": [Rung(old).label, Rung(rung).label]})
-        mail.add(escalation, ladder.recipient(rung))
+        mail.add(escalation, ladder.recipient(rung), urgent=rules.is_urgent(Cause(escalation.cause)))
         climbed += 1
     return climbed
 

@@ -271,6 +271,9 @@ def waiting_for(*, session: Session, user_id: str) -> list[tuple[str, str, str, 
         select(GateRequest, col(Measure.key), col(Measure.title))
         .join(Measure, col(Measure.id) == col(GateRequest.measure_id))
         .where(GateRequest.state == "open")
+        # only the requests whose chain names them (its JSON holds each approver's id in quotes): not
+        # every open request of the organization, loaded on every App Home opening
+        .where(col(GateRequest.chain).contains(json.dumps(user_id)))
         .order_by(col(GateRequest.step_started_at))
     ).all()
     return [

@@ -260,6 +260,7 @@ class Outbox(SQLModel, table=True):
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # A DM to someone outside their working time waits until then (domain/calendar.py).
     not_before: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    urgent: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})  # goes out at any hour
     channel: str | None = Field(default=None, max_length=32)
     ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = _created()

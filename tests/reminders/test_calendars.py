@@ -11,9 +11,11 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
+from domain.enums import PotentialStatus, Stage
 from messages.ids import Callback, Field
 from storage.models import AuditLog, CheckIn, Measure, Outbox, Person
-from tests.conftest import ADMIN, Bot
+from tests.conftest import ADMIN, OWNER, Bot
+from tests.factories import add_people, make_measure, make_tree
 from tests.playbook import setup_measures, tick
 
 BERLINER = "U0BERLIN"
@@ -149,3 +151,42 @@ async def test_an_escalation_waits_out_the_weekend_before_it_climbs(bot: Bot) ->
     assert (await tick(bot, berlin(2027, 3, 14, 18))).escalations.climbed == 0  # Sunday
     assert (await tick(bot, berlin(2027, 3, 15, 8, 59))).escalations.climbed == 0
     assert (await tick(bot, berlin(2027, 3, 15, 9))).escalations.climbed == 1  # Monday 09:00: a working day
+
+
+async def test_what_a_portfolio_marks_urgent_reaches_people_in_their_quiet_hours(bot: Bot) -> None:
+    """Two sponsors in Berlin, both quiet from 18:00 to 08:00; a shortfall on each of their measures at
+    22:00. Ops marks shortfalls urgent, Growth does not: one DM goes out now, the other at 08:00."""
+    for user_id, name in ((BERLINER, "Bernd Berliner"), ("U0BERLIN2", "Berta Berliner")):
+        bot.slack.add_user(user_id, name=name, tz="Europe/Berlin")
+    bot.clock.set(berlin(2027, 3, 10, 12))
+    with bot.session() as session:
+        add_people(session, bot.slack)
+        for user_id in (BERLINER, "U0BERLIN2"):
+            person = session.get(Person, user_id)
+            assert person is not None
+            person.quiet_start, person.quiet_end = time(18), time(8)
+            session.add(person)
+        ops = make_tree(session)
+        growth = make_tree(session, names=("Acme", "Growth", "New markets", "Launches", "Nordics"))
+        for package, sponsor in ((ops, BERLINER), (growth, "U0BERLIN2")):
+            measure = make_measure(session, package=package, sponsor_id=sponsor, stage=Stage.DI3)
+            measure.potential_status = PotentialStatus.OFF_TRACK
+            session.add(measure)
+    await bot.client.command(ADMIN, "rules Ops urgent=shortfall")
+    await bot.settle()
+    assert "urgent at any hour: shortfall" in bot.slack.responses(ADMIN)[-1]["text"]
+    report = await tick(bot, berlin(2027, 3, 10, 22))
+    assert report.escalations.raised == 2 and report.delivery.sent == 1
+    assert len(bot.slack.dms(BERLINER)) == 1 and bot.slack.dms("U0BERLIN2") == []
+    assert (await tick(bot, berlin(2027, 3, 11, 8))).delivery.sent == 1
+    assert len(bot.slack.dms("U0BERLIN2")) == 1
+
+
+async def test_an_unknown_urgent_cause_is_refused_and_nothing_changes(bot: Bot) -> None:
+    setup_measures(bot, (OWNER, "Consolidate"))
+    await bot.client.command(ADMIN, "rules Ops urgent=shortfall,everything")
+    await bot.settle()
+    assert (
+        "Nothing was changed" in bot.slack.responses(ADMIN)[-1]["text"]
+        and "everything" in bot.slack.responses(ADMIN)[-1]["text"]
+    )

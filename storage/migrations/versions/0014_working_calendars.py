@@ -1,5 +1,5 @@
 """working calendars: an organization's working days and holiday region, a person's own (and their
-quiet hours), and when a deferred message may go out
+quiet hours), when a deferred message may go out, and which go out at any hour
 
 Revision ID: 0014
 Revises: 0013
@@ -31,10 +31,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("quiet_end", sa.Time(), nullable=True))
     with op.batch_alter_table("outbox") as batch:
         batch.add_column(sa.Column("not_before", UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("urgent", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("urgent")
         batch.drop_column("not_before")
     with op.batch_alter_table("person") as batch:
         for column in ("quiet_end", "quiet_start", "holidays", "working_days"):
