@@ -23,6 +23,7 @@ from domain.measure_schema import Key, MeasureDraft, audit_label
 from domain.money import MoneyStyle
 from domain.parsing import InputError, parse_keys, parse_user_mention
 from domain.policy import can_edit
+from domain.stage_gates import plan_frozen
 from messages.cards import card_blocks, card_fallback, list_blocks
 from messages.ids import Action, Callback
 from messages.measure_form import measure_modal, package_in, parse_measure_form, read_state
@@ -132,7 +133,12 @@ async def edit_button(click: Click[MeasureRef]) -> None:
 
 
 async def _parsed(
-    deps: Deps, view: dict[str, Any], *, key: str | None = None, current_due: date | None = None
+    deps: Deps,
+    view: dict[str, Any],
+    *,
+    key: str | None = None,
+    current_due: date | None = None,
+    plan_frozen: bool = False,
 ) -> tuple[MeasureDraft | None, dict[str, str]]:
     """The form's draft, its amounts read the way the chosen package's organization writes them; or
     every error at once: the form's own, and what only the database knows (the package, the
@@ -149,7 +155,9 @@ async def _parsed(
         return style, problems
 
     style, known = await deps.read(check)
-    draft, errors = parse_measure_form(values, style=style, today=deps.clock().date(), current_due=current_due)
+    draft, errors = parse_measure_form(
+        values, style=style, today=deps.clock().date(), current_due=current_due, plan_frozen=plan_frozen
+    )
     return (draft, {}) if draft is not None and not known else (None, known | errors)
 
 
@@ -181,8 +189,8 @@ async def submit_edit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
     if meta is None or meta.key is None:
         await answer.errors({Key.TITLE: "This form is out of date: close it and reopen it."})
         return
-    known, current_due = await deps.read(lambda s: _measure_now(s, meta.key or ""))
-    draft, errors = await _parsed(deps, view, key=meta.key, current_due=current_due)
+    known, current_due, frozen = await deps.read(lambda s: _measure_now(s, meta.key or ""))
+    draft, errors = await _parsed(deps, view, key=meta.key, current_due=current_due, plan_frozen=frozen)
     if draft is None:
         await answer.errors(errors)
         return
@@ -233,12 +241,14 @@ def _people_of(draft: MeasureDraft) -> dict[str, str | None]:
     return {Key.OWNER: draft.owner_id, Key.SPONSOR: draft.sponsor_id, Key.CONTROLLER: draft.controller_id}
 
 
-def _measure_now(session: Session, key: str) -> tuple[list[str], date | None]:
-    """The people a measure has now (verified when they were set: an edit re-checks only new ones) and
-    its due date (a past one it has already is not refused again)."""
+def _measure_now(session: Session, key: str) -> tuple[list[str], date | None, bool]:
+    """The people a measure has now (verified when they were set: an edit re-checks only new ones), its
+    due date (a past one it has already is not refused again) and whether its plan is frozen."""
     measure = get_measure(session=session, key=key)
-    people = (measure.owner_id, measure.sponsor_id, measure.controller_id) if measure else ()
-    return [slack_id for slack_id in people if slack_id], measure.due if measure else None
+    if measure is None:
+        return [], None, False
+    people = [p for p in (measure.owner_id, measure.sponsor_id, measure.controller_id) if p]
+    return people, measure.due, plan_frozen(Stage(measure.stage), measure.held_from_stage)
 
 
 def _card(session: Session, deps: Deps, key: str, user_id: str, admin: bool) -> Any:

@@ -201,12 +201,18 @@ def read_state(state_values: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def parse_measure_form(
-    values: Mapping[str, Any], *, style: MoneyStyle, today: date | None = None, current_due: date | None = None
+    values: Mapping[str, Any],
+    *,
+    style: MoneyStyle,
+    today: date | None = None,
+    current_due: date | None = None,
+    plan_frozen: bool = False,
 ) -> tuple[MeasureDraft | None, dict[str, str]]:
     """A draft, or None and inline errors keyed by block id (every field's problem at once); amounts
     as the organization of the chosen package writes them. With `today`: a due date in the past is
     refused unless it is the one the measure has already (`current_due`); a monthly plan and a target
-    that are both given must agree."""
+    that are both given must agree — unless the plan is frozen at the decision (a change to it is then
+    refused as a re-baseline, which is the reason that matters)."""
     errors: dict[str, str] = {}
     parsed: dict[str, Any] = {}
     for spec in FORM_FIELDS:
@@ -221,7 +227,7 @@ def parse_measure_form(
     if today is not None and due is not None and due < today and due != current_due:
         errors[Key.DUE] = f"{due:%Y-%m-%d} has passed: choose today or a later day."
     plan, target = parsed.get("monthly_plan"), parsed.get("target")
-    if plan and target is not None and sum(plan.values()) != target:
+    if plan and target is not None and sum(plan.values()) != target and not plan_frozen:
         errors[Key.MONTHLY_PLAN] = (
             f"The monthly plan sums to {format_amount(sum(plan.values()), style)} of the "
             f"{format_amount(target, style)} target: make them agree, or leave the plan empty for now."
