@@ -69,14 +69,29 @@ def batches_showing(*, session: Session, escalation_ids: Iterable[int]) -> list[
     return list(session.exec(query).all())
 
 
-def mark_shown(*, session: Session, outbox_ids: Iterable[int]) -> None:
-    """These messages were just updated: each copy in them now shows its escalation's version."""
-    wanted = list(set(outbox_ids))
-    if not wanted:
-        return
-    copies = session.exec(select(EscalationCopy).where(col(EscalationCopy.outbox_id).in_(wanted))).all()
-    versions = dict(session.exec(select(Escalation.id, Escalation.version).where(
-        col(Escalation.id).in_({c.escalation_id for c in copies}))).all())  # fmt: skip
+def versions_of(*, session: Session, escalation_ids: Iterable[int]) -> dict[int, int]:
+    wanted = list(set(escalation_ids))
+    query = select(Escalation.id, Escalation.version).where(col(Escalation.id).in_(wanted))
+    return {escalation_id or 0: version for escalation_id, version in session.exec(query).all()}
+
+
+def mark_shown(*, session: Session, outbox_id: int, versions: dict[int, int]) -> None:
+    """The message was just updated with the escalations at these versions (as read for its render):
+    its copies record them, never going back. A copy still behind is found by `stale_listings`."""
+    copies = session.exec(select(EscalationCopy).where(EscalationCopy.outbox_id == outbox_id)).all()
     for copy in copies:
-        copy.version = versions.get(copy.escalation_id, copy.version)
+        copy.version = max(copy.version, versions.get(copy.escalation_id, copy.version))
         session.add(copy)
+
+
+def behind(*, session: Session) -> list[int]:
+    """Escalations some sent message shows in an older state than they have (a refresh that failed, or
+    raced another replica's): the sweep refreshes them."""
+    query = (
+        select(EscalationCopy.escalation_id)
+        .join(Escalation, col(Escalation.id) == col(EscalationCopy.escalation_id))
+        .join(Outbox, col(Outbox.id) == col(EscalationCopy.outbox_id))
+        .where(col(EscalationCopy.version) < col(Escalation.version), col(Outbox.ts).is_not(None))
+        .distinct()
+    )
+    return list(session.exec(query).all())

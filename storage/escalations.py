@@ -26,7 +26,7 @@ from domain.escalation_rules import START_RUNG, Cause, Ladder, Rung, climb_to
 from domain.policy import Deed, Party, may, who_may
 from domain.schedule import ACTIVE_STAGES, away_on
 from storage.calendars import calendars_of
-from storage.escalation_mail import EscalationMail
+from storage.escalation_mail import EscalationMail, behind
 from storage.models import (
     Dependency,
     Escalation,
@@ -373,9 +373,9 @@ def single_copies(*, session: Session, escalation_ids: list[int]) -> list[tuple[
 
 
 def stale_escalation_ids(*, session: Session) -> list[int]:
-    return [
-        i for i in session.exec(select(col(Escalation.id)).where(Escalation.refresh_pending == sa.true())).all() if i
-    ]
+    """Escalations changed since their messages were refreshed, and those a sent listing shows behind."""
+    pending = session.exec(select(col(Escalation.id)).where(Escalation.refresh_pending == sa.true())).all()
+    return sorted({i for i in pending if i} | set(behind(session=session)))
 
 
 def mark_refreshed(*, session: Session, escalation_ids: list[int]) -> None:

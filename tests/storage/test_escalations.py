@@ -11,7 +11,7 @@ from sqlmodel import select
 from domain.enums import ImplStatus, Stage
 from domain.escalation_rules import Cause
 from domain.stage_gates import RequestKind
-from storage.escalation_mail import batches_showing
+from storage.escalation_mail import batches_showing, behind, mark_shown, versions_of
 from storage.escalations import Act, EscalationRefused, act_on, open_causes_of, single_copies, sweep_escalations
 from storage.gate_requests import request_gate
 from storage.measures import facts_of
@@ -103,3 +103,27 @@ def test_messages_owed_one_per_escalation_before_listings_are_still_found_to_upd
         assert unsent.ts is None
         found = single_copies(session=session, escalation_ids=[escalation_id])
     assert found == [(escalation_id, "D0SPONSOR", f"1.{escalation_id}", 1)]
+
+
+def test_a_listing_shown_behind_is_found_and_a_record_never_goes_back(db: Transaction, clock: Clock) -> None:
+    """A refresh records the versions it rendered; a copy still behind (a refresh that raced another,
+    or failed) is what the sweep refreshes next."""
+    waiting_approval(db, clock)
+    with db() as session:
+        sweep_escalations(session=session, now=clock() + timedelta(days=6), approval_after=WAIT)
+        message = session.exec(select(Outbox).where(Outbox.kind == Kind.ESCALATIONS)).one()
+        message.channel, message.ts = "D0SPONSOR", "1.1"  # sent
+        escalation_id = session.exec(select(Escalation)).one().id or 0
+        outbox_id = message.id or 0
+    with db() as session:
+        assert behind(session=session) == []  # owed with its change: it shows the current state
+        act_on(session=session, escalation_id=escalation_id, user_id=SPONSOR, admin=False, act=Act.ACKNOWLEDGE,
+               now=clock() + timedelta(days=6))  # fmt: skip
+    with db() as session:
+        assert behind(session=session) == [escalation_id]
+        mark_shown(session=session, outbox_id=outbox_id, versions={escalation_id: 0})  # an older render: no step back
+        assert behind(session=session) == [escalation_id]
+        mark_shown(
+            session=session, outbox_id=outbox_id, versions=versions_of(session=session, escalation_ids=[escalation_id])
+        )
+        assert behind(session=session) == []
