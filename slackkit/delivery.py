@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from messages.blockkit import Rendered, blocks_json
 from slackkit.context import Deps
 from slackkit.outbox_messages import Render, snapshots
-from storage.calendars import in_working_time
+from storage.calendars import in_working_time, is_person_id
 from storage.models import CheckIn, Outbox
 from storage.outbox import Kind, owe_failure_reports
 from storage.queries import claimable
@@ -345,7 +345,7 @@ async def find_sent(deps: Deps, recipient: str, outbox_id: int, *, since: dateti
     """The (channel, ts) of the message this outbox row already posted, if it did: the reconciliation
     of a send whose process died before recording it, by the outbox id in the message's metadata."""
     channel = recipient
-    if recipient[:1] in ("U", "W"):  # a DM sent to the user id: its channel is the IM with them
+    if is_person_id(recipient):  # a DM sent to the user id: its channel is the IM with them
         channel = (await deps.client.conversations_open(users=recipient))["channel"]["id"]
     oldest = f"{(since - timedelta(minutes=1)).timestamp():.6f}"
     cursor = None

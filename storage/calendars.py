@@ -23,33 +23,23 @@ def organization_defaults(*, session: Session) -> OrganizationSettings:
     return settings_of(found[0] if found else None)
 
 
-def calendar_from(
-    *,
-    tz: str | None,
-    working_days: str | None,
-    holidays: str | None,
-    quiet_start: time | None,
-    quiet_end: time | None,
-    organization: OrganizationSettings,
-) -> WorkingCalendar:
-    """The calendar of one person from their row's columns (a row may be missing: all None)."""
-    try:
-        days = parse_working_days(working_days or organization.working_days)
-    except InputError:  # stored values were checked when set: this is only a safety net
-        days = parse_working_days("mon-fri")
-    region = holidays if holidays is not None else organization.holidays
-    quiet = (quiet_start, quiet_end) if quiet_start is not None and quiet_end is not None else None
-    return WorkingCalendar(days=days, region=region, quiet=quiet, tz=zone(tz))
+def is_person_id(recipient: str) -> bool:
+    """A user id (U…, W…), not a channel: only people have working calendars."""
+    return recipient[:1] in ("U", "W")
 
 
 def calendar_of(person: Person | None, organization: OrganizationSettings) -> WorkingCalendar:
-    if person is None:
-        return calendar_from(tz=None, working_days=None, holidays=None, quiet_start=None, quiet_end=None,
-                             organization=organization)  # fmt: skip
-    return calendar_from(
-        tz=person.tz, working_days=person.working_days, holidays=person.holidays, quiet_start=person.quiet_start,
-        quiet_end=person.quiet_end, organization=organization,
-    )  # fmt: skip
+    """A person's calendar: their own settings, else their organization's, in their timezone (with no
+    row for them: the organization's, in UTC)."""
+    try:
+        days = parse_working_days((person and person.working_days) or organization.working_days)
+    except InputError:  # stored values were checked when set: this is only a safety net
+        days = parse_working_days("mon-fri")
+    region = person.holidays if person is not None and person.holidays is not None else organization.holidays
+    quiet = None
+    if person is not None and person.quiet_start is not None and person.quiet_end is not None:
+        quiet = (person.quiet_start, person.quiet_end)
+    return WorkingCalendar(days=days, region=region, quiet=quiet, tz=zone(person.tz if person else None))
 
 
 def calendars_of(*, session: Session, slack_ids: Iterable[str]) -> dict[str, WorkingCalendar]:
@@ -97,7 +87,7 @@ def in_working_time(*, session: Session, rows: list[Outbox], now: datetime) -> l
     working time (a day they do not work, a public holiday of their region, their quiet hours) waits,
     its `not_before` set to their next working instant. Channels are always open, and so is a
     message its portfolio marks urgent (`/measure rules … urgent=shortfall`)."""
-    people = {m.recipient for m in rows if m.recipient[:1] in ("U", "W") and not m.urgent}
+    people = {m.recipient for m in rows if is_person_id(m.recipient) and not m.urgent}
     calendars = calendars_of(session=session, slack_ids=people) if people else {}
     now_rows = []
     for message in rows:

@@ -25,7 +25,7 @@ from domain.enums import ImplStatus, Stage
 from domain.escalation_rules import START_RUNG, Cause, Ladder, Rung, climb_to
 from domain.policy import Deed, Party, may, who_may
 from domain.schedule import ACTIVE_STAGES, away_on
-from storage.calendars import calendars_of
+from storage.calendars import calendars_of, is_person_id
 from storage.escalation_mail import EscalationMail, behind
 from storage.models import (
     Dependency,
@@ -223,7 +223,7 @@ def _cause_cleared(session: Session, escalation: Escalation, now: datetime) -> i
     if escalation.state != "open":
         return 0
     escalation.state, escalation.resolved_at, escalation.resolved_by = "resolved", now, "system"
-    escalation.refresh_pending, escalation.version = True, escalation.version + 1
+    _changed(session, escalation)
     _audit(session, escalation, "system", "escalation_resolved", {"why": "the cause cleared"})
     return 1
 
@@ -240,7 +240,7 @@ def _climb(session: Session, tree: UnitTree, now: datetime, mail: EscalationMail
     )
     waiting = [(escalation, measure, _ladder(tree, measure)) for escalation, measure in session.exec(query).all()]
     people = {ladder.recipient(e.rung) or "" for e, _m, ladder in waiting}
-    calendars = calendars_of(session=session, slack_ids={p for p in people if p[:1] in ("U", "W")})
+    calendars = calendars_of(session=session, slack_ids={p for p in people if is_person_id(p)})
     climbed = 0
     for escalation, measure, ladder in waiting:
         rules = tree.portfolio_rules(measure.package_id)[0]
@@ -253,12 +253,17 @@ def _climb(session: Session, tree: UnitTree, now: datetime, mail: EscalationMail
         if rung is None:
             continue
         old, escalation.rung, escalation.rung_started_at = escalation.rung, rung, now
-        escalation.refresh_pending, escalation.version = True, escalation.version + 1
-        session.add(escalation)
+        _changed(session, escalation)
         _audit(session, escalation, "system", "escalation_climbed", {"rung": [Rung(old).label, Rung(rung).label]})
         mail.add(escalation, ladder.recipient(rung), urgent=rules.is_urgent(Cause(escalation.cause)))
         climbed += 1
     return climbed
+
+
+def _changed(session: Session, escalation: Escalation) -> None:
+    """Every change: its messages are refreshed, and a copy showing an older version is found behind."""
+    escalation.refresh_pending, escalation.version = True, escalation.version + 1
+    session.add(escalation)
 
 
 def _audit(session: Session, escalation: Escalation, actor: str, action: str, detail: dict[str, Any]) -> None:
@@ -323,8 +328,7 @@ def act_on(
         escalation.state, escalation.resolved_at, escalation.resolved_by = "resolved", now, user_id
     if note:
         session.add(EscalationNote(escalation_id=escalation_id, author=user_id, text=note, at=now))
-    escalation.refresh_pending, escalation.version = True, escalation.version + 1
-    session.add(escalation)
+    _changed(session, escalation)
     detail = {("reason" if act == Act.RESOLVE else "note"): note} if note else {}
     _audit(session, escalation, user_id, AUDIT_ACTIONS[act], detail)
     return escalation
@@ -351,8 +355,7 @@ def acknowledge_listed(
             refused += 1
             continue
         escalation.acknowledged_at, escalation.acknowledged_by = now, user_id
-        escalation.refresh_pending, escalation.version = True, escalation.version + 1
-        session.add(escalation)
+        _changed(session, escalation)
         _audit(session, escalation, user_id, AUDIT_ACTIONS[Act.ACKNOWLEDGE], {"all_of": cause})
         done.append(escalation.id or 0)
     return done, refused
