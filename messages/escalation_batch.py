@@ -26,35 +26,47 @@ from messages.ids import Action
 from messages.payloads import EscalationChoice, EscalationGroupRef
 from messages.text import escape, slack_time, truncate
 from storage.escalation_views import EscalationView
+from storage.outbox import ListingPart
 
 SHOWN_ONE_BY_ONE = 30  # escalations with their own line and menu; 50 blocks hold this and 5 causes
 OTHERS_CHARACTERS = 600  # the line naming the rest of a cause (the message stays far under 13,000)
 CAUSE_ORDER = list(Cause)
 LEGEND = ":rotating_light: open · :eyes: acknowledged · :white_check_mark: resolved."
+IN_THREAD = " Each escalation, with its menu, is in the thread."
 CLIMBING = " Unacknowledged escalations move up a rung: owner → sponsor → steering channel."
 
 
-def escalations_message(items: Sequence[tuple[EscalationView, int]], *, outbox_id: int, to_channel: bool) -> Rendered:
-    """The message listing `items` ((view, rung the copy went to)); a single one is shown in full."""
-    if len(items) == 1:
+def escalations_message(
+    items: Sequence[tuple[EscalationView, int]],
+    *,
+    outbox_id: int,
+    to_channel: bool,
+    part: ListingPart = ListingPart.WHOLE,
+) -> Rendered:
+    """The message listing `items` ((view, rung the copy went to)); a single one is shown in full. A
+    steering channel's summary counts them by cause (with "Acknowledge all"); its detail, posted in
+    the summary's thread, lists each with its menu."""
+    if len(items) == 1 and part is ListingPart.WHOLE:
         return escalation_message(*items[0])
     views = sorted((view for view, _rung in items), key=lambda v: (CAUSE_ORDER.index(v.cause), v.key))
-    still_open = [v for v in views if v.state == "open"]
-    where = "in this portfolio" if to_channel else "for you"
-    title = f"{len(views)} escalations {where}"
-    blocks: list[Block] = [HeaderBlock(text=title), SectionBlock(text=_summary(views))]
-    room = SHOWN_ONE_BY_ONE
+    title = f"{len(views)} escalations {'in this portfolio' if to_channel else 'for you'}"
+    blocks: list[Block] = []
+    if part is not ListingPart.DETAIL:
+        blocks += [HeaderBlock(text=title), SectionBlock(text=_summary(views))]
+    room = SHOWN_ONE_BY_ONE if part is not ListingPart.SUMMARY else 0
     for cause, grouped in groupby(views, key=lambda v: v.cause):
         group = list(grouped)
         blocks.append(_group_heading(cause, group, outbox_id))
         blocks += [escalation_row(view) for view in group[:room]]
-        if len(group) > room:
+        if len(group) > room and part is not ListingPart.SUMMARY:
             blocks.append(SectionBlock(text=_others(group[room:])))
         room = max(room - len(group), 0)
     climbing = any(v.state == "open" and v.acknowledged_at is None for v in views)
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=LEGEND + (CLIMBING if climbing else ""))]))
+    footer = LEGEND + (CLIMBING if climbing else "") + (IN_THREAD if part is ListingPart.SUMMARY else "")
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))
     counts = ", ".join(f"{n} {cause.label.lower()}" for cause, n in _counts(views))
-    text = f"{title}: {counts}. {len(still_open)} open."
+    still_open = sum(1 for v in views if v.state == "open")
+    text = f"{title}: {counts}. {still_open} open." if part is not ListingPart.DETAIL else f"Each of the {title}."
     return Rendered(truncate(text), blocks)
 
 

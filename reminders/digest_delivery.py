@@ -18,7 +18,7 @@ from messages.blockkit import blocks_json
 from messages.chart import value_chart
 from messages.digest import render_digest
 from slackkit.context import Deps
-from slackkit.delivery import PERMANENT, failure_of
+from slackkit.delivery_outcomes import PERMANENT, failure_of
 from storage.digest_data import DigestData, load_digest
 from storage.digest_rollup import months_of
 from storage.digests import RunToSend, claim_runs, finish_run, record_progress

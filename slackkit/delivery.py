@@ -10,21 +10,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import update
+from sqlalchemy import exists
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from messages.blockkit import Rendered, blocks_json
 from slackkit.context import Deps
+from slackkit.delivery_outcomes import NOT_POSTED, Claimed, Outcome, failure_of, record_chunk
 from slackkit.outbox_messages import Render, snapshots
-from storage.calendars import in_working_time, is_person_id
-from storage.models import CheckIn, Outbox
-from storage.outbox import Kind, owe_failure_reports
+from slackkit.sent_lookup import METADATA_EVENT, find_sent
+from storage.calendars import in_working_time
+from storage.models import Outbox
 from storage.queries import claimable
 from storage.types import SendState, machine_now
 
@@ -32,16 +34,6 @@ log = logging.getLogger(__name__)
 CHUNK = 100
 FIRST_CHUNK = 20
 RECORD_EVERY = 0.25  # seconds: sends are recorded a batch per transaction, at least this often
-METADATA_EVENT = "pacekeeper_outbox"  # every message carries its outbox id, to be found again after a crash
-TRANSPORT = "transport: "  # last_error of a call whose outcome is unknown (a timeout, a dropped connection)
-MAX_ATTEMPTS = 20
-PERMANENT = frozenset(
-    {
-        "user_not_found", "account_inactive", "channel_not_found", "is_archived", "cannot_dm_bot",
-        "user_disabled", "not_in_channel", "invalid_blocks", "msg_too_long", "no_text", "invalid_arguments",
-        "restricted_action",
-    }
-)  # fmt: skip
 
 
 @dataclass
@@ -54,31 +46,16 @@ class DeliveryReport:
 def deliverable_ids(
     *, session: Session, limit: int = 10_000, only: list[int] | None = None, now: datetime | None = None
 ) -> list[int]:
-    """Rows owed and not held; with `now`, none that waits for its recipient's working time."""
-    query = select(Outbox.id).where(claimable(Outbox))
+    """Rows owed and not held; with `now`, none that waits for its recipient's working time. A thread
+    reply waits for the message it replies to (which takes it along when it goes out)."""
+    parent = aliased(Outbox)
+    parent_sent = exists().where(col(parent.id) == col(Outbox.thread_of), col(parent.ts).is_not(None))
+    query = select(Outbox.id).where(claimable(Outbox)).where(col(Outbox.thread_of).is_(None) | parent_sent)
     if now is not None:
         query = query.where(col(Outbox.not_before).is_(None) | (col(Outbox.not_before) <= now))
     if only is not None:
         query = query.where(col(Outbox.id).in_(only))
     return [i for i in session.exec(query.order_by(col(Outbox.id)).limit(limit)).all() if i is not None]
-
-
-@dataclass(frozen=True)
-class Claimed:
-    outbox_id: int
-    kind: str
-    recipient: str
-    text: str
-    blocks: list[dict[str, object]]
-    in_doubt_since: datetime | None = None  # claimed before by a process that did not record the outcome
-
-
-@dataclass(frozen=True)
-class Outcome:
-    claimed: Claimed
-    channel: str | None = None
-    ts: str | None = None
-    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +65,8 @@ class Taken:
     recipient: str
     render: Render
     in_doubt_since: datetime | None = None
+    thread_of: int | None = None
+    thread: tuple[str, str] | None = None
 
 
 def claim_chunk(
@@ -101,19 +80,39 @@ def claim_chunk(
     ).all()
     taken = []
     lease_until = machine_now() + lease
-    rows = in_working_time(session=session, rows=list(rows), now=now)
+    rows = in_working_time(session=session, rows=[*rows, *_replies_to(session, rows)], now=now)
     renders = snapshots(session, rows, now, answer_within)
+    threads = _threads_of(session, rows)
     for message in rows:
         in_doubt = _in_doubt_since(message, lease)
         message.attempts += 1
         render = renders[message.id or 0]
-        if render is None and in_doubt is None:
-            message.state = SendState.SENT
+        thread = threads.get(message.thread_of or 0)
+        if (render is None or thread == ("", "")) and in_doubt is None:
+            message.state = SendState.SENT  # nothing left to say, or its thread's message had nothing to say
         else:
             message.state, message.lease_until = SendState.SENDING, lease_until
-            taken.append(Taken(message.id or 0, message.kind, message.recipient, render or _nothing, in_doubt))
+            taken.append(Taken(
+                message.id or 0, message.kind, message.recipient, render or _nothing, in_doubt, message.thread_of,
+                thread))  # fmt: skip
         session.add(message)
     return taken
+
+
+def _replies_to(session: Session, rows: Sequence[Outbox]) -> list[Outbox]:
+    """The thread replies owed to these rows' messages (taken along: posted right after them)."""
+    ids = [m.id for m in rows]
+    query = select(Outbox).where(col(Outbox.thread_of).in_(ids), col(Outbox.id).not_in(ids), claimable(Outbox))
+    return list(session.exec(query.with_for_update(skip_locked=True)).all()) if ids else []
+
+
+def _threads_of(session: Session, rows: Sequence[Outbox]) -> dict[int, tuple[str, str]]:
+    """(channel, ts) of each sent message some of these rows reply to."""
+    parents = {m.thread_of for m in rows if m.thread_of is not None}
+    if not parents:
+        return {}
+    query = select(Outbox.id, Outbox.channel, Outbox.ts).where(col(Outbox.id).in_(parents), col(Outbox.ts).is_not(None))
+    return {i or 0: (channel or "", ts or "") for i, channel, ts in session.exec(query).all()}
 
 
 def _in_doubt_since(message: Outbox, lease: timedelta) -> datetime | None:
@@ -130,67 +129,19 @@ def _nothing() -> Rendered:
 
 def render_all(taken: list[Taken]) -> list[Claimed]:
     """Render and serialise the taken messages (outside any transaction: it is the CPU-heavy part)."""
-    claimed = []
+    claimed: dict[int, Claimed] = {}
     for item in taken:
         rendered = item.render()
         blocks = blocks_json(rendered.blocks)
-        claimed.append(Claimed(item.outbox_id, item.kind, item.recipient, rendered.text, blocks, item.in_doubt_since))
-    return claimed
-
-
-def record_chunk(
-    *, session: Session, outcomes: list[Outcome], now: datetime, admins: frozenset[str], lease: timedelta
-) -> list[str]:
-    """Mark what was sent, with its channel and ts; returns "recipient: error" of permanent failures."""
-    sent = [o for o in outcomes if o.error is None]
-    if sent:
-        session.execute(
-            update(Outbox),
-            [
-                {
-                    "id": o.claimed.outbox_id,
-                    "state": SendState.SENT,
-                    "channel": o.channel,
-                    "ts": o.ts,
-                    "sent_at": now,
-                    "lease_until": None,
-                }
-                for o in sent
-            ],
+        one = Claimed(
+            item.outbox_id, item.kind, item.recipient, rendered.text, blocks, item.in_doubt_since, item.thread
         )
-        prompt_ids = [o.claimed.outbox_id for o in sent if o.claimed.kind == Kind.PROMPT]
-        if prompt_ids:
-            session.exec(update(CheckIn).where(col(CheckIn.prompt_id).in_(prompt_ids)).values(prompted_at=now))
-    failed = []
-    for outcome in outcomes:
-        if outcome.error is not None and record_failure(
-            session=session, outbox_id=outcome.claimed.outbox_id, error=outcome.error, admins=admins, lease=lease
-        ):
-            failed.append(f"{outcome.claimed.recipient}: {outcome.error}")
-    return failed
-
-
-def record_failure(*, session: Session, outbox_id: int, error: str, admins: frozenset[str], lease: timedelta) -> bool:
-    """Permanent errors (and too many attempts) fail the row and owe admins a report; else retry.
-    A call of unknown outcome (a timeout) may still be carried out by Slack: the row stays `sending`
-    under its lease, and is looked up before it is sent again, as if its process had died."""
-    message = session.get(Outbox, outbox_id)
-    assert message is not None
-    message.last_error = error[:200]
-    permanent = error in PERMANENT or message.attempts >= MAX_ATTEMPTS
-    if error.startswith(TRANSPORT) and not permanent:
-        message.lease_until = machine_now() + lease  # counted from the failed call: Slack may still be carrying it out
-        session.add(message)
-        return False
-    message.lease_until = None
-    message.state = SendState.FAILED if permanent else SendState.PENDING
-    session.add(message)
-    if permanent and message.kind != Kind.DELIVERY_FAILURE:
-        owe_failure_reports(
-            session=session, key=str(outbox_id), recipient=message.recipient, kind=message.kind, error=error,
-            admins=admins,
-        )  # fmt: skip
-    return permanent
+        parent = claimed.get(item.thread_of or 0) if item.thread is None else None
+        if parent is not None:  # its message goes out in this chunk: the reply goes right after it
+            claimed[parent.outbox_id] = replace(parent, replies=(*parent.replies, one))
+        else:
+            claimed[item.outbox_id] = one
+    return list(claimed.values())
 
 
 class Planning:
@@ -280,7 +231,8 @@ async def _stream(
 
     async def sender() -> None:
         while (item := await queue.get()) is not None:
-            await outcomes.put(await _send(deps, item))
+            for outcome in await _send_with_replies(deps, item):
+                await outcomes.put(outcome)
 
     async def recorder() -> None:
         while batch := await _next_batch(outcomes):
@@ -315,58 +267,37 @@ async def _next_batch(outcomes: asyncio.Queue[Outcome | None]) -> list[Outcome]:
     return batch
 
 
+async def _send_with_replies(deps: Deps, claimed: Claimed) -> list[Outcome]:
+    """Post the message, then the replies claimed with it in its thread. Replies of a message that
+    did not go out are put back (`NOT_POSTED`): they go out with it when it does."""
+    outcome = await _send(deps, claimed)
+    if outcome.error is not None:
+        return [outcome, *(Outcome(reply, error=NOT_POSTED) for reply in claimed.replies)]
+    thread = (outcome.channel or "", outcome.ts or "")
+    if thread == ("", ""):  # it had nothing left to say: nor have its replies
+        return [outcome, *(Outcome(reply, channel="", ts="") for reply in claimed.replies)]
+    return [outcome, *[await _send(deps, replace(reply, thread=thread)) for reply in claimed.replies]]
+
+
 async def _send(deps: Deps, claimed: Claimed) -> Outcome:
     try:
         if claimed.in_doubt_since is not None:
-            found = await find_sent(deps, claimed.recipient, claimed.outbox_id, since=claimed.in_doubt_since)
+            found = await find_sent(
+                deps, claimed.recipient, claimed.outbox_id, since=claimed.in_doubt_since, thread=claimed.thread
+            )
             if found is not None:
                 return Outcome(claimed, channel=found[0], ts=found[1])
         if not claimed.blocks and not claimed.text:  # in doubt, not sent, and nothing left to say
             return Outcome(claimed, channel="", ts="")
+        channel, thread_ts = claimed.thread or (claimed.recipient, None)
         async with deps.pacer.slot():
             response = await deps.client.chat_postMessage(
-                channel=claimed.recipient, text=claimed.text, blocks=claimed.blocks,
+                channel=channel, thread_ts=thread_ts, text=claimed.text, blocks=claimed.blocks,
                 metadata={"event_type": METADATA_EVENT, "event_payload": {"outbox_id": claimed.outbox_id}},
             )  # fmt: skip
     except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
         return Outcome(claimed, error=failure_of(error))
     return Outcome(claimed, channel=response["channel"], ts=response["ts"])
-
-
-def failure_of(error: Exception) -> str:
-    """What a failed Web API call is recorded as: Slack's error ("channel_not_found") or its HTTP
-    status, else (a timeout, a dropped connection: the outcome is unknown) TRANSPORT and the exception."""
-    if isinstance(error, SlackApiError):
-        return str(error.response.get("error") or f"http_{error.response.status_code}")
-    return f"{TRANSPORT}{type(error).__name__}"
-
-
-async def find_sent(deps: Deps, recipient: str, outbox_id: int, *, since: datetime) -> tuple[str, str] | None:
-    """The (channel, ts) of the message this outbox row already posted, if it did: the reconciliation
-    of a send whose process died before recording it, by the outbox id in the message's metadata."""
-    channel = recipient
-    if is_person_id(recipient):  # a DM sent to the user id: its channel is the IM with them
-        channel = (await deps.client.conversations_open(users=recipient))["channel"]["id"]
-    oldest = f"{(since - timedelta(minutes=1)).timestamp():.6f}"
-    cursor = None
-    while True:
-        page = await deps.client.conversations_history(
-            channel=channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
-        )
-        found: list[dict[str, Any]] = page.get("messages", [])
-        for message in found:
-            if _outbox_id_of(message) == outbox_id:
-                return channel, str(message["ts"])
-        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-        if not cursor:
-            return None
-
-
-def _outbox_id_of(message: dict[str, Any]) -> int | None:
-    metadata = message.get("metadata") or {}
-    if metadata.get("event_type") != METADATA_EVENT:
-        return None
-    return (metadata.get("event_payload") or {}).get("outbox_id")
 
 
 async def _record(

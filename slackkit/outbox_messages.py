@@ -91,7 +91,7 @@ def batch_render(
     if not items:
         return None
     to_channel = all(rung == Rung.STEERING for _view, rung in items)
-    return partial(escalations_message, items, outbox_id=outbox_id, to_channel=to_channel)
+    return partial(escalations_message, items, outbox_id=outbox_id, to_channel=to_channel, part=payload.part)
 
 
 def _gate_render(kind: Kind, view: GateView, payload: ApprovalPayload | GatePayload) -> Render:

@@ -10,8 +10,9 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
+from storage.calendars import is_person_id
 from storage.models import Escalation, EscalationCopy, Outbox
-from storage.outbox import EscalationCopyItem, EscalationsPayload, Kind, owe
+from storage.outbox import EscalationCopyItem, EscalationsPayload, Kind, ListingPart, owe
 
 
 class EscalationMail:
@@ -37,19 +38,30 @@ class EscalationMail:
             items = [EscalationCopyItem(escalation_id=e.id or 0, rung=e.rung) for e in escalations]
             versions = {e.id or 0: e.version for e in escalations}
             key = f"{recipient}:{now.isoformat()}:{items[0].escalation_id}"
-            message = owe(
-                session=session, kind=Kind.ESCALATIONS, key=key, recipient=recipient,
-                payload=EscalationsPayload(items=items),
-            )  # fmt: skip
-            message.urgent = recipient in self._urgent
-            copies += [
-                {"escalation_id": i.escalation_id, "outbox_id": message.id or 0, "rung": i.rung,
-                 "version": versions[i.escalation_id]}
-                for i in items
-            ]  # fmt: skip
+            for message in self._messages(session, recipient, key, items):
+                copies += [
+                    {"escalation_id": i.escalation_id, "outbox_id": message.id or 0, "rung": i.rung,
+                     "version": versions[i.escalation_id]}
+                    for i in items
+                ]  # fmt: skip
         if copies:  # one statement for all of them (10,000 escalations climbing at once: 10,000 rows)
             session.execute(insert(EscalationCopy), copies)
         return len(self._by_recipient)
+
+    def _messages(self, session: Session, recipient: str, key: str, items: list[EscalationCopyItem]) -> list[Outbox]:
+        """A person's one message; a steering channel's summary and, in its thread, the detail (when
+        there is more than one): both list the escalations, so both are kept up to date."""
+        parts = [ListingPart.WHOLE] if is_person_id(recipient) or len(items) == 1 else list(ListingPart)[1:]
+        messages: list[Outbox] = []
+        for part in parts:
+            message = owe(
+                session=session, kind=Kind.ESCALATIONS, key=key if part is parts[0] else f"{key}:{part}",
+                recipient=recipient, payload=EscalationsPayload(items=items, part=part),
+            )  # fmt: skip
+            message.urgent = recipient in self._urgent
+            message.thread_of = messages[0].id if messages else None
+            messages.append(message)
+        return messages
 
 
 def batches_showing(*, session: Session, escalation_ids: Iterable[int]) -> list[Outbox]:

@@ -263,6 +263,8 @@ class Outbox(SQLModel, table=True):
     urgent: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})  # goes out at any hour
     channel: str | None = Field(default=None, max_length=32)
     ts: str | None = Field(default=None, max_length=32)
+    # A reply in the thread of that outbox row's message: it goes out once that one has (its ts).
+    thread_of: int | None = Field(default=None, index=True)
     created_at: datetime = _created()
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

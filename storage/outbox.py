@@ -57,8 +57,18 @@ class EscalationCopyItem(OutboxPayload):
     rung: int
 
 
+class ListingPart(StrEnum):
+    """Which part of a listing of escalations a message is: a person gets it whole; a steering
+    channel gets a summary in the channel and the detail (each with its menu) in its thread."""
+
+    WHOLE = "whole"
+    SUMMARY = "summary"
+    DETAIL = "detail"
+
+
 class EscalationsPayload(OutboxPayload):
     items: list[EscalationCopyItem]  # in the order the message lists them
+    part: ListingPart = ListingPart.WHOLE
 
 
 class FailurePayload(OutboxPayload):

@@ -116,6 +116,7 @@ class SlackStandIn:
             "apps.connections.open": self._connections_open,
             "conversations.open": self._conversations_open,
             "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
             "files.getUploadURLExternal": self._upload_url,
             "files.completeUploadExternal": self._complete_upload,
         }
@@ -389,26 +390,20 @@ class SlackStandIn:
         return {"ok": True, "channel": {"id": channel}}
 
     def _conversations_history(self, args: JsonDict) -> JsonDict:
-        """Newest first, from `oldest` on, `limit` a page with a cursor; metadata when asked for."""
+        """Newest first, from `oldest` on, without thread replies (as Slack)."""
         oldest = float(args.get("oldest") or 0)
-        limit = int(args.get("limit") or 100)
-        start = int(args.get("cursor") or 0)
         found = [m for m in reversed(self.state.messages.get(str(args.get("channel")), [])) if m.ephemeral_to is None]
-        found = [m for m in found if float(m.ts) >= oldest]
-        page = found[start : start + limit]
-        with_metadata = str(args.get("include_all_metadata")).lower() in ("1", "true")
-        messages = [
-            {
-                "type": "message",
-                "ts": m.ts,
-                "text": m.text,
-                **({"metadata": m.metadata} if with_metadata and m.metadata else {}),
-            }
-            for m in page
-        ]
-        more = start + limit < len(found)
-        return {"ok": True, "messages": messages, "has_more": more,
-                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}  # fmt: skip
+        found = [m for m in found if float(m.ts) >= oldest and m.thread_ts in (None, m.ts)]  # no thread replies
+        return _page(found, args)
+
+    def _conversations_replies(self, args: JsonDict) -> JsonDict:
+        """A thread: its parent message first, then the replies, oldest first."""
+        messages = self.state.messages.get(str(args.get("channel")), [])
+        parent = [m for m in messages if m.ts == args.get("ts") and m.ephemeral_to is None]
+        if not parent:
+            return {"ok": False, "error": "thread_not_found"}
+        replies = [m for m in messages if m.thread_ts == args.get("ts") and m.ts != args.get("ts")]
+        return _page([*parent, *replies], args)
 
     def _post_ephemeral(self, args: JsonDict) -> JsonDict:
         channel = self._channel(args.get("channel"))
@@ -500,6 +495,20 @@ class SlackStandIn:
             if (user["profile"].get("email") or "").lower() == email:
                 return {"ok": True, "user": user}
         return {"ok": False, "error": "users_not_found"}
+
+
+def _page(found: list[Message], args: JsonDict) -> JsonDict:
+    """One page of messages, `limit` long, with a cursor; metadata when asked for."""
+    limit, start = int(args.get("limit") or 100), int(args.get("cursor") or 0)
+    with_metadata = str(args.get("include_all_metadata")).lower() in ("1", "true")
+    messages = [
+        {"type": "message", "ts": m.ts, "text": m.text, **({"thread_ts": m.thread_ts} if m.thread_ts else {}),
+         **({"metadata": m.metadata} if with_metadata and m.metadata else {})}
+        for m in found[start : start + limit]
+    ]  # fmt: skip
+    more = start + limit < len(found)
+    return {"ok": True, "messages": messages, "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""}}  # fmt: skip
 
 
 def _message_problem(args: JsonDict) -> str | None:

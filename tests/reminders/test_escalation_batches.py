@@ -14,7 +14,8 @@ from sqlmodel import select
 from bot.standin.server import Message
 from messages.ids import Action
 from messages.payloads import EscalationChoice
-from storage.models import AuditLog, Escalation
+from storage.models import AuditLog, Escalation, Outbox
+from storage.types import machine_now
 from tests.commands.test_escalations import STEERING, set_rules
 from tests.conftest import OWNER, SPONSOR, STRANGER, Bot
 from tests.playbook import NY_MON_9, message_of, setup_measures, tick
@@ -86,10 +87,50 @@ async def test_escalations_climbing_at_once_reach_the_steering_channel_as_one_po
 
     report = await tick(bot, OVERDUE_AT + timedelta(hours=24))
     assert report.escalations.climbed == 17 and report.escalations.messages == 1
-    [post] = listings(bot, STEERING)
-    assert post.text.startswith("17 escalations in this portfolio")
+    [post, detail] = listings(bot, STEERING)
+    assert post.thread_ts is None and detail.thread_ts == post.ts  # one post; its detail in its thread
+    assert post.text.startswith("17 escalations in this portfolio: 17 check-in overdue")
+    assert menu_values(post) == [] and "in the thread" in json.dumps(post.blocks)  # a summary: counts, no rows
+    assert [b["text"]["text"] for b in group_buttons(post)] == ["Acknowledge all 17"]
+    assert len({c.escalation_id for c in menu_values(detail)}) == 17  # each with its menu, in the thread
     assert len(listings(bot, SPONSOR)) == 1  # the sponsor's own listing says where they went, no new DM
     assert "with the steering channel" in json.dumps(listings(bot, SPONSOR)[0].blocks)
+
+    # Acting from the thread updates both the reply and the summary in place.
+    choice = next(c for c in menu_values(detail) if c.act == "acknowledge")
+    click = await bot.client.click(
+        SPONSOR, Action.ESCALATION_MENU, choice.dump(), message=message_of(detail), menu=True
+    )
+    assert click.status == 200
+    await bot.settle()
+    post, detail = listings(bot, STEERING)
+    assert post.updated and detail.updated and "Acknowledge all 16" in json.dumps(post.blocks)
+    assert len(listings(bot, STEERING)) == 2
+
+
+async def test_a_steering_reply_that_failed_goes_out_alone_with_the_next_sweep(bot: Bot) -> None:
+    """The summary went out, its reply did not (Slack failed it): the next sweep posts the reply in
+    the summary's thread, once, and does not post the summary again. A reply whose outcome was never
+    recorded is looked up in the thread first, and not posted twice."""
+    await overdue_under_one_sponsor(bot, 3)
+    bot.slack.inject("chat.postMessage", channel=STEERING)  # the summary passes …
+    bot.slack.inject("chat.postMessage", channel=STEERING, error="internal_error")  # … its reply fails
+    report = await tick(bot, OVERDUE_AT + timedelta(hours=24))
+    assert report.escalations.climbed == 3 and report.delivery.retry == 1
+    [post] = listings(bot, STEERING)
+    await tick(bot, OVERDUE_AT + timedelta(hours=24, minutes=5))
+    [again, reply] = listings(bot, STEERING)
+    assert again.ts == post.ts and reply.thread_ts == post.ts and len(menu_values(reply)) >= 3
+    # The reply's outcome lost (as if its process died): the next claim finds it in the thread.
+    with bot.session() as session:
+        row = session.exec(select(Outbox).where(Outbox.ts == reply.ts)).one()
+        row.state, row.ts, row.lease_until = "sending", None, machine_now() - timedelta(minutes=1)
+        session.add(row)
+    await tick(bot, OVERDUE_AT + timedelta(hours=25))
+    assert len(listings(bot, STEERING)) == 2
+    assert bot.slack.calls("conversations.replies")
+    with bot.session() as session:
+        assert session.exec(select(Outbox).where(Outbox.id == row.id)).one().ts == reply.ts
 
 
 async def test_acknowledge_all_acts_on_what_the_person_may_and_audits_each(bot: Bot) -> None:
