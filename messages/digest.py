@@ -30,6 +30,7 @@ MAX_PART_SECTIONS = 4
 class Digest:
     summary: Rendered
     thread: list[Rendered]
+    cut: int = 0  # items the thread could not show: then every measure goes with it as a spreadsheet
 
 
 @lru_cache(maxsize=8)
@@ -117,7 +118,8 @@ def render_digest(data: DigestData, *, cadence: str = "weekly") -> Digest:
         f"{total.impl['off_track']} off track, {data.green_red_total} with work on track but value at risk, "
         f"{len(data.escalations)} open escalations"
     )
-    return Digest(Rendered(truncate(summary_text), blocks), _thread(data, lists))
+    thread, cut = _thread(data, lists)
+    return Digest(Rendered(truncate(summary_text), blocks), thread, cut)
 
 
 GREEN_RED = "Green work, red money: on track, value at risk"
@@ -152,7 +154,7 @@ def _by_unit_fields(data: DigestData) -> list[Block]:
     return [SectionBlock(text=f"*By {level}* (forecast of plan, {data.year})", fields=fields)]
 
 
-def _thread(data: DigestData, lists: dict[str, Any]) -> list[Rendered]:
+def _thread(data: DigestData, lists: dict[str, Any]) -> tuple[list[Rendered], int]:
     parts: list[tuple[str, list[str], int]] = []  # title, lines, how many more were not even loaded
     children = by_child(data)
     if len(children) > 1 or (children and children[0][0] != data.unit_name):
@@ -167,19 +169,25 @@ def _thread(data: DigestData, lists: dict[str, Any]) -> list[Rendered]:
         if len(items) > SHOWN_IN_SUMMARY or (title == "Open escalations" and items):  # the summary counts them
             parts.append((title, _lines(data.style, line, items), 0))
     messages: list[Rendered] = []
+    cut = 0
     for title, lines, unloaded in parts:
         room = MAX_THREAD_MESSAGES - len(messages)
-        messages += _messages(data.unit_name, title, lines, room=room, unloaded=unloaded)
-    return messages
+        more, not_shown = _messages(data.unit_name, title, lines, room=room, unloaded=unloaded)
+        messages += more
+        cut += not_shown
+    return messages, cut
 
 
-def _messages(unit: str, title: str, lines: Sequence[str], *, room: int, unloaded: int = 0) -> list[Rendered]:
+def _messages(
+    unit: str, title: str, lines: Sequence[str], *, room: int, unloaded: int = 0
+) -> tuple[list[Rendered], int]:
     """`lines` under a heading, as many thread messages as they need (each within 50 blocks), at most
-    `room`; what does not fit (and the `unloaded` items beyond `lines`) is counted in a closing line."""
+    `room`; what does not fit (and the `unloaded` items beyond `lines`) is counted in a closing line.
+    Returns the messages and how many items they do not show."""
     if room <= 0:
-        return []
+        return [], len(lines) + unloaded
     if not lines:
-        return [_part(unit, title, [SectionBlock(text=f"*{title}*\n_None._")])]
+        return [_part(unit, title, [SectionBlock(text=f"*{title}*\n_None._")])], unloaded
     messages: list[Rendered] = []
     rest, part = list(lines), 1
     while rest and len(messages) < room:
@@ -192,11 +200,12 @@ def _messages(unit: str, title: str, lines: Sequence[str], *, room: int, unloade
             blocks.append(_more(len(rest) + unloaded))
         messages.append(_part(unit, title, blocks))
         part += 1
-    return messages
+    return messages, len(rest) + unloaded
 
 
 def _more(count: int) -> Block:
-    return ContextBlock(elements=[MarkdownTextObject(text=f"… and {count} more: use `/measure list <unit>`.")])
+    text = f"… and {count} more. Every measure, with its figures, is in the spreadsheet attached to the digest."
+    return ContextBlock(elements=[MarkdownTextObject(text=text)])
 
 
 def _part(unit: str, title: str, blocks: list[Block]) -> Rendered:

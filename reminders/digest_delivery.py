@@ -17,11 +17,13 @@ from sqlmodel import Session
 from messages.blockkit import blocks_json
 from messages.chart import value_chart
 from messages.digest import render_digest
+from messages.workbook import measures_workbook
 from slackkit.context import Deps
 from slackkit.delivery_outcomes import PERMANENT, failure_of
 from storage.digest_data import DigestData, load_digest
 from storage.digest_rollup import months_of
 from storage.digests import RunToSend, claim_runs, finish_run, record_progress
+from storage.measure_rows import measure_rows
 from storage.outbox import owe_failure_reports
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,7 @@ class BuiltDigest:
     thread: list[tuple[str, JsonBlocks]]
     chart: bytes | None
     chart_title: str
+    cut: int  # items the thread does not show: then every measure is attached as a spreadsheet
 
 
 def build_digest(data: DigestData, cadence: str) -> BuiltDigest:
@@ -55,6 +58,7 @@ def build_digest(data: DigestData, cadence: str) -> BuiltDigest:
         if (months := months_of(data.money, closed_through=data.closed_through))
         else None,
         title,
+        digest.cut,
     )
 
 
@@ -87,6 +91,22 @@ def _finish(
         )  # fmt: skip
 
 
+async def _attach_detail(deps: Deps, run: RunToSend, now: datetime, channel: str, ts: str) -> None:
+    """Every measure of the unit as a spreadsheet in the thread (what the bounded thread could not list)."""
+    rows = await deps.read(lambda s: measure_rows(session=s, unit_id=run.unit_id, now=now))
+    book = await deps.offload(measures_workbook, rows)
+    title = f"{rows.unit_name}: every measure ({len(rows.rows)}), {rows.period}"
+    async with deps.pacer.slot():
+        await deps.client.files_upload_v2(
+            channel=channel, thread_ts=ts, file=book, filename=f"{_slug(rows.unit_name)}-measures.xlsx", title=title,
+        )  # fmt: skip
+    await deps.transaction(_progress(run, detail_sent=True))
+
+
+def _slug(name: str) -> str:
+    return "-".join("".join(c if c.isalnum() else " " for c in name.lower()).split()) or "unit"
+
+
 def _progress(run: RunToSend, **done: Any) -> Callable[[Session], None]:
     return lambda session: record_progress(session=session, run_id=run.run_id, **done)
 
@@ -115,6 +135,8 @@ async def _post(deps: Deps, run: RunToSend, now: datetime) -> str | None:
                     title=built.chart_title, alt_txt=built.chart_title,
                 )  # fmt: skip
             await deps.transaction(_progress(run, chart_sent=True))
+        if built.cut and not run.detail_sent:
+            await _attach_detail(deps, run, now, channel, ts)
     except (SlackApiError, aiohttp.ClientError, TimeoutError, SlackRequestError) as error:
         return failure_of(error)
     return None

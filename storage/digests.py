@@ -112,6 +112,7 @@ class RunToSend:
     ts: str | None
     parts_sent: int
     chart_sent: bool
+    detail_sent: bool
 
 
 def claim_runs(*, session: Session, now: datetime, lease: timedelta) -> list[RunToSend]:
@@ -127,19 +128,20 @@ def claim_runs(*, session: Session, now: datetime, lease: timedelta) -> list[Run
         run.state, run.lease_until, run.attempts = SendState.SENDING, machine_now() + lease, run.attempts + 1
         session.add(run)
         claimed.append(RunToSend(run.id or 0, sub.channel, sub.unit_id, sub.cadence, run.since or now, run.ts,
-                                 run.parts_sent, run.chart_sent))  # fmt: skip
+                                 run.parts_sent, run.chart_sent, run.detail_sent))  # fmt: skip
     return claimed
 
 
 def record_progress(
     *, session: Session, run_id: int, ts: str | None = None, channel: str | None = None, parts_sent: int | None = None,
-    chart_sent: bool | None = None,
+    chart_sent: bool | None = None, detail_sent: bool | None = None,
 ) -> None:  # fmt: skip
     run = session.get(DigestRun, run_id)
     assert run is not None
     run.ts, run.channel = ts or run.ts, channel or run.channel
     run.parts_sent = run.parts_sent if parts_sent is None else parts_sent
     run.chart_sent = run.chart_sent if chart_sent is None else chart_sent
+    run.detail_sent = run.detail_sent if detail_sent is None else detail_sent
     session.add(run)
 
 

@@ -365,6 +365,8 @@ class DigestRun(SQLModel, table=True):
     ts: str | None = Field(default=None, max_length=32)
     parts_sent: int = 0
     chart_sent: bool = False
+    # Every measure as a spreadsheet, attached when the thread could not show all it lists.
+    detail_sent: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=200)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

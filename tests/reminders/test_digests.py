@@ -7,8 +7,10 @@ import json
 import re
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from io import BytesIO
 
 import sqlalchemy as sa
+from openpyxl import load_workbook
 from sqlmodel import col, select
 
 from bot.standin.server import Message
@@ -167,11 +169,14 @@ async def test_a_digest_is_posted_once_at_its_time_in_the_organizations_timezone
 
 
 async def test_a_unit_too_large_for_one_message_is_split_into_summary_and_thread(bot: Bot) -> None:
+    """More measures than a bounded thread can list: summary, at most 12 parts, "and N more", and
+    every measure in a spreadsheet attached to the thread."""
+    COUNT = 600  # noqa: N806
     bot.clock.set(WED - timedelta(days=14))  # measures that were there before the digest was set up
     with bot.session() as session:
         add_people(session, bot.slack)
         package = make_tree(session)
-        for number in range(400):
+        for number in range(COUNT):
             measure = make_measure(session, package=package, title=f"Measure {number} " + "x" * 150, now=WED,
                                    stage=Stage.DI3, monthly_plan={date(2027, 1, 1): 1_000})  # fmt: skip
             measure.impl_status = ImplStatus.OFF_TRACK
@@ -186,11 +191,22 @@ async def test_a_unit_too_large_for_one_message_is_split_into_summary_and_thread
         assert len(message.blocks) <= 50 and (message.text or message.files)
         for block in message.blocks:
             assert len(block.get("text", {}).get("text", "")) <= 3000
-    assert len(thread) <= 12
+    assert len([m for m in thread if not m.files]) <= 12  # and the chart and the spreadsheet
     listed = sum(len(re.findall(r"• \*M-\d+\*", dumps(m.blocks))) for m in thread)
     more = [int(n) for m in thread for n in re.findall(r"… and (\d+) more", dumps(m.blocks))]
-    assert listed + sum(more) == 400 and listed > 100
-    assert "400 of 400 measures" in dumps(summary.blocks)
+    assert listed + sum(more) == COUNT and listed > 100 and sum(more) > 0
+    assert f"{COUNT} of {COUNT} measures" in dumps(summary.blocks)
+    assert "in the spreadsheet attached to the digest" in dumps([m.blocks for m in thread])
+    # What the thread could not list is in a spreadsheet in the same thread: every measure, exact amounts.
+    [sheet] = [f for m in thread for f in m.files if f["name"].endswith(".xlsx")]
+    content = bot.slack.state.uploads[sheet["id"]]["content"]
+    rows = list(load_workbook(BytesIO(content), read_only=True)["Measures"].iter_rows(values_only=True))
+    plan = next(i for i, name in enumerate(rows[0]) if str(name).startswith("plan "))
+    assert rows[0][:2] == ("key", "title") and str(rows[0][plan]).endswith("(EUR)")
+    assert sorted(r[0] for r in rows[1:]) == sorted(f"M-{n}" for n in range(1, COUNT + 1))
+    assert {r[plan] for r in rows[1:]} == {1_000} and {r[5] for r in rows[1:]} == {"off track"}
+    with bot.session() as session:
+        assert session.exec(select(DigestRun)).one().detail_sent
 
 
 async def test_preview_answers_ephemerally_with_the_same_content(bot: Bot) -> None:
