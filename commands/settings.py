@@ -26,6 +26,7 @@ async def open_settings(call: Invocation) -> None:
         holidays=person.holidays if person else None,
         quiet_start=person.quiet_start if person else None,
         quiet_end=person.quiet_end if person else None,
+        language=person.language if person else None,
     )
     days = calendar_of(person, organization).days
     await call.deps.client.views_open(trigger_id=call.trigger_id, view=settings_modal(current, organization, days))
@@ -42,7 +43,8 @@ async def submit_settings(ack: AsyncAck, body: dict[str, Any], view: dict[str, A
     days = working_days_text(chosen.working_days) if chosen.working_days else None
     quiet = (chosen.quiet_start, chosen.quiet_end) if chosen.quiet_start and chosen.quiet_end else None
     await deps.transaction(lambda s: set_personal_calendar(
-        session=s, slack_id=user_id, working_days=days, holidays=chosen.holidays, quiet=quiet))  # fmt: skip
+        session=s, slack_id=user_id, working_days=days, holidays=chosen.holidays, quiet=quiet,
+        language=chosen.language))  # fmt: skip
     done = View(type="modal", title="Your settings", close="Done",
                 blocks=[SectionBlock(text=settings_text(chosen, organization))])  # fmt: skip
     await ack(response_action="update", view=done)

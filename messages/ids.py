@@ -66,6 +66,7 @@ class Field(StrEnum):
     HOLIDAYS = "holidays"
     QUIET_START = "quiet_start"
     QUIET_END = "quiet_end"
+    LANGUAGE = "language"
 
 
 ACTUAL_MONTH = "actual."  # the actuals modal's input of a month: `actual.2027-01`

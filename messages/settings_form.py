@@ -1,4 +1,5 @@
-"""`/measure settings`: a person's own working calendar (working days, holiday region, quiet hours).
+"""`/measure settings`: a person's own working calendar (working days, holiday region, quiet hours)
+and the language of their messages.
 A pure view builder and a pure parser; every error of the form is reported at once, inline."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     Option,
     PlainTextInputElement,
+    StaticSelectElement,
     TimePickerElement,
 )
 from slack_sdk.models.views import View
@@ -35,6 +37,11 @@ class PersonalCalendar:
     holidays: str | None = None  # a region, "" for none
     quiet_start: time | None = None
     quiet_end: time | None = None
+    language: str | None = None  # "en", "de"
+
+
+LANGUAGES = {"en": "English", "de": "Deutsch"}
+ORGANIZATION = "organization"  # the language option that follows the organization's
 
 
 def settings_modal(current: PersonalCalendar, organization: OrganizationSettings, days: frozenset[int]) -> View:
@@ -66,9 +73,18 @@ def settings_modal(current: PersonalCalendar, organization: OrganizationSettings
         ),
         _time(Field.QUIET_START, "Quiet from", current.quiet_start),
         _time(Field.QUIET_END, "Quiet until", current.quiet_end),
+        _language(current.language, organization.locale),
     ]
     return View(type="modal", callback_id=Callback.PERSON_SETTINGS, title="Your settings", submit="Save",
                 close="Cancel", blocks=blocks)  # fmt: skip
+
+
+def _language(chosen: str | None, organization_locale: str) -> InputBlock:
+    theirs = Option(value=ORGANIZATION, label=f"Your organization's ({LANGUAGES[organization_locale]})")
+    options = [theirs, *(Option(value=code, label=label) for code, label in LANGUAGES.items())]
+    initial = next((o for o in options if o.value == chosen), theirs)
+    element = StaticSelectElement(action_id=INPUT, options=options, initial_option=initial)
+    return InputBlock(block_id=Field.LANGUAGE, label="Language of my messages", element=element)
 
 
 def _time(block_id: str, label: str, value: time | None) -> InputBlock:
@@ -98,10 +114,14 @@ def parse_settings_form(
         errors[Field.QUIET_END if end is None else Field.QUIET_START] = "Give both ends of the quiet hours, or neither."
     elif start is not None and start == end:
         errors[Field.QUIET_END] = "The quiet hours end when they start: choose another time, or clear both."
+    language = values.get(Field.LANGUAGE)
+    if language not in (None, ORGANIZATION, *LANGUAGES):
+        errors[Field.LANGUAGE] = "Choose one of the languages listed."
     if errors:
         return None, errors
     days = None if picked == organization_days else picked
-    return PersonalCalendar(working_days=days, holidays=region, quiet_start=start, quiet_end=end), {}
+    chosen = language if language in LANGUAGES else None
+    return PersonalCalendar(working_days=days, holidays=region, quiet_start=start, quiet_end=end, language=chosen), {}
 
 
 def _parsed_time(raw: Any) -> time | None:
@@ -119,6 +139,8 @@ def settings_text(calendar: PersonalCalendar, organization: OrganizationSettings
     quiet = "none"
     if calendar.quiet_start is not None and calendar.quiet_end is not None:
         quiet = f"{calendar.quiet_start:%H:%M}–{calendar.quiet_end:%H:%M}"
+    language = LANGUAGES[calendar.language or organization.locale] + ("" if calendar.language else theirs)
     return (
-        f":white_check_mark: Saved. Working days: {days} · public holidays: {region or 'none'} · quiet hours: {quiet}."
+        f":white_check_mark: Saved. Working days: {days} · public holidays: {region or 'none'} · quiet hours: {quiet}"
+        f" · language: {language}."
     )

@@ -64,12 +64,15 @@ def set_personal_calendar(
     working_days: str | None,
     holidays: str | None,
     quiet: tuple[time, time] | None,
+    language: str | None = None,
 ) -> None:
-    """Store a person's own calendar (None: their organization's), audited with before and after."""
+    """Store a person's own calendar and language (None: their organization's), audited with before
+    and after."""
     person = session.get(Person, slack_id) or Person(slack_id=slack_id, refreshed_at=NEVER)
     before = _shown(person)
     person.working_days, person.holidays = working_days, holidays
     person.quiet_start, person.quiet_end = quiet if quiet else (None, None)
+    person.language = language
     session.add(person)
     record_audit(
         session=session, actor=slack_id, entity="person", entity_key=slack_id, action="person_settings_changed",
@@ -79,7 +82,8 @@ def set_personal_calendar(
 
 def _shown(person: Person) -> dict[str, str | None]:
     quiet = f"{person.quiet_start:%H:%M}-{person.quiet_end:%H:%M}" if person.quiet_start and person.quiet_end else None
-    return {"working-days": person.working_days, "holidays": person.holidays, "quiet-hours": quiet}
+    return {"working-days": person.working_days, "holidays": person.holidays, "quiet-hours": quiet,
+            "language": person.language}  # fmt: skip
 
 
 def in_working_time(*, session: Session, rows: list[Outbox], now: datetime) -> list[Outbox]:

@@ -66,6 +66,7 @@ class Person(SQLModel, table=True):
     holidays: str | None = Field(default=None, max_length=16)
     quiet_start: time | None = None
     quiet_end: time | None = None
+    language: str | None = Field(default=None, max_length=8)  # the messages' language ("en", "de"); None: the org's
 
 
 class DirectorySync(SQLModel, table=True):

@@ -109,26 +109,31 @@ async def test_a_person_sets_their_own_calendar_in_a_modal_with_every_error_at_o
     view = bot.slack.last_view(BERLINER)
     assert view["callback_id"] == Callback.PERSON_SETTINGS
     assert "mon-fri, public holidays DE-BY" in json.dumps(view)  # what they keep unless they change it
-    bad = {Field.WORKING_DAYS: [], Field.HOLIDAYS: "Bavaria", Field.QUIET_START: "18:00"}
+    assert "Your organization's (English)" in json.dumps(view)  # the language follows the organization's
+    bad = {Field.WORKING_DAYS: [], Field.HOLIDAYS: "Bavaria", Field.QUIET_START: "18:00", Field.LANGUAGE: "fr"}
     body = (await bot.client.submit(BERLINER, view, bad)).json()
     assert body["response_action"] == "errors"
-    assert set(body["errors"]) == {Field.WORKING_DAYS, Field.HOLIDAYS, Field.QUIET_END}  # all at once
+    assert set(body["errors"]) == {Field.WORKING_DAYS, Field.HOLIDAYS, Field.QUIET_END, Field.LANGUAGE}  # all at once
     with bot.session() as session:
         assert session.get(Person, BERLINER).working_days is None  # type: ignore[union-attr]  (nothing stored)
 
     good = {Field.WORKING_DAYS: ["mon", "tue", "wed", "thu"], Field.HOLIDAYS: "de-be", Field.QUIET_START: "18:00",
-            Field.QUIET_END: "08:00"}  # fmt: skip
+            Field.QUIET_END: "08:00", Field.LANGUAGE: "de"}  # fmt: skip
     body = (await bot.client.submit(BERLINER, view, good)).json()
     assert body["response_action"] == "update"
-    assert "Working days: mon-thu · public holidays: DE-BE · quiet hours: 18:00–08:00" in json.dumps(
-        body, ensure_ascii=False
+    assert "Working days: mon-thu · public holidays: DE-BE · quiet hours: 18:00–08:00 · language: Deutsch" in (
+        json.dumps(body, ensure_ascii=False)
     )
     with bot.session() as session:
         person = session.get(Person, BERLINER)
         assert person is not None
-        assert (person.working_days, person.holidays, person.quiet_start, person.quiet_end) == (
-            "mon-thu", "DE-BE", time(18), time(8))  # fmt: skip
+        assert (person.working_days, person.holidays, person.quiet_start, person.quiet_end, person.language) == (
+            "mon-thu", "DE-BE", time(18), time(8), "de")  # fmt: skip
         assert len(session.exec(select(AuditLog).where(AuditLog.action == "person_settings_changed")).all()) == 1
+    await bot.client.command(BERLINER, "settings")  # opened again: what they chose
+    await bot.settle()
+    [language] = [b for b in bot.slack.last_view(BERLINER)["blocks"] if b.get("block_id") == Field.LANGUAGE]
+    assert language["element"]["initial_option"]["value"] == "de"
     # Friday is a day off for them now: a check-in due on a Friday goes out on Monday, same local time.
     with bot.session() as session:
         measure = session.exec(select(Measure)).one()

@@ -171,7 +171,7 @@ async def test_a_digest_is_posted_once_at_its_time_in_the_organizations_timezone
 async def test_a_unit_too_large_for_one_message_is_split_into_summary_and_thread(bot: Bot) -> None:
     """More measures than a bounded thread can list: summary, at most 12 parts, "and N more", and
     every measure in a spreadsheet attached to the thread."""
-    COUNT = 600  # noqa: N806
+    COUNT = 600
     bot.clock.set(WED - timedelta(days=14))  # measures that were there before the digest was set up
     with bot.session() as session:
         add_people(session, bot.slack)
