@@ -122,6 +122,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--levels", default="50,200,400")
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--kinds", default=None, help="only these rows, comma-separated (e.g. app_home_opened)")
     args = parser.parse_args()
     levels = [int(level) for level in args.levels.split(",")]
     url = fresh_database(args.database_url, Path(tempfile.mkdtemp()), "bursts")
@@ -143,6 +144,8 @@ def main() -> None:
               f"  {'p99 ratio':>9}  {'bot max':>8}")  # fmt: skip
         number = 1
         for name, make in kinds(api, request_ids[1:]).items():
+            if args.kinds and name not in args.kinds.split(","):
+                continue
             for level in levels:
                 bodies = [make(number + i) for i in range(level)]
                 number += level

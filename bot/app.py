@@ -15,6 +15,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import Engine
 
+from bot.routes import Routes, action_id, callback_id
 from slackkit.context import Deps, make_deps
 from slackkit.pacing import Pacer
 from slackkit.settings import Settings
@@ -94,12 +95,14 @@ class PacekeeperApp(AsyncApp):
         self.after_ack = asyncio.Semaphore(deps.settings.after_ack_limit)
         self.acking = InFlight()  # requests received and not yet acked (bot/web.py counts them)
         self.registered: dict[str, set[str]] = defaultdict(set)
+        self.actions = Routes("action", action_id)
+        self.views = Routes("view", callback_id)
 
     def _tracked(self, kind: str, constraint: object, register: Callable[[Listener], Any]) -> Callable[[Listener], Any]:
         self.registered[kind].add(str(constraint))
 
         def decorate(func: Listener) -> Any:
-            @functools.wraps(func)
+            @functools.wraps(func)  # Bolt (and the routes) read the listener's parameters through it
             async def tracked(**kwargs: Any) -> Any:
                 with self.inflight:
                     turn = AfterAck(self.after_ack, self.acking)
@@ -125,10 +128,21 @@ class PacekeeperApp(AsyncApp):
         return self._tracked("event", event, super().event(event, *args, **kwargs))
 
     def action(self, constraints: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(constraints, str) and not args and not kwargs:  # routed by its id (bot/routes.py)
+            return self._tracked("action", constraints, functools.partial(self.actions.add, constraints))
         return self._tracked("action", constraints, super().action(constraints, *args, **kwargs))
 
     def view(self, constraints: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(constraints, str) and not args and not kwargs:
+            return self._tracked("view", constraints, functools.partial(self.views.add, constraints))
         return self._tracked("view", constraints, super().view(constraints, *args, **kwargs))
+
+    def seal(self) -> None:
+        """Register the routes with Bolt, once every feature has added its listeners to them."""
+        if self.actions:
+            super().action(self.actions.pattern())(self.actions.route)
+        if self.views:
+            super().view(self.views.pattern())(self.views.route)
 
 
 def create_app(
@@ -161,4 +175,5 @@ def create_app(
     features = (errors, guards, router, measure, actuals, rebaseline, structure, gates, escalations, checkin, home)
     for feature in (*features, personal_settings):
         feature.register(app)
+    app.seal()
     return app
