@@ -89,8 +89,8 @@ def settle(calls_url: str) -> None:
     """Wait until the bot has made no Web API call for a second (its replies after the acks)."""
     seen, quiet_since = -1, time.monotonic()
     while time.monotonic() - quiet_since < 1.0:
-        with urllib.request.urlopen(calls_url, timeout=10) as answer:
-            count = len(json.load(answer))
+        with urllib.request.urlopen(f"{calls_url}?count=1", timeout=10) as answer:
+            count = json.load(answer)["count"]
         if count != seen:
             seen, quiet_since = count, time.monotonic()
         time.sleep(0.25)
@@ -151,6 +151,7 @@ def main() -> None:
                 number += level
                 bare = asyncio.run(burst(bare_url, [b if name != "Approve click" else (FORM, click_body(0))
                                                     for b in bodies]))  # fmt: skip
+                time.sleep(0.5)  # the bare app's tail (closing 400 connections) must not overlap the bot's burst
                 bot = asyncio.run(burst(bot_url, bodies))
                 ratio = percentile(bot, 99) / percentile(bare, 99)
                 print(f"  {name:20} {level:7}  {percentile(bare, 50):8.1f} {percentile(bare, 99):8.1f}"

@@ -176,4 +176,5 @@ def create_app(
     for feature in (*features, personal_settings):
         feature.register(app)
     app.seal()
+    deps.acks_waiting = functools.partial(app.acking.wait_idle, ACKS_FIRST_AT_MOST)
     return app

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlmodel import Session
 
 from reminders.digest_delivery import DigestReport, deliver_digests
 from slackkit.context import Deps
@@ -59,9 +62,12 @@ async def sweep(deps: Deps, *, now: datetime) -> SweepReport:
         report.delivery = await deliver(deps, now=now, planning=progress)
     finally:
         await planning  # raises what planning raised
+    await deps.acks_first()
     await refresh_stale(deps)
+    await deps.acks_first()
     listing = await sync_directory(deps, now=now)  # after delivery: it never delays a prompt
     report.people_listed = listing.listed if listing else None
+    await deps.acks_first()
     report.digests = await deliver_digests(deps, now=now)
     if report.digests.failed:  # the admins' reports of digests that could not be posted
         await deliver(deps, now=now)
@@ -69,32 +75,32 @@ async def sweep(deps: Deps, *, now: datetime) -> SweepReport:
 
 
 async def _plan(deps: Deps, now: datetime, report: SweepReport, progress: Planning) -> None:
+    """Each step one transaction; between steps, requests waiting for their ack go first (a step
+    holds the GIL in its thread, and would slow every ack of a burst that arrives meanwhile)."""
     settings = deps.settings
     if await _open_batch(deps, now, report, FIRST_BATCH, progress):  # small: its prompts go out at once
         while await _open_batch(deps, now, report, BATCH, progress):
             pass
-    report.reminders = await deps.transaction(
-        lambda s: plan_reminders(session=s, now=now, after=settings.reminder_after)
-    )
-    report.overdue = await deps.transaction(lambda s: plan_overdue(session=s, now=now, after=settings.overdue_after))
-    await deps.transaction(lambda s: forget_old_events(session=s, now=now))
-    report.approvals_aged = await deps.transaction(
-        lambda s: plan_gate_aging(
-            session=s,
-            now=now,
-            remind_after=settings.approval_reminder_after,
-            report_after=settings.approval_report_after,
-        )
-    )
-    report.digests_due = await deps.transaction(lambda s: plan_digests(session=s, now=now))
-    report.escalations = await deps.transaction(
-        lambda s: sweep_escalations(session=s, now=now, approval_after=settings.approval_report_after)
-    )
+    steps: list[Callable[[Session], Any]] = [
+        lambda s: plan_reminders(session=s, now=now, after=settings.reminder_after),
+        lambda s: plan_overdue(session=s, now=now, after=settings.overdue_after),
+        lambda s: forget_old_events(session=s, now=now),
+        lambda s: plan_gate_aging(session=s, now=now, remind_after=settings.approval_reminder_after,
+                                  report_after=settings.approval_report_after),
+        lambda s: plan_digests(session=s, now=now),
+        lambda s: sweep_escalations(session=s, now=now, approval_after=settings.approval_report_after),
+    ]  # fmt: skip
+    done = []
+    for step in steps:
+        await deps.acks_first()
+        done.append(await deps.transaction(step))
+    report.reminders, report.overdue, _forgotten, report.approvals_aged, report.digests_due, report.escalations = done
 
 
 async def _open_batch(deps: Deps, now: datetime, report: SweepReport, limit: int, progress: Planning) -> bool:
     """Open the cycles of up to `limit` due measures, owner by owner, and owe their prompts at once;
     True while there may be more."""
+    await deps.acks_first()
     fetched, opened = await deps.transaction(lambda s: open_cycles(session=s, now=now, limit=limit))
     report.cycles_opened += opened
     while True:

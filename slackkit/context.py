@@ -40,6 +40,14 @@ class Deps:
     # Publishes a person's App Home again (set by the app factory: commands/home.republish); a click
     # made on App Home calls it after its work, so what was acted on shows its new state there.
     home_refresh: Callable[[Deps, str], Awaitable[None]] | None = None
+    # Waits (briefly, bounded) while requests wait for their ack (set by the app factory): the clock's
+    # work calls it between its steps, so a burst of clicks is answered before the sweep goes on.
+    acks_waiting: Callable[[], Awaitable[object]] | None = None
+
+    async def acks_first(self) -> None:
+        """Let the requests waiting for their ack go first (the sweep's steps call this)."""
+        if self.acks_waiting is not None:
+            await self.acks_waiting()
 
     async def offload(self, work: Callable[..., T], *args: Any) -> T:
         """Run pure CPU-bound work (rendering a fan-out's Block Kit) off the event loop: in the

@@ -197,6 +197,7 @@ async def _stream(
     senders = deps.settings.send_concurrency
 
     async def claim(chunk: list[int]) -> list[Claimed]:
+        await deps.acks_first()  # a burst of requests is answered before the next chunk is claimed
         lease, within = deps.settings.outbox_lease, deps.settings.overdue_after
         taken = await deps.transaction(
             lambda s: claim_chunk(session=s, outbox_ids=chunk, now=now, lease=lease, answer_within=within)

@@ -276,8 +276,11 @@ class SlackStandIn:
 
     async def _calls(self, request: web.Request) -> web.Response:
         """What was called, for a test or benchmark in another process: method, status, time, channel,
-        and the size of what it carried (blocks, characters of block text)."""
+        and the size of what it carried (blocks, characters of block text). `?count=1`: only how many
+        (cheap to poll, whatever was sent)."""
         method = request.query.get("method")
+        if request.query.get("count"):
+            return web.json_response({"count": len(self.calls(method))})
         calls = [
             {"method": c.method, "status": c.status, "at": c.at, "channel": c.args.get("channel"),
              "blocks": len(_blocks(c.args)), "characters": sum(_text_length(b) for b in _blocks(c.args))}

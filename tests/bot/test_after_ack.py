@@ -9,7 +9,9 @@ import pytest
 
 import bot.app
 from bot.app import AfterAck, InFlight
+from reminders.sweep import sweep
 from tests.conftest import OWNER, Bot
+from tests.playbook import NY_MON_9, setup_measures
 
 
 async def test_work_after_an_ack_waits_while_another_request_waits_for_its_ack() -> None:
@@ -56,3 +58,16 @@ async def test_with_one_slot_every_concurrent_command_is_answered(bot: Bot) -> N
     await bot.settle()
     helps = [r for r in bot.slack.responses(OWNER) if "Pacekeeper help" in r.get("text", "")]
     assert len(helps) == 12
+
+
+async def test_the_sweep_lets_requests_waiting_for_their_ack_go_first(bot: Bot) -> None:
+    """The clock's work yields between its steps while a request waits for its ack (bounded: it goes
+    on after ACKS_FIRST_AT_MOST), so a burst of clicks is answered before the sweep's next step."""
+    setup_measures(bot, (OWNER, "Consolidate suppliers"))
+    bot.clock.set(NY_MON_9)
+    with bot.app.acking:  # a request received and not yet acked
+        sweeping = asyncio.create_task(sweep(bot.app.deps, now=NY_MON_9))
+        await asyncio.sleep(0.2)
+        assert not sweeping.done() and bot.slack.calls("chat.postMessage") == []  # it waits
+    report = await asyncio.wait_for(sweeping, 10)
+    assert report.prompts == 1 and len(bot.slack.calls("chat.postMessage")) == 1
