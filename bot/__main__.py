@@ -19,8 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Pacekeeper, the strategy-execution Slack bot")
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("serve", help="run the bot (the local sandbox when SLACK_BOT_TOKEN is not set)")
-    importing = commands.add_parser("import", help="create or update units and measures from a CSV file")
+    importing = commands.add_parser("import", help="create or update units and measures from a CSV or XLSX file")
     importing.add_argument("file", type=Path)
+    importing.add_argument("--dry-run", action="store_true", help="say what would change, and write nothing")
     importing.add_argument(
         "--allow-unmet-criteria", action="store_true",
         help="a migration: place measures at their stage without its entry criteria (audited, flagged on the card)",
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "import":
         from bot.cli import run_import
 
-        return asyncio.run(run_import(settings, args.file, allow_unmet=args.allow_unmet_criteria))
+        return asyncio.run(run_import(settings, args.file, allow_unmet=args.allow_unmet_criteria, dry_run=args.dry_run))
     from bot.serve import serve
 
     asyncio.run(serve(settings))

@@ -12,9 +12,10 @@ from sqlalchemy import Engine
 
 from bot.sandbox import sandbox_directory
 from commands.actuals_import import ImportRefused, apply_actual_rows, read_actuals_file
-from commands.import_writer import RowsRefused, apply_rows
+from commands.import_writer import ImportReport, RowsRefused, apply_rows
 from commands.importer import ImportRow, organization_styles, people_errors, read_rows, resolve_people
 from commands.organization import change_organization, split_org_words
+from commands.spreadsheet import SpreadsheetError, read_table
 from domain.parsing import InputError
 from reminders.sweep import sweep
 from slackkit.context import freeze_startup_heap, make_deps
@@ -24,28 +25,42 @@ from storage.db import create_db_engine, session_scope, upgrade
 from storage.types import utcnow
 
 
-async def run_import(settings: Settings, path: Path, *, allow_unmet: bool = False) -> int:
+async def run_import(settings: Settings, path: Path, *, allow_unmet: bool = False, dry_run: bool = False) -> int:
+    """Units and measures from a CSV (`,` or `;`, UTF-8 or Windows-1252) or XLSX file, all or nothing;
+    with `dry_run`, what would change, and nothing written."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
+        table = read_table(path.read_bytes(), path.name)
+    except OSError as error:
         return _fail(f"cannot read {path}: {error}")
+    except SpreadsheetError as error:
+        return _fail(f"cannot read {path.name}: {error}")
     upgrade(settings.database_url)
     engine = create_db_engine(settings.database_url)
     try:
         with session_scope(engine, clock=utcnow) as session:
             styles = organization_styles(session=session)
-        rows, errors = read_rows(text, styles=styles)
+        rows, errors = read_rows(table, styles=styles)
         if errors:
             return _fail("Nothing was imported; fix these rows and run it again:\n" + "\n".join(errors))
         if settings.sandbox:  # no Slack: people are looked up in the sandbox's demo directory
             async with sandbox_directory(settings) as client:
-                return await _import(engine, rows, client, allow_unmet=allow_unmet)
-        return await _import(engine, rows, make_web_client(settings), allow_unmet=allow_unmet)
+                return await _import(engine, rows, client, allow_unmet=allow_unmet, dry_run=dry_run)
+        return await _import(engine, rows, make_web_client(settings), allow_unmet=allow_unmet, dry_run=dry_run)
     finally:
         engine.dispose()
 
 
-async def _import(engine: Engine, rows: list[ImportRow], client: AsyncWebClient, *, allow_unmet: bool) -> int:
+class _DryRun(Exception):
+    """Raised at the end of a dry run's transaction, so that nothing of it is kept."""
+
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__("dry run")
+        self.report = report
+
+
+async def _import(
+    engine: Engine, rows: list[ImportRow], client: AsyncWebClient, *, allow_unmet: bool, dry_run: bool
+) -> int:
     users, unknown = await resolve_people(client, [ref for row in rows for ref in row.people.values()])
     problems = people_errors(rows, unknown)
     if problems:
@@ -53,6 +68,11 @@ async def _import(engine: Engine, rows: list[ImportRow], client: AsyncWebClient,
     try:
         with session_scope(engine, clock=utcnow) as session:
             report = apply_rows(session=session, rows=rows, users=users, now=utcnow(), allow_unmet=allow_unmet)
+            if dry_run:
+                raise _DryRun(report)
+    except _DryRun as dry:
+        print(f"Dry run, nothing was written. {dry.report.summary()}")
+        return 0
     except RowsRefused as refused:
         return _fail("Nothing was imported; fix these rows and run it again:\n" + "\n".join(refused.errors))
     except InputError as error:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from commands.spreadsheet import SpreadsheetError, decode, delimiter_of
 from domain.money import MoneyStyle, parse_amount
 from domain.parsing import InputError
 from storage.actuals import ActualsRefused, record_actuals
@@ -66,7 +67,7 @@ def read_actuals_file(path: Path) -> tuple[list[ActualRow], list[str]]:
     """The file's rows, or the errors of every bad line (nothing is looked up in the database yet)."""
     try:
         table = _xlsx_cells(path) if path.suffix.lower() in (".xlsx", ".xlsm") else _csv_cells(path)
-    except (OSError, UnicodeDecodeError, ValueError, KeyError) as error:
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, SpreadsheetError) as error:
         return [], [f"cannot read {path.name}: {error}"]
     if not table:
         return [], ["line 1: the file is empty (columns are: key, month, actual)"]
@@ -189,10 +190,9 @@ def _actual(cell: object) -> int | str:
 
 
 def _csv_cells(path: Path) -> list[list[object]]:
-    text = path.read_text(encoding="utf-8-sig")
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    """`,` or `;`, UTF-8 or Windows-1252, as commands/spreadsheet.py reads any CSV."""
+    text = decode(path.read_bytes())
+    return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter_of(text))]
 
 
 def _xlsx_cells(path: Path) -> list[list[object]]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from commands.importer import ACTOR, ImportRow
@@ -84,14 +85,22 @@ def apply_rows(
     for user in {u["id"]: u for u in users.values()}.values():
         store_user(session=session, user=user, touch=False)
     for row in rows:
-        measure = _apply_row(session, row, {name: users[ref]["id"] for name, ref in row.people.items()}, run)
-        if measure is not None:
-            _months(session, row, measure, run)
+        try:
+            with session.begin_nested():  # what the database refuses is named with its line, too
+                measure = _apply_row(session, row, {name: users[ref]["id"] for name, ref in row.people.items()}, run)
+                if measure is not None:
+                    _months(session, row, measure, run)
+        except IntegrityError as error:
+            run.errors.append(f"line {row.line}: the database refused it ({_first_line(error)})")
     for row, measure in run.dependencies:
         _dependencies(session, row, measure, run)
     if run.errors:
         raise RowsRefused(run.errors)
     return run.report
+
+
+def _first_line(error: IntegrityError) -> str:
+    return str(error.orig).strip().split("\n")[0][:200]
 
 
 def _apply_row(session: Session, row: ImportRow, people: dict[str, str], run: _Run) -> Measure | None:

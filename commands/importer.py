@@ -14,8 +14,6 @@ for an existing measure they leave the stored value as it is.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +24,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session
 
+from commands.spreadsheet import SpreadsheetError, read_table
 from domain.enums import Level, Stage
 from domain.measure_schema import BY_NAME, IMPORT_FIELDS, Kind, MeasureField
 from domain.money import DEFAULT_STYLE, MoneyStyle, parse_amount
@@ -60,18 +59,21 @@ class ImportRow:
     actuals: dict[date, int] = field(default_factory=dict)  # `actual YYYY-MM` cells
 
 
-def read_rows(text: str, *, styles: Mapping[str, MoneyStyle] | None = None) -> tuple[list[ImportRow], list[str]]:
-    """Parse the whole file; return the rows, or the errors of every bad row. Amounts are read the
-    way each row's organization writes them (`styles`, by lower-cased name; `organization_styles`),
-    an organization the file creates in the default way (docs/money.md)."""
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        return [], [f"line {line}: a NUL byte, which no database column can hold (is this really a CSV file?)"]
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in reader.fieldnames or []]
-    unknown = [h for h in header if h not in COLUMNS and not _month_column(h)]
+def read_rows(
+    source: str | list[list[str]], *, styles: Mapping[str, MoneyStyle] | None = None
+) -> tuple[list[ImportRow], list[str]]:
+    """Parse the whole file (CSV text, or a table from commands/spreadsheet.read_table); return the
+    rows, or the errors of every bad row. Amounts are read the way each row's organization writes
+    them (`styles`, by lower-cased name; `organization_styles`), an organization the file creates
+    in the default way (docs/money.md)."""
+    try:
+        table = source if isinstance(source, list) else read_table(source.encode("utf-8"), "import.csv")
+    except SpreadsheetError as error:
+        return [], [str(error)]
+    header = [column_name(h) for h in (table[0] if table else [])]
+    unknown = [raw.strip() for raw, h in zip(table[0] if table else [], header, strict=True) if h is None and raw]
     missing = [c for c in REQUIRED if c not in header]
-    if not header or unknown or missing:
+    if not any(header) or unknown or missing:
         problems = []
         if unknown:
             problems.append(f"unknown columns: {', '.join(unknown)}")
@@ -80,13 +82,12 @@ def read_rows(text: str, *, styles: Mapping[str, MoneyStyle] | None = None) -> t
         return [], [
             f"line 1: {'; '.join(problems) or 'the file has no header row'} (columns are: {', '.join(COLUMNS)})"
         ]
-    reader.fieldnames = header
     rows, errors = [], []
-    for line, raw in enumerate(reader, start=2):
-        if None in raw:
+    for line, raw in enumerate(table[1:], start=2):
+        if any(cell.strip() for cell in raw[len(header) :]):
             errors.append(f"line {line}: more cells than columns")
             continue
-        cells = {k: (v or "").strip() for k, v in raw.items()}
+        cells = {h: (raw[i] if i < len(raw) else "").strip() for i, h in enumerate(header) if h}
         if not any(cells.values()):
             continue
         style = (styles or {}).get(cells.get(UNIT_COLUMNS[0], "").lower(), DEFAULT_STYLE)
@@ -96,6 +97,23 @@ def read_rows(text: str, *, styles: Mapping[str, MoneyStyle] | None = None) -> t
             rows.append(row)
     errors += _duplicates(rows)
     return rows, errors
+
+
+def _squeezed(header: str) -> str:
+    return "".join(header.lower().replace("_", " ").split())
+
+
+_CANONICAL = {_squeezed(c): c for c in COLUMNS}
+
+
+def column_name(header: str) -> str | None:
+    """The column a header names, matched ignoring case, spaces and underscores (`Business Unit` is
+    `business_unit`, `Plan 2027-01` is `plan 2027-01`); None for a column not known."""
+    squeezed = _squeezed(header)
+    if squeezed in _CANONICAL:
+        return _CANONICAL[squeezed]
+    month = re.match(r"^(plan|forecast|actual)(\d{4}-\d{2})$", squeezed)
+    return f"{month[1]} {month[2]}" if month and _month_column(f"{month[1]} {month[2]}") else None
 
 
 def _parse_row(line: int, cells: dict[str, str], style: MoneyStyle) -> tuple[ImportRow | None, list[str]]:

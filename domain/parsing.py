@@ -119,7 +119,7 @@ def parse_key(text: str) -> str:
     raw = text.strip()
     if not _KEY.match(raw):
         raise InputError(f"“{raw}” is not a measure key: keys look like M-12")
-    return raw.upper()
+    return f"M-{int(raw[2:])}"  # any case, leading zeros dropped: M-09997 is M-9997
 
 
 def parse_keys(text: str | None) -> list[str]:

@@ -1,0 +1,89 @@
+"""`python -m bot import` takes any spreadsheet Excel saves: `;`-separated CSV in Windows-1252 with
+headers as a person types them, an .xlsx workbook, a dry run that writes nothing, and every error
+with its line, including what the database would refuse. Run as a process, both databases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import Workbook
+from sqlmodel import select
+
+from slackkit.settings import Settings
+from storage.models import Measure, MeasureMonth, Unit
+from tests.cli import run_bot
+from tests.conftest import OWNER, Bot
+
+EUROPEAN = (
+    "Organization;Portfolio;Program;Project;Package;Key;Title;Owner;Business Unit;Plan 2027-01;PLAN 2027-02\n"
+    f"Acme;Ops;Procurement;Suppliers;Packaging;M-7;Lieferanten bündeln;{OWNER};Verbraucher;60000;60000\n"
+    "Acme;Ops;Procurement;Suppliers;Packaging;;Folienpreise verhandeln;;;1000;\n"
+)
+
+
+async def run_file(settings: Settings, tmp_path: Path, name: str, data: bytes, *extra: str) -> tuple[int, str, str]:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return await run_bot(settings, "import", str(path), *extra)
+
+
+async def test_a_semicolon_separated_windows_1252_file_with_typed_headers_imports(
+    bot: Bot, settings: Settings, tmp_path: Path
+) -> None:
+    code, out, err = await run_file(settings, tmp_path, "massnahmen.csv", EUROPEAN.encode("cp1252"))
+    assert code == 0, err
+    assert "2 measures created" in out
+    with bot.session() as session:
+        m7 = session.exec(select(Measure).where(Measure.key == "M-7")).one()
+        assert (m7.title, m7.business_unit, m7.owner_id) == ("Lieferanten bündeln", "Verbraucher", OWNER)
+        plan = session.exec(select(MeasureMonth).where(MeasureMonth.measure_id == m7.id)).all()
+        assert sorted(m.plan for m in plan) == [60_000, 60_000]
+
+
+async def test_an_xlsx_workbook_is_read_directly_with_exact_amounts(
+    bot: Bot, settings: Settings, tmp_path: Path
+) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["organization", "portfolio", "program", "project", "package", "key", "title", "target",
+                  "plan 2027-01"])  # fmt: skip
+    sheet.append(["Acme", "Ops", "P", "S", "K", "M-3", "Cut freight", 180000, 12500.0])
+    path = tmp_path / "measures.xlsx"
+    book.save(path)
+    code, _out, err = await run_bot(settings, "import", str(path))
+    assert code == 0, err
+    with bot.session() as session:
+        m3 = session.exec(select(Measure).where(Measure.key == "M-3")).one()
+        [month] = session.exec(select(MeasureMonth).where(MeasureMonth.measure_id == m3.id)).all()
+        assert (m3.target, month.plan) == (180_000, 12_500)
+
+
+async def test_a_dry_run_says_what_would_change_and_writes_nothing(
+    bot: Bot, settings: Settings, tmp_path: Path
+) -> None:
+    code, out, err = await run_file(settings, tmp_path, "m.csv", EUROPEAN.encode("utf-8"), "--dry-run")
+    assert code == 0, err
+    assert out.startswith("Dry run, nothing was written.") and "2 measures created" in out
+    with bot.session() as session:
+        assert session.exec(select(Measure)).all() == [] and session.exec(select(Unit)).all() == []
+
+
+async def test_keys_that_differ_only_by_leading_zeros_are_one_measure_named_with_their_lines(
+    bot: Bot, settings: Settings, tmp_path: Path
+) -> None:
+    text = (
+        "organization,portfolio,program,project,package,key,title\n"
+        "Acme,Ops,P,S,K,M-9997,First\n"
+        "Acme,Ops,P,S,K,m-09997,Second\n"
+    )
+    code, _out, err = await run_file(settings, tmp_path, "m.csv", text.encode())
+    assert code == 1 and "line 3: the same measure as line 2" in err and "Traceback" not in err
+    with bot.session() as session:
+        assert session.exec(select(Measure)).all() == []
+
+
+async def test_a_file_in_no_known_encoding_says_how_to_save_it(bot: Bot, settings: Settings, tmp_path: Path) -> None:
+    data = b"organization,title\nAcme," + b"\x81\x8d\n"  # bytes Windows-1252 leaves undefined
+    code, _out, err = await run_file(settings, tmp_path, "m.csv", data)
+    assert code == 1 and "CSV UTF-8" in err and "codec" not in err
