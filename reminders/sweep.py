@@ -7,7 +7,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -24,8 +24,10 @@ from storage.digests import plan_digests
 from storage.escalations import RulesReport, sweep_escalations
 from storage.events import forget_old_events
 from storage.gate_requests import plan_gate_aging
+from storage.retention import optimize_sqlite, prune_outbox
 
 log = logging.getLogger(__name__)
+_LAST_OPTIMIZED: dict[int, datetime] = {}  # engine -> when this process last ran SQLite's PRAGMA optimize
 
 
 @dataclass
@@ -40,6 +42,7 @@ class SweepReport:
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     digests: DigestReport = field(default_factory=DigestReport)
     people_listed: int | None = None  # when the workspace's people were listed in this sweep
+    pruned: int = 0  # sent messages nothing can update any more, deleted (storage/retention.py)
 
     def summary(self) -> str:
         d = self.delivery
@@ -81,6 +84,7 @@ async def _plan(deps: Deps, now: datetime, report: SweepReport, progress: Planni
     if await _open_batch(deps, now, report, FIRST_BATCH, progress):  # small: its prompts go out at once
         while await _open_batch(deps, now, report, BATCH, progress):
             pass
+    keep = settings.outbox_retention
     steps: list[Callable[[Session], Any]] = [
         lambda s: plan_reminders(session=s, now=now, after=settings.reminder_after),
         lambda s: plan_overdue(session=s, now=now, after=settings.overdue_after),
@@ -89,12 +93,17 @@ async def _plan(deps: Deps, now: datetime, report: SweepReport, progress: Planni
                                   report_after=settings.approval_report_after),
         lambda s: plan_digests(session=s, now=now),
         lambda s: sweep_escalations(session=s, now=now, approval_after=settings.approval_report_after),
+        lambda s: prune_outbox(session=s, now=now, keep=keep),
     ]  # fmt: skip
     done = []
     for step in steps:
         await deps.acks_first()
         done.append(await deps.transaction(step))
-    report.reminders, report.overdue, _forgotten, report.approvals_aged, report.digests_due, report.escalations = done
+    (report.reminders, report.overdue, _forgotten, report.approvals_aged, report.digests_due, report.escalations,
+     report.pruned) = done  # fmt: skip
+    if _LAST_OPTIMIZED.get(id(deps.engine), datetime.min.replace(tzinfo=UTC)) <= now - timedelta(days=1):
+        await deps.transaction(lambda s: optimize_sqlite(session=s))
+        _LAST_OPTIMIZED[id(deps.engine)] = now
 
 
 async def _open_batch(deps: Deps, now: datetime, report: SweepReport, limit: int, progress: Planning) -> bool:

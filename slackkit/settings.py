@@ -46,6 +46,7 @@ class Settings:
     send_rate: float = 20.0  # chat.postMessage per second in fan-outs (prompts, digests)
     slack_timeout: int = 30  # seconds a Web API call may take; then its outcome is unknown (the outbox reconciles)
     outbox_lease: timedelta = timedelta(minutes=5)  # a message claimed by a process that then died is in doubt after
+    outbox_retention: timedelta = timedelta(days=90)  # sent messages nothing can update any more are pruned after
 
     @property
     def socket_mode(self) -> bool:
@@ -105,6 +106,7 @@ class Settings:
             after_ack_limit=max(1, int(_positive(env, "AFTER_ACK_LIMIT", 8.0))),
             slack_timeout=int(_positive(env, "SLACK_TIMEOUT_SECONDS", 30.0, " of seconds")),
             outbox_lease=timedelta(seconds=_positive(env, "OUTBOX_LEASE_SECONDS", 300.0, " of seconds")),
+            outbox_retention=timedelta(days=_positive(env, "PACEKEEPER_OUTBOX_DAYS", 90.0, " of days")),
         )
 
 
