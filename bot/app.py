@@ -154,7 +154,7 @@ def create_app(
     pacer: Pacer | None = None,
 ) -> PacekeeperApp:
     from bot import errors, guards
-    from commands import actuals, checkin, escalations, gates, home, measure, rebaseline, router, structure
+    from commands import actuals, checkin, escalations, gates, history, home, measure, rebaseline, router, structure
     from commands import settings as personal_settings
 
     deps = make_deps(settings, engine=engine, client=client, clock=clock, pacer=pacer)
@@ -172,7 +172,9 @@ def create_app(
         context["deps"] = deps  # every listener names `deps` among its arguments and gets these
         return await next()
 
-    features = (errors, guards, router, measure, actuals, rebaseline, structure, gates, escalations, checkin, home)
+    features = (
+        errors, guards, router, measure, actuals, rebaseline, structure, gates, escalations, checkin, history, home,
+    )  # fmt: skip
     for feature in (*features, personal_settings):
         feature.register(app)
     app.seal()

@@ -13,6 +13,7 @@ from commands import (
     checkin,
     digest,
     gates,
+    history,
     measure,
     organization,
     portfolio_rules,
@@ -44,6 +45,7 @@ SUBCOMMANDS: Mapping[str, Subcommand] = {
     **checkin.SUBCOMMANDS,
     **organization.SUBCOMMANDS,
     **settings.SUBCOMMANDS,
+    **history.SUBCOMMANDS,
 }
 
 

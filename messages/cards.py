@@ -261,6 +261,8 @@ HELP = """*Pacekeeper* keeps every measure tied to an owner, a sponsor, a contro
 • `/measure new` — create a measure (starts at DI0, or DI1 when it is complete)
 • `/measure list [mine | @person | unit]` — list measures
 • `/measure show M-12` — a measure's card
+• `/measure history M-12` — its audit trail and check-in answers, newest first
+• `/measure search <text>` — measures by key, title, description or owner
 • `/measure edit M-12` — change a measure (owner, sponsor, controller or admin)
 • `/measure actuals M-12` — enter the actuals of closed months (owner or controller; the controller validates)
 • `/measure rebaseline M-12` — propose a new plan for a decided measure (approved like a gate)
@@ -273,6 +275,7 @@ HELP = """*Pacekeeper* keeps every measure tied to an owner, a sponsor, a contro
 • `/measure digest list` · `/measure digest remove <n>` · `/measure digest preview <unit>`
 • `/measure rules <portfolio> [tolerance=10 weight-DI3=50 …]` — escalation rules, stage weights (admins change)
 • `/measure org [name] [currency=EUR locale=de fiscal-year-start=4 …]` — an organization's settings (admins change)
+• `/measure settings` — your working days, holidays, quiet hours and language
 • `/measure help` — this help"""
 
 

@@ -29,6 +29,7 @@ class Action(StrEnum):
     ESCALATION_RESOLVE = "escalation.resolve"
     ESCALATION_MENU = "escalation.menu"  # an escalation's overflow menu in a message listing several
     ESCALATION_ACK_GROUP = "escalation.acknowledge_group"  # "Acknowledge all" of one cause
+    PAGE_MORE = "page.more"  # the next page of a history or a search
     OPEN_CARD = "measure.open_card"  # App Home: a measure's card, in a modal
 
 

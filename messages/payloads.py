@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from domain.enums import ImplStatus
 
@@ -88,3 +88,12 @@ class ActualsMeta(Payload):
     """The actuals modal: which measure."""
 
     key: str
+
+
+class PageRef(Payload):
+    """ "More" under a page of `/measure history KEY` or `/measure search TEXT`: what, and where the
+    next page starts (a button's value holds 2,000 characters; a search is at most 200)."""
+
+    what: Literal["history", "search"]
+    subject: str = Field(max_length=200)
+    offset: int = Field(ge=0, le=100_000)
