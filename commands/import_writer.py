@@ -73,6 +73,7 @@ class _Run:
     errors: list[str] = field(default_factory=list)
     dependencies: list[tuple[ImportRow, Measure]] = field(default_factory=list)
     unchanged: set[int] = field(default_factory=set)  # lines whose measure was left as it was
+    keys: frozenset[str] = frozenset()  # the keys the file names: never given to a row without one
 
 
 def apply_rows(
@@ -81,7 +82,7 @@ def apply_rows(
 ) -> ImportReport:  # fmt: skip
     """Write the rows (already read and their people resolved) in the caller's transaction; any
     error refuses them all (RowsRefused, every bad line named)."""
-    run = _Run(now, allow_unmet)
+    run = _Run(now, allow_unmet, keys=frozenset(row.key for row in rows if row.key))
     for user in {u["id"]: u for u in users.values()}.values():
         store_user(session=session, user=user, touch=False)
     for row in rows:
@@ -127,7 +128,7 @@ def _write(
 ) -> Measure:
     stage = draft.stage or Stage.DI0
     if existing is None:
-        measure = create_measure(session=session, draft=draft, actor=ACTOR, now=run.now, key=row.key)
+        measure = create_measure(session=session, draft=draft, actor=ACTOR, now=run.now, key=row.key, reserved=run.keys)
         run.report.measures_created += 1
     elif update_measure(session=session, measure=existing, draft=draft, actor=ACTOR, now=run.now):
         measure, run.report.measures_updated = existing, run.report.measures_updated + 1

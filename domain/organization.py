@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.calendar import DEFAULT_WORKING_DAYS, check_region, parse_working_days, working_days_text
 from domain.money import DEFAULT_CURRENCY, DEFAULT_LOCALE, MoneyStyle, check_currency, check_locale
-from domain.parsing import InputError
+from domain.parsing import InputError, parse_key_prefix
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class OrganizationSettings:
     timezone: str = "UTC"
     working_days: str = DEFAULT_WORKING_DAYS  # its people's, unless they set their own (domain/calendar.py)
     holidays: str = ""  # a holiday region (`DE`, `DE-BY`); "" for none
+    key_prefix: str = "M"  # keys of measures created in Slack: M-13, or OPS-13
 
     @property
     def style(self) -> MoneyStyle:
@@ -38,6 +39,7 @@ class OrganizationSettings:
             "timezone": self.timezone,
             "working-days": self.working_days,
             "holidays": self.holidays or "none",
+            "key-prefix": self.key_prefix,
         }
 
 
@@ -62,6 +64,7 @@ SETTERS: dict[str, tuple[str, Any]] = {
     "timezone": ("timezone", _timezone),
     "working-days": ("working_days", lambda text: working_days_text(parse_working_days(text))),
     "holidays": ("holidays", check_region),
+    "key-prefix": ("key_prefix", parse_key_prefix),
 }
 
 

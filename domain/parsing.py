@@ -112,21 +112,42 @@ def parse_channel(text: str) -> str | None:
     return _slack_id(text, "#", "CG")
 
 
-_KEY = re.compile(r"^[Mm]-\d{1,9}$")
+# An organization's own keys: letters, digits and dashes, starting with a letter, with a dash, at most
+# 24 characters (`OPS-12`, `FIN-2024-003`, `M-7`). Stored and compared in capitals.
+_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)+$")
+KEY_LENGTH = 24
+_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,9}$")
 
 
 def parse_key(text: str) -> str:
     raw = text.strip()
-    if not _KEY.match(raw):
-        raise InputError(f"“{raw}” is not a measure key: keys look like M-12")
-    return f"M-{int(raw[2:])}"  # any case, leading zeros dropped: M-09997 is M-9997
+    if len(raw) > KEY_LENGTH or not _KEY.match(raw):
+        shown = raw if len(raw) <= 40 else raw[:39] + "…"
+        raise InputError(
+            f"“{shown}” is not a measure key: keys are letters, digits and dashes, start with a letter and hold a "
+            f"dash, at most {KEY_LENGTH} characters (M-12, OPS-12, FIN-2024-003)"
+        )
+    return raw.upper()  # in any case: ops-12 is OPS-12
+
+
+def parse_key_prefix(text: str) -> str:
+    """An organization's prefix of the keys of measures created in Slack (`OPS` makes OPS-13)."""
+    raw = text.strip()
+    if not _PREFIX.match(raw):
+        raise InputError(f"“{raw[:40]}” is not a key prefix: 1 to 10 letters and digits, starting with a letter")
+    return raw.upper()
 
 
 def parse_keys(text: str | None) -> list[str]:
     if not text or not text.strip():
         return []
     keys = [parse_key(part) for part in re.split(r"[,\s]+", text.strip()) if part]
-    return sorted(set(keys), key=lambda k: int(k[2:]))
+    return sorted(set(keys), key=key_order)
+
+
+def key_order(key: str) -> tuple[tuple[int, int | str], ...]:
+    """Keys in the order people count them: M-2 before M-10, FIN-2024-003 by its parts."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in key.split("-"))
 
 
 @dataclass(frozen=True)

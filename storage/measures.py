@@ -19,7 +19,7 @@ from domain.schedule import next_checkin_for
 from domain.stage_gates import MeasureFacts, plan_frozen, stage_for_new
 from storage.actuals import closed_through_of
 from storage.models import Dependency, Evidence, Measure, MeasureMonth, Person, Risk, Unit
-from storage.organization import style_of
+from storage.organization import organization_of, settings_of, style_of
 from storage.queries import (
     dependency_keys_of,
     ensure_person_rows,
@@ -111,13 +111,23 @@ def portfolio_rules_of(*, session: Session, package_id: int | None) -> Portfolio
 
 
 def create_measure(
-    *, session: Session, draft: MeasureDraft, actor: str, now: datetime, key: str | None = None
-) -> Measure:
-    """A new measure: the next free key, or `key` (an import that carries its own keys)."""
+    *, session: Session, draft: MeasureDraft, actor: str, now: datetime, key: str | None = None,
+    reserved: frozenset[str] = frozenset(),
+) -> Measure:  # fmt: skip
+    """A new measure: `key` (an import that carries the organization's own keys), else the
+    organization's prefix and the next number free as a key (OPS-13) and not `reserved` (the keys an
+    import names further down its file). `number` orders measures."""
     ensure_person_rows(session=session, slack_ids=[draft.owner_id, draft.sponsor_id, draft.controller_id])
-    number = int(key.removeprefix("M-")) if key else next_measure_number(session=session)
+    number = _number_for(session, key)
+    if key is None:
+        prefix = settings_of(organization_of(session=session, unit_id=draft.package_id)).key_prefix
+        while f"{prefix}-{number}" in reserved or session.exec(
+            select(Measure.id).where(Measure.key == f"{prefix}-{number}")
+        ).first() is not None:
+            number += 1  # taken by an imported key
+        key = f"{prefix}-{number}"
     stage = draft.stage or stage_for_new(MeasureFacts(draft=draft))
-    measure = Measure(number=number, key=f"M-{number}", stage=stage, **_scalars(draft))
+    measure = Measure(number=number, key=key, stage=stage, **_scalars(draft))
     reschedule(session=session, measure=measure, now=now)
     session.add(measure)
     session.flush()
@@ -129,6 +139,16 @@ def create_measure(
         detail={"stage": stage, **_scalars(draft), **_children_detail(draft)},
     )  # fmt: skip
     return measure
+
+
+def _number_for(session: Session, key: str | None) -> int:
+    """The measure's number (its order): a key's own number when it ends in one that is free (OPS-12
+    is 12), else the next after the highest, so a key made in Slack follows the imported ones."""
+    suffix = key.rsplit("-", 1)[1] if key else ""
+    taken = select(Measure.id).where(Measure.number == int(suffix)) if suffix.isdigit() else None
+    if taken is not None and 0 < int(suffix) < 2**31 and session.exec(taken).first() is None:
+        return int(suffix)
+    return next_measure_number(session=session)
 
 
 class PlanFrozen(Exception):

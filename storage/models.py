@@ -41,6 +41,7 @@ class Unit(SQLModel, table=True):
     fiscal_year_start: int | None = None
     # Organization: its working calendar (domain/calendar.py): `mon-fri`, a holiday region (`DE-BY`).
     working_days: str | None = Field(default=None, max_length=40)
+    key_prefix: str | None = Field(default=None, max_length=10)  # an organization's: keys of new measures (OPS-13)
     holidays: str | None = Field(default=None, max_length=16)
     tolerance_pct: int | None = None
     steering_channel: str | None = Field(default=None, max_length=32)
@@ -105,7 +106,7 @@ class Measure(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     number: int = Field(unique=True)
-    key: str = Field(max_length=16, unique=True)
+    key: str = Field(max_length=24, unique=True)  # the organization's own (OPS-12), in capitals
     title: str = Field(max_length=200)
     description: str = Field(default="", max_length=3000)
     package_id: int = Field(foreign_key="unit.id", index=True)

@@ -26,6 +26,7 @@ def settings_of(organization: Unit | None) -> OrganizationSettings:
         timezone=organization.timezone or "UTC",
         working_days=organization.working_days or DEFAULT_WORKING_DAYS,
         holidays=organization.holidays or "",
+        key_prefix=organization.key_prefix or "M",
     )
 
 

@@ -63,12 +63,13 @@ def complete_draft(package_id: int, **overrides: Any) -> MeasureDraft:
 
 
 def make_measure(
-    session: Session, *, package: Unit | None = None, actor: str = OWNER, now: datetime | None = None, **overrides: Any
-) -> Measure:
+    session: Session, *, package: Unit | None = None, actor: str = OWNER, now: datetime | None = None,
+    key: str | None = None, **overrides: Any,
+) -> Measure:  # fmt: skip
     package = package or make_tree(session)
     assert package.id is not None
     draft = complete_draft(package.id, **overrides)
-    return create_measure(session=session, draft=draft, actor=actor, now=now or now_of(session))
+    return create_measure(session=session, draft=draft, actor=actor, now=now or now_of(session), key=key)
 
 
 def add_people(session: Session, standin: SlackStandIn) -> None:

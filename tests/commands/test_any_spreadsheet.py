@@ -69,18 +69,24 @@ async def test_a_dry_run_says_what_would_change_and_writes_nothing(
         assert session.exec(select(Measure)).all() == [] and session.exec(select(Unit)).all() == []
 
 
-async def test_keys_that_differ_only_by_leading_zeros_are_one_measure_named_with_their_lines(
+async def test_the_organizations_own_keys_are_kept_and_one_key_in_two_cases_is_one_measure(
     bot: Bot, settings: Settings, tmp_path: Path
 ) -> None:
     text = (
         "organization,portfolio,program,project,package,key,title\n"
-        "Acme,Ops,P,S,K,M-9997,First\n"
-        "Acme,Ops,P,S,K,m-09997,Second\n"
+        "Acme,Ops,P,S,K,OPS-12,First\n"
+        "Acme,Ops,P,S,K,FIN-2024-003,Second\n"
+        "Acme,Ops,P,S,K,M-09997,Third\n"
+        "Acme,Ops,P,S,K,M-9997,Fourth\n"
     )
     code, _out, err = await run_file(settings, tmp_path, "m.csv", text.encode())
-    assert code == 1 and "line 3: the same measure as line 2" in err and "Traceback" not in err
+    assert code == 0, err
     with bot.session() as session:
-        assert session.exec(select(Measure)).all() == []
+        keys = sorted(m.key for m in session.exec(select(Measure)).all())
+    assert keys == ["FIN-2024-003", "M-09997", "M-9997", "OPS-12"]  # as the organization has them
+    again = text.replace("OPS-12,First", "ops-12,First") + "Acme,Ops,P,S,K,Ops-12,Fifth\n"
+    code, _out, err = await run_file(settings, tmp_path, "m.csv", again.encode())
+    assert code == 1 and "line 6: the same measure as line 2" in err and "Traceback" not in err
 
 
 async def test_a_file_in_no_known_encoding_says_how_to_save_it(bot: Bot, settings: Settings, tmp_path: Path) -> None:

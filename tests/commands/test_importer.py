@@ -85,7 +85,7 @@ async def test_reimport_with_a_changed_cell_updates_and_audits(bot: Bot, setting
     ("csv_text", "expected"),
     [
         (
-            GOOD + "Acme,Ops,Procurement,Suppliers,Packaging,M-x,Bad key,,,,,,lots,,2027-13-01,DI9,daily\n",
+            GOOD + "Acme,Ops,Procurement,Suppliers,Packaging,12M,Bad key,,,,,,lots,,2027-13-01,DI9,daily\n",
             ["line 5: key:", "line 5: baseline:", "line 5: due:", "line 5: stage:", "line 5: cadence:"],
         ),
         (
