@@ -1,5 +1,5 @@
-"""Entry point: `python -m bot [serve | import FILE | import-actuals FILE | tick --now T | org NAME k=v … | db upgrade]`
-(serve is the default)."""
+"""Entry point: `python -m bot [serve | import FILE | export [UNIT] FILE | import-actuals FILE | tick --now T |
+org NAME k=v … | db upgrade]` (serve is the default)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
         "--allow-unmet-criteria", action="store_true",
         help="a migration: place measures at their stage without its entry criteria (audited, flagged on the card)",
     )  # fmt: skip
+    exporting = commands.add_parser("export", help="every measure (of a unit) to an XLSX or CSV file")
+    exporting.add_argument("words", nargs="+", help="[the unit's name (default: every measure)] FILE")
+    exporting.add_argument("--format", choices=["xlsx", "csv"], default=None, help="default: by the file's suffix")
     actuals = commands.add_parser("import-actuals", help="enter actuals from a CSV or XLSX file: key, month, actual")
     actuals.add_argument("file", type=Path)
     tick = commands.add_parser("tick", help="do, once, all the scheduled work due at an instant, then exit")
@@ -69,6 +72,12 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cli import run_org
 
         return run_org(settings, args.words)
+    if args.command == "export":
+        from bot.cli import run_export
+
+        path = Path(args.words[-1])
+        file_format = args.format or ("csv" if path.suffix.lower() == ".csv" else "xlsx")
+        return run_export(settings, " ".join(args.words[:-1]), file_format, path)
     if args.command == "import-actuals":
         from bot.cli import run_import_actuals
 

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from bot.sandbox import sandbox_directory
 from commands.actuals_import import ImportRefused, apply_actual_rows, read_actuals_file
+from commands.export import export_bytes, load_export
 from commands.import_writer import ImportReport, RowsRefused, apply_rows
 from commands.importer import ImportRow, organization_styles, people_errors, read_rows, resolve_people
 from commands.organization import change_organization, split_org_words
@@ -78,6 +79,25 @@ async def _import(
     except InputError as error:
         return _fail(f"Nothing was imported: {error}")
     print(report.summary())
+    return 0
+
+
+def run_export(settings: Settings, unit: str, file_format: str, path: Path) -> int:
+    """Every measure of the unit (or of all) to `path`: XLSX with every sheet, or CSV of Measures."""
+    upgrade(settings.database_url)
+    engine = create_db_engine(settings.database_url)
+    try:
+        with session_scope(engine, clock=utcnow) as session:
+            loaded = load_export(session, unit, with_audit=True)  # the command line has the database
+    finally:
+        engine.dispose()
+    if isinstance(loaded, str):
+        return _fail(loaded.replace("`/measure export` alone", "Without a unit it"))
+    try:
+        path.write_bytes(export_bytes(loaded, file_format=file_format, with_audit=True))
+    except OSError as error:
+        return _fail(f"cannot write {path}: {error}")
+    print(f"Exported {len(loaded.data.measures)} measures to {path}.")
     return 0
 
 

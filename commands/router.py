@@ -12,6 +12,7 @@ from commands import (
     actuals,
     checkin,
     digest,
+    export,
     gates,
     history,
     measure,
@@ -46,6 +47,7 @@ SUBCOMMANDS: Mapping[str, Subcommand] = {
     **organization.SUBCOMMANDS,
     **settings.SUBCOMMANDS,
     **history.SUBCOMMANDS,
+    **export.SUBCOMMANDS,
 }
 
 

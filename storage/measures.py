@@ -121,9 +121,10 @@ def create_measure(
     number = _number_for(session, key)
     if key is None:
         prefix = settings_of(organization_of(session=session, unit_id=draft.package_id)).key_prefix
-        while f"{prefix}-{number}" in reserved or session.exec(
-            select(Measure.id).where(Measure.key == f"{prefix}-{number}")
-        ).first() is not None:
+        while (
+            f"{prefix}-{number}" in reserved
+            or session.exec(select(Measure.id).where(Measure.key == f"{prefix}-{number}")).first() is not None
+        ):
             number += 1  # taken by an imported key
         key = f"{prefix}-{number}"
     stage = draft.stage or stage_for_new(MeasureFacts(draft=draft))

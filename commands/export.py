@@ -1,0 +1,71 @@
+"""`/measure export [unit]`: every measure of the unit (or of all) as a spreadsheet in the
+requester's DM — sheets Measures (the import's columns: importing it back changes nothing), Risks,
+Check-ins, and Audit for admins. `python -m bot export` (bot/cli.py) writes the same file."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import partial
+
+from sqlmodel import Session
+
+from commands.invocation import Invocation, Subcommand
+from messages.export_workbook import measures_csv, measures_workbook_full
+from messages.text import escape, truncate
+from slackkit.people import is_admin
+from storage.export_data import ExportData, export_data
+from storage.models import Unit
+from storage.queries import find_units_by_name, unit_path
+
+
+@dataclass(frozen=True)
+class Export:
+    name: str  # the file's name, from the unit's
+    data: ExportData
+
+
+def load_export(session: Session, name: str, *, with_audit: bool) -> Export | str:
+    """The unit named (every measure without a name), or a sentence saying why not."""
+    unit: Unit | None = None
+    if name.strip():
+        units = find_units_by_name(session=session, name=name)
+        if len(units) != 1:
+            paths = [" › ".join(u.name for u in unit_path(session=session, unit=u)) for u in units[:10]]
+            if paths:
+                return f"More than one unit is called “{escape(name)}”: " + "; ".join(map(escape, paths))
+            return f"There is no unit “{escape(truncate(name, 80))}”. `/measure export` alone exports everything."
+        unit = units[0]
+    slug = "-".join(re.sub(r"[^a-z0-9]+", " ", (unit.name if unit else "all").lower()).split()) or "unit"
+    return Export(f"pacekeeper-{slug}", export_data(session=session, unit=unit, with_audit=with_audit))
+
+
+def export_bytes(export: Export, *, file_format: str, with_audit: bool) -> bytes:
+    if file_format == "csv":
+        return measures_csv(export.data)
+    return measures_workbook_full(export.data, with_audit=with_audit)
+
+
+async def export(call: Invocation) -> None:
+    deps = call.deps
+    admin = await is_admin(deps, call.user_id)
+    loaded = await deps.read(lambda s: load_export(s, " ".join(call.args), with_audit=admin))
+    if isinstance(loaded, str):
+        await call.reply(loaded)
+        return
+    if not loaded.data.measures:
+        await call.reply("There are no measures to export there.")
+        return
+    book = await deps.offload(partial(export_bytes, loaded, file_format="xlsx", with_audit=admin))
+    channel = (await deps.client.conversations_open(users=call.user_id))["channel"]["id"]
+    sheets = "Measures, Risks, Check-ins" + (" and Audit" if admin else "")
+    count = len(loaded.data.measures)
+    async with deps.pacer.slot():
+        await deps.client.files_upload_v2(
+            channel=channel, file=book, filename=f"{loaded.name}.xlsx", title=f"{count} measures",
+            initial_comment=f"Your export: {count} measures ({sheets}). Import it back with `python -m bot import`.",
+        )  # fmt: skip
+    await call.reply(f"Sent you the export of {count} measures in a DM.")
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {"export": export}
