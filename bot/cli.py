@@ -23,6 +23,7 @@ from slackkit.context import freeze_startup_heap, make_deps
 from slackkit.settings import Settings
 from slackkit.web_client import make_web_client
 from storage.db import create_db_engine, session_scope, upgrade
+from storage.directory import directory_users
 from storage.types import utcnow
 
 
@@ -62,7 +63,10 @@ class _DryRun(Exception):
 async def _import(
     engine: Engine, rows: list[ImportRow], client: AsyncWebClient, *, allow_unmet: bool, dry_run: bool
 ) -> int:
-    users, unknown = await resolve_people(client, [ref for row in rows for ref in row.people.values()])
+    refs = [ref for row in rows for ref in row.people.values()]
+    with session_scope(engine, clock=utcnow) as session:
+        known = directory_users(session=session, refs=refs)
+    users, unknown = await resolve_people(client, refs, known=known)
     problems = people_errors(rows, unknown)
     if problems:
         return _fail("Nothing was imported; fix these rows and run it again:\n" + "\n".join(problems))

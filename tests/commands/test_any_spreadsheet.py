@@ -93,3 +93,23 @@ async def test_a_file_in_no_known_encoding_says_how_to_save_it(bot: Bot, setting
     data = b"organization,title\nAcme," + b"\x81\x8d\n"  # bytes Windows-1252 leaves undefined
     code, _out, err = await run_file(settings, tmp_path, "m.csv", data)
     assert code == 1 and "CSV UTF-8" in err and "codec" not in err
+
+
+async def test_many_people_are_resolved_with_one_paged_listing_and_known_ones_with_none(
+    bot: Bot, settings: Settings, tmp_path: Path
+) -> None:
+    for n in range(250):  # more than one users.list page
+        bot.slack.add_user(f"U1{n:05d}", name=f"Person {n}", email=f"p{n}@example.com")
+    rows = "".join(f"Acme,Ops,P,S,K,M-{n + 1},Measure {n},p{n}@example.com\n" for n in range(250))
+    text = "organization,portfolio,program,project,package,key,title,owner\n" + rows
+    code, out, err = await run_file(settings, tmp_path, "m.csv", text.encode())
+    assert code == 0 and "250 measures created" in out, err
+    assert len(bot.slack.calls("users.list")) == 2  # two pages, not 250 look-ups
+    assert bot.slack.calls("users.lookupByEmail") == [] and bot.slack.calls("users.info") == []
+    with bot.session() as session:
+        owners = {m.owner_id for m in session.exec(select(Measure)).all()}
+        assert owners == {f"U1{n:05d}" for n in range(250)}
+    # Imported again: the people are in the directory now, and nobody is looked up at all.
+    code, out, err = await run_file(settings, tmp_path, "m.csv", text.encode())
+    assert code == 0 and "250 unchanged" in out, err
+    assert len(bot.slack.calls("users.list")) == 2
