@@ -35,7 +35,7 @@ async def run_import(settings: Settings, path: Path, *, allow_unmet: bool = Fals
     except OSError as error:
         return _fail(f"cannot read {path}: {error}")
     except SpreadsheetError as error:
-        return _fail(f"cannot read {path.name}: {error}")
+        return _fail(f"Nothing was imported; {path.name} could not be read:\n{error}")
     upgrade(settings.database_url)
     engine = create_db_engine(settings.database_url)
     try:

@@ -35,6 +35,7 @@ from storage.measures import (
     update_measure,
 )
 from storage.models import Measure, MeasureMonth, Unit
+from storage.money import defer_money, finish_deferred_money
 from storage.organization import style_of
 from storage.queries import find_measure_by_title, get_child_unit, get_measure, record_audit
 
@@ -74,6 +75,7 @@ class _Run:
     dependencies: list[tuple[ImportRow, Measure]] = field(default_factory=list)
     unchanged: set[int] = field(default_factory=set)  # lines whose measure was left as it was
     keys: frozenset[str] = frozenset()  # the keys the file names: never given to a row without one
+    packages: dict[tuple[str, ...], Unit] = field(default_factory=dict)  # each unit path looked up once
 
 
 def apply_rows(
@@ -83,6 +85,7 @@ def apply_rows(
     """Write the rows (already read and their people resolved) in the caller's transaction; any
     error refuses them all (RowsRefused, every bad line named)."""
     run = _Run(now, allow_unmet, keys=frozenset(row.key for row in rows if row.key))
+    defer_money(session)  # the rollup is re-summed once per package touched, not moved row by row
     for user in {u["id"]: u for u in users.values()}.values():
         store_user(session=session, user=user, touch=False)
     for row in rows:
@@ -97,6 +100,7 @@ def apply_rows(
         _dependencies(session, row, measure, run)
     if run.errors:
         raise RowsRefused(run.errors)
+    finish_deferred_money(session)
     return run.report
 
 
@@ -105,7 +109,7 @@ def _first_line(error: IntegrityError) -> str:
 
 
 def _apply_row(session: Session, row: ImportRow, people: dict[str, str], run: _Run) -> Measure | None:
-    package = _ensure_units(session=session, names=row.units, report=run.report)
+    package = _ensure_units(session=session, names=row.units, run=run)
     existing = _existing(session=session, row=row, package_id=package.id or 0)
     base = full_draft(session=session, measure=existing) if existing else MeasureDraft()
     whole = _overlay(base, row, package.id or 0, people)  # what the measure will be, to check its stage
@@ -220,7 +224,15 @@ def _overlay(draft: MeasureDraft, row: ImportRow, package_id: int, people: dict[
     return replace(draft, **changes)
 
 
-def _ensure_units(*, session: Session, names: tuple[str, ...], report: ImportReport) -> Unit:
+def _ensure_units(*, session: Session, names: tuple[str, ...], run: _Run) -> Unit:
+    """The row's package, its units created as needed (looked up once per path in a run)."""
+    if names in run.packages:
+        return run.packages[names]
+    run.packages[names] = _find_or_create_units(session=session, names=names, report=run.report)
+    return run.packages[names]
+
+
+def _find_or_create_units(*, session: Session, names: tuple[str, ...], report: ImportReport) -> Unit:
     parent: Unit | None = None
     for level, name in zip(Level, names, strict=True):
         parent_id = parent.id if parent else None

@@ -27,12 +27,26 @@ from storage.money_delta import Contribution, apply_changes, cells_by_measure, c
 _MONTHS = "money_months"  # (measure id, month) of measure months whose old values are not known
 _DELTAS = "money_deltas"  # (measure id, month, difference) of the measure months a flush changed
 _MOVED = "money_moved"  # (measure id, package id) of measures whose stage or package changed
+_DEFERRED = "money_deferred"  # packages touched while the rollup waits for `finish_deferred_money`
 
 
 def track_money(session: Session) -> None:
     """Keep the money rollup in step with what this session writes."""
     event.listen(session, "after_flush", _note_touched)
     event.listen(session, "after_flush_postexec", _refresh_touched)
+
+
+def defer_money(session: Session) -> None:
+    """A bulk write (an import of thousands of rows): the rollup is not moved cell by cell at each
+    flush, only the packages touched are noted; `finish_deferred_money` re-sums them once."""
+    session.info[_DEFERRED] = set()
+
+
+def finish_deferred_money(session: Session) -> None:
+    """Re-sum, in one statement, every package touched since `defer_money`."""
+    session.flush()
+    packages: set[int] = session.info.pop(_DEFERRED, set())
+    refresh_money(session.connection(), package_ids=packages)
 
 
 def summed_months(package_ids: list[int] | None = None) -> sa.Select[*tuple[Any, ...]]:
@@ -141,6 +155,11 @@ def _refresh_touched(session: Session, _context: Any) -> None:
     if not months and not moved and not deltas:
         return
     connection = session.connection()
+    if _DEFERRED in session.info:  # a bulk write: only note the packages, re-summed once at its end
+        touched = {m for m, _ in months} | {m for m, _, _ in deltas}
+        session.info[_DEFERRED].update(package for package, _stage in placement(connection, touched).values())
+        session.info[_DEFERRED].update(package for _measure, package in moved)
+        return
     moved_ids = {measure for measure, _ in moved}
     months |= {(measure, month) for measure, month, _ in deltas if measure in moved_ids}  # re-summed with it
     placed = placement(connection, {m for m, _ in months} | {m for m, _, _ in deltas})

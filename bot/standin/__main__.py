@@ -16,9 +16,12 @@ def main() -> None:
     parser.add_argument("--token", default="xoxb-sandbox-token")
     parser.add_argument("--rate-limit", action="append", default=[], metavar="METHOD=PER_SECOND")
     parser.add_argument("--auto-users", action="store_true", help="accept any U… id as a user")
+    parser.add_argument("--people", type=int, default=0, help="a workspace of N people: U1000000…, pN@example.com")
     args = parser.parse_args()
     standin = SlackStandIn(token=args.token)
     standin.auto_users = args.auto_users
+    for n in range(args.people):
+        standin.add_user(f"U{1_000_000 + n}", name=f"Person {n}", email=f"p{n}@example.com")
     standin.url = f"http://{args.host}:{args.port}"
     for limit in args.rate_limit:
         method, _, per_second = limit.partition("=")
