@@ -5,10 +5,12 @@ evidence; their check-ins; and, for those who may see it, their audit trail."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from domain.enums import Level
@@ -20,12 +22,19 @@ from storage.tree import UnitTree
 CHUNK = 5_000  # ids per IN (…): inside every database's parameter limit
 
 
+class MonthRow(NamedTuple):
+    month: date
+    plan: int | None
+    forecast: int | None
+    actual: int | None
+
+
 @dataclass
 class ExportData:
     style: MoneyStyle  # how the unit's organization writes amounts (the import reads them so)
     units: dict[int, dict[str, str]]  # package id -> {level: name} of its path
     measures: list[Measure]
-    months: dict[int, list[MeasureMonth]] = field(default_factory=lambda: defaultdict(list))
+    months: dict[int, list[MonthRow]] = field(default_factory=lambda: defaultdict(list))
     risks: dict[int, list[Risk]] = field(default_factory=lambda: defaultdict(list))
     dependencies: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
     evidence: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
@@ -50,8 +59,12 @@ def export_data(*, session: Session, unit: Unit | None, with_audit: bool) -> Exp
     ids = [m.id or 0 for m in measures]
     keys = {m.id: m.key for m in measures}
     for chunk in _chunks(ids):
-        for month in session.exec(select(MeasureMonth).where(col(MeasureMonth.measure_id).in_(chunk))).all():
-            data.months[month.measure_id].append(month)
+        months = sa.select(
+            col(MeasureMonth.measure_id), col(MeasureMonth.month), col(MeasureMonth.plan),
+            col(MeasureMonth.forecast), col(MeasureMonth.actual),
+        ).where(col(MeasureMonth.measure_id).in_(chunk))  # fmt: skip
+        for measure_id, month, plan, forecast, actual in session.execute(months).all():  # rows, not objects
+            data.months[measure_id].append(MonthRow(month, plan, forecast, actual))
         for risk in session.exec(select(Risk).where(col(Risk.measure_id).in_(chunk)).order_by(col(Risk.id))).all():
             data.risks[risk.measure_id].append(risk)
         for dependency in session.exec(select(Dependency).where(col(Dependency.measure_id).in_(chunk))).all():
@@ -81,7 +94,3 @@ def _key_of(session: Session, keys: dict[int | None, str], measure_id: int) -> s
 def _chunks(values: list[int] | list[str]) -> Iterator[list]:  # type: ignore[type-arg]
     for start in range(0, len(values), CHUNK):
         yield values[start : start + CHUNK]
-
-
-def plan_months(months: Iterable[MeasureMonth]) -> list[date]:
-    return sorted({m.month for m in months})
