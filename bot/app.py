@@ -154,7 +154,19 @@ def create_app(
     pacer: Pacer | None = None,
 ) -> PacekeeperApp:
     from bot import errors, guards
-    from commands import actuals, checkin, escalations, gates, history, home, measure, rebaseline, router, structure
+    from commands import (
+        actuals,
+        checkin,
+        escalations,
+        gates,
+        history,
+        home,
+        measure,
+        pickers,
+        rebaseline,
+        router,
+        structure,
+    )  # fmt: skip
     from commands import settings as personal_settings
 
     deps = make_deps(settings, engine=engine, client=client, clock=clock, pacer=pacer)
@@ -174,6 +186,7 @@ def create_app(
 
     features = (
         errors, guards, router, measure, actuals, rebaseline, structure, gates, escalations, checkin, history, home,
+        pickers,
     )  # fmt: skip
     for feature in (*features, personal_settings):
         feature.register(app)

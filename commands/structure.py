@@ -6,13 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_sdk.models.blocks import (
-    InputBlock,
-    Option,
-    PlainTextInputElement,
-    SectionBlock,
-    StaticSelectElement,
-)
+from slack_sdk.models.blocks import InputBlock, PlainTextInputElement, SectionBlock
 from slack_sdk.models.views import View
 from sqlmodel import Session
 
@@ -22,6 +16,7 @@ from domain.parsing import too_long
 from domain.policy import Deed, may
 from messages.ids import INPUT, Callback, Field
 from messages.measure_form import read_state
+from messages.pickers import Choice, choice_select
 from messages.text import escape
 from slackkit.context import Deps
 from slackkit.people import admin_now, allowed, refresh_person
@@ -70,15 +65,20 @@ async def submit_unit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
     await refresh_person(deps, user_id)  # after the ack, when the stored profile is stale
 
 
-def structure_modal(units: list[Unit]) -> View:
+def parent_picks(units: list[Unit]) -> list[Choice]:
+    """Where a unit can go: a new organization, or under any unit but a measure package."""
     by_id = {u.id: u for u in units}
 
     def path(unit: Unit) -> str:
         return " › ".join(u.name for u in path_in(by_id, unit))
 
     parents = sorted((u for u in units if u.level != Level.PACKAGE), key=path)
-    options = [Option(value=NEW_ORGANIZATION, label="(a new organization)")]
-    options += [Option(value=str(u.id), label=f"{path(u)[:60]} ({u.level})"[:75]) for u in parents[:99]]
+    return [Choice(NEW_ORGANIZATION, "(a new organization)"), *(Choice(str(u.id), f"{path(u)} ({u.level})")
+                                                                 for u in parents)]  # fmt: skip
+
+
+def structure_modal(units: list[Unit]) -> View:
+    hint = "The new unit is one level below its parent: portfolio, program, project, then measure package."
     return View(
         type="modal",
         callback_id=Callback.NEW_UNIT,
@@ -86,11 +86,13 @@ def structure_modal(units: list[Unit]) -> View:
         submit="Add",
         close="Cancel",
         blocks=[
-            InputBlock(
-                block_id=Field.PARENT,
-                label="Under",
-                element=StaticSelectElement(action_id=INPUT, options=options, initial_option=options[0]),
-                hint="The new unit is one level below its parent: portfolio, program, project, then measure package.",
+            choice_select(
+                Field.PARENT,
+                "Under",
+                parent_picks(units),
+                initial=NEW_ORGANIZATION,
+                placeholder="Choose a parent",
+                hint=hint,
             ),
             InputBlock(
                 block_id=Field.UNIT_NAME,

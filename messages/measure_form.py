@@ -13,7 +13,6 @@ from slack_sdk.models.blocks import (
     DatePickerElement,
     InputBlock,
     Option,
-    OptionGroup,
     PlainTextInputElement,
     SectionBlock,
     StaticSelectElement,
@@ -35,6 +34,7 @@ from domain.parsing import (
 )
 from messages.ids import INPUT, Callback
 from messages.payloads import MeasureFormMeta
+from messages.pickers import Choice, choice_select
 
 NO_KNOWN_RISKS = "none"
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -161,21 +161,14 @@ def _select(block_id: str, label: str, choices: list[tuple[str, str]], initial: 
 
 
 def _package_select(packages: Sequence[PackageChoice], initial: int | None) -> InputBlock:
-    groups: dict[str, list[Option]] = {}
-    chosen = None
-    for package in packages:
-        option = Option(value=str(package.id), label=package.label[:75])
-        groups.setdefault(package.group[:75], []).append(option)
-        if package.id == initial:
-            chosen = option
-    option_groups = [OptionGroup(label=g, options=opts[:100]) for g, opts in list(groups.items())[:100]]
-    element = StaticSelectElement(
-        action_id=INPUT,
-        option_groups=option_groups,
-        initial_option=chosen,
+    return choice_select(
+        Key.PACKAGE, "Measure package", package_picks(packages), initial=str(initial) if initial else None,
         placeholder="Choose a measure package",
-    )
-    return InputBlock(block_id=Key.PACKAGE, label="Measure package", element=element)
+    )  # fmt: skip
+
+
+def package_picks(packages: Sequence[PackageChoice]) -> list[Choice]:
+    return [Choice(str(p.id), p.label, p.group) for p in packages]
 
 
 # ---- submission -------------------------------------------------------------------------------
@@ -187,7 +180,7 @@ def read_state(state_values: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         kind = element.get("type")
         if kind in ("plain_text_input", "url_text_input"):
             plain[block_id] = element.get("value")
-        elif kind in ("static_select", "radio_buttons"):
+        elif kind in ("static_select", "external_select", "radio_buttons"):
             plain[block_id] = (element.get("selected_option") or {}).get("value")
         elif kind == "users_select":
             plain[block_id] = element.get("selected_user")

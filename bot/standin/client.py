@@ -160,6 +160,23 @@ class SignedClient:
         }
         return await self.post_payload(payload)
 
+    async def options(self, user_id: str, view: Mapping[str, Any], block_id: str, value: str) -> Reply:
+        """What Slack sends while a person types into an external select of `view` (block_suggestion);
+        the bot's inputs all carry the action id `value` (messages/ids.INPUT)."""
+        payload = {
+            "type": "block_suggestion",
+            "team": {"id": TEAM_ID, "domain": "sandbox"},
+            "user": {"id": user_id, "name": self._user_name(user_id), "team_id": TEAM_ID},
+            "api_app_id": API_APP_ID,
+            "token": "legacy-unused",
+            "container": {"type": "view", "view_id": view.get("id", "V0")},
+            "action_id": INPUT_ACTION,
+            "block_id": block_id,
+            "value": value,
+            "view": dict(view),
+        }
+        return await self.post_payload(payload)
+
     async def event(self, event: JsonDict, *, event_id: str | None = None, retry_num: int | None = None) -> Reply:
         envelope = {
             "token": "legacy-unused",
@@ -180,6 +197,9 @@ class SignedClient:
     def _user_name(self, user_id: str) -> str:
         user = self.standin.state.users.get(user_id)
         return user["name"] if user else user_id.lower()
+
+
+INPUT_ACTION = "value"  # the action id of every input the bot's views hold
 
 
 def _state_values(view: Mapping[str, Any], values: Mapping[str, Any]) -> JsonDict:

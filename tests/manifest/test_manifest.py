@@ -44,6 +44,7 @@ def test_request_urls_point_at_the_events_endpoint(manifest: dict[str, Any]) -> 
     urls += [
         manifest["settings"]["event_subscriptions"]["request_url"],
         manifest["settings"]["interactivity"]["request_url"],
+        manifest["settings"]["interactivity"]["message_menu_options_url"],
     ]
     assert all(url.endswith("/slack/events") for url in urls)
 
