@@ -1,6 +1,8 @@
-"""`/measure export [unit]`: every measure of the unit (or of all) as a spreadsheet in the
-requester's DM — sheets Measures (the import's columns: importing it back changes nothing), Risks,
-Check-ins, and Audit for admins. `python -m bot export` (bot/cli.py) writes the same file."""
+"""`/measure export [unit]`: the measures of the unit (or of all) as a spreadsheet in the requester's
+DM — sheets Measures (the import's columns: importing it back changes nothing), Risks, Check-ins,
+and Audit. Who may export everything (with the audit trail) is the policy's `Deed.EXPORT` (admins);
+anyone else gets the measures they own, sponsor or control, without it. `python -m bot export`
+(bot/cli.py) writes the same file with everything."""
 
 from __future__ import annotations
 
@@ -11,9 +13,10 @@ from functools import partial
 from sqlmodel import Session
 
 from commands.invocation import Invocation, Subcommand
+from domain.policy import Deed
 from messages.export_workbook import measures_csv, measures_workbook_full
 from messages.text import escape, truncate
-from slackkit.people import is_admin
+from slackkit.people import allowed
 from storage.export_data import ExportData, export_data
 from storage.models import Unit
 from storage.queries import find_units_by_name, unit_path
@@ -25,8 +28,9 @@ class Export:
     data: ExportData
 
 
-def load_export(session: Session, name: str, *, with_audit: bool) -> Export | str:
-    """The unit named (every measure without a name), or a sentence saying why not."""
+def load_export(session: Session, name: str, *, with_audit: bool, only_for: str | None = None) -> Export | str:
+    """The unit named (every measure without a name), or a sentence saying why not. `only_for`: the
+    measures this person holds a role in (someone the policy does not let export everything)."""
     unit: Unit | None = None
     if name.strip():
         units = find_units_by_name(session=session, name=name)
@@ -37,7 +41,8 @@ def load_export(session: Session, name: str, *, with_audit: bool) -> Export | st
             return f"There is no unit “{escape(truncate(name, 80))}”. `/measure export` alone exports everything."
         unit = units[0]
     slug = "-".join(re.sub(r"[^a-z0-9]+", " ", (unit.name if unit else "all").lower()).split()) or "unit"
-    return Export(f"pacekeeper-{slug}", export_data(session=session, unit=unit, with_audit=with_audit))
+    data = export_data(session=session, unit=unit, with_audit=with_audit, only_for=only_for)
+    return Export(f"pacekeeper-{slug}", data)
 
 
 def export_bytes(export: Export, *, file_format: str, with_audit: bool) -> bytes:
@@ -48,13 +53,15 @@ def export_bytes(export: Export, *, file_format: str, with_audit: bool) -> bytes
 
 async def export(call: Invocation) -> None:
     deps = call.deps
-    admin = await is_admin(deps, call.user_id)
-    loaded = await deps.read(lambda s: load_export(s, " ".join(call.args), with_audit=admin))
+    admin = await allowed(deps, call.user_id, Deed.EXPORT)  # everything, with the audit trail
+    only_for = None if admin else call.user_id  # else the measures they hold a role in
+    loaded = await deps.read(lambda s: load_export(s, " ".join(call.args), with_audit=admin, only_for=only_for))
     if isinstance(loaded, str):
         await call.reply(loaded)
         return
     if not loaded.data.measures:
-        await call.reply("There are no measures to export there.")
+        yours = "." if admin else " that you own, sponsor or control."
+        await call.reply(f"There are no measures to export there{yours}")
         return
     book = await deps.offload(partial(export_bytes, loaded, file_format="xlsx", with_audit=admin))
     channel = (await deps.client.conversations_open(users=call.user_id))["channel"]["id"]

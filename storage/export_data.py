@@ -42,7 +42,8 @@ class ExportData:
     audit: list[AuditLog] = field(default_factory=list)
 
 
-def export_data(*, session: Session, unit: Unit | None, with_audit: bool) -> ExportData:
+def export_data(*, session: Session, unit: Unit | None, with_audit: bool, only_for: str | None = None) -> ExportData:
+    """`only_for`: the measures this person is owner, sponsor or controller of (not an admin)."""
     tree = UnitTree.load(session=session)
     packages = tree.packages_under(unit.id or 0) if unit is not None else [
         u.id or 0 for u in tree.units.values() if u.level == Level.PACKAGE
@@ -53,6 +54,8 @@ def export_data(*, session: Session, unit: Unit | None, with_audit: bool) -> Exp
         for chunk in _chunks(packages)
         for m in session.exec(select(Measure).where(col(Measure.package_id).in_(chunk))).all()
     ]
+    if only_for is not None:
+        measures = [m for m in measures if only_for in (m.owner_id, m.sponsor_id, m.controller_id)]
     measures.sort(key=lambda m: m.number)
     paths = {p: {u.level: u.name for u in tree.path(p)} for p in packages}
     data = ExportData(style, paths, measures)

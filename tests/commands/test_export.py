@@ -1,5 +1,5 @@
 """Export: `/measure export [unit]` sends a spreadsheet to the requester's DM (Measures, Risks,
-Check-ins, and Audit for admins); `python -m bot export [unit] FILE` writes the same; importing an
+Check-ins, and Audit for admins; anyone else the measures they hold a role in); `python -m bot export [unit] FILE` writes the same; importing an
 exported file changes nothing. Signed requests and the command line, both databases."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from slackkit.settings import Settings
 from tests.cli import run_bot
 from tests.commands.test_importer import GOOD, run_import
-from tests.conftest import ADMIN, OWNER, Bot
+from tests.conftest import ADMIN, OWNER, STRANGER, Bot
 
 
 async def test_an_exported_file_imported_back_changes_nothing(bot: Bot, settings: Settings, tmp_path: Path) -> None:
@@ -46,6 +46,10 @@ async def test_export_in_slack_goes_to_the_requesters_dm_with_audit_for_admins_o
         assert book.sheetnames == sheets
         keys = sorted(str(r[5]) for r in list(book["Measures"].iter_rows(values_only=True))[1:])
         assert keys == ["M-7", "M-8"]
+    await bot.client.command(STRANGER, "export")  # not an admin, and no role in any measure
+    await bot.settle()
+    assert "that you own, sponsor or control" in bot.slack.responses(STRANGER)[-1]["text"]
+    assert not [m for m in bot.slack.dms(STRANGER) if m.files]
     await bot.client.command(OWNER, "export Nowhere")
     await bot.settle()
     assert "There is no unit “Nowhere”" in bot.slack.responses(OWNER)[-1]["text"]
