@@ -4,32 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.sandbox import sandbox_directory
 from commands.actuals_import import ImportRefused, apply_actual_rows, read_actuals_file
 from commands.export import export_bytes, load_export
-from commands.import_writer import ImportReport, RowsRefused, apply_rows
-from commands.importer import ImportRow, organization_styles, people_errors, read_rows, resolve_people
+from commands.import_run import import_table
 from commands.organization import change_organization, split_org_words
 from commands.spreadsheet import SpreadsheetError, read_table
-from domain.parsing import InputError
 from reminders.sweep import sweep
 from slackkit.context import freeze_startup_heap, make_deps
 from slackkit.settings import Settings
 from slackkit.web_client import make_web_client
 from storage.db import create_db_engine, session_scope, upgrade
-from storage.directory import directory_users
 from storage.types import utcnow
 
 
 async def run_import(settings: Settings, path: Path, *, allow_unmet: bool = False, dry_run: bool = False) -> int:
     """Units and measures from a CSV (`,` or `;`, UTF-8 or Windows-1252) or XLSX file, all or nothing;
-    with `dry_run`, what would change, and nothing written."""
+    with `dry_run`, what would change, and nothing written (commands/import_run.py)."""
     try:
         table = read_table(path.read_bytes(), path.name)
     except OSError as error:
@@ -38,51 +36,27 @@ async def run_import(settings: Settings, path: Path, *, allow_unmet: bool = Fals
         return _fail(f"Nothing was imported; {path.name} could not be read:\n{error}")
     upgrade(settings.database_url)
     engine = create_db_engine(settings.database_url)
+
+    async def transaction(work: Callable[[Session], Any]) -> Any:
+        def run() -> Any:
+            with session_scope(engine, clock=utcnow) as session:
+                return work(session)
+
+        return await asyncio.to_thread(run)
+
     try:
-        with session_scope(engine, clock=utcnow) as session:
-            styles = organization_styles(session=session)
-        rows, errors = read_rows(table, styles=styles)
-        if errors:
-            return _fail("Nothing was imported; fix these rows and run it again:\n" + "\n".join(errors))
         if settings.sandbox:  # no Slack: people are looked up in the sandbox's demo directory
             async with sandbox_directory(settings) as client:
-                return await _import(engine, rows, client, allow_unmet=allow_unmet, dry_run=dry_run)
-        return await _import(engine, rows, make_web_client(settings), allow_unmet=allow_unmet, dry_run=dry_run)
+                outcome = await import_table(table, transaction=transaction, client=client, now=utcnow(),
+                                             dry_run=dry_run, allow_unmet=allow_unmet)  # fmt: skip
+        else:
+            outcome = await import_table(table, transaction=transaction, client=make_web_client(settings),
+                                         now=utcnow(), dry_run=dry_run, allow_unmet=allow_unmet)  # fmt: skip
     finally:
         engine.dispose()
-
-
-class _DryRun(Exception):
-    """Raised at the end of a dry run's transaction, so that nothing of it is kept."""
-
-    def __init__(self, report: ImportReport) -> None:
-        super().__init__("dry run")
-        self.report = report
-
-
-async def _import(
-    engine: Engine, rows: list[ImportRow], client: AsyncWebClient, *, allow_unmet: bool, dry_run: bool
-) -> int:
-    refs = [ref for row in rows for ref in row.people.values()]
-    with session_scope(engine, clock=utcnow) as session:
-        known = directory_users(session=session, refs=refs)
-    users, unknown = await resolve_people(client, refs, known=known)
-    problems = people_errors(rows, unknown)
-    if problems:
-        return _fail("Nothing was imported; fix these rows and run it again:\n" + "\n".join(problems))
-    try:
-        with session_scope(engine, clock=utcnow) as session:
-            report = apply_rows(session=session, rows=rows, users=users, now=utcnow(), allow_unmet=allow_unmet)
-            if dry_run:
-                raise _DryRun(report)
-    except _DryRun as dry:
-        print(f"Dry run, nothing was written. {dry.report.summary()}")
-        return 0
-    except RowsRefused as refused:
-        return _fail("Nothing was imported; fix these rows and run it again:\n" + "\n".join(refused.errors))
-    except InputError as error:
-        return _fail(f"Nothing was imported: {error}")
-    print(report.summary())
+    if not outcome.ok:
+        return _fail(outcome.text)
+    print(outcome.text)
     return 0
 
 

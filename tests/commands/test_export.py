@@ -1,6 +1,7 @@
 """Export: `/measure export [unit]` sends a spreadsheet to the requester's DM (Measures, Risks,
-Check-ins, and Audit for admins; anyone else the measures they hold a role in); `python -m bot export [unit] FILE` writes the same; importing an
-exported file changes nothing. Signed requests and the command line, both databases."""
+Check-ins, and Audit for admins; anyone else the measures they hold a role in); `python -m bot
+export [unit] FILE` writes the same; importing an exported file changes nothing. Signed requests
+and the command line, both databases."""
 
 from __future__ import annotations
 
