@@ -161,6 +161,7 @@ def create_app(
         gates,
         history,
         home,
+        import_slack,
         measure,
         pickers,
         rebaseline,
@@ -186,7 +187,7 @@ def create_app(
 
     features = (
         errors, guards, router, measure, actuals, rebaseline, structure, gates, escalations, checkin, history, home,
-        pickers,
+        pickers, import_slack,
     )  # fmt: skip
     for feature in (*features, personal_settings):
         feature.register(app)

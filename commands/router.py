@@ -15,6 +15,7 @@ from commands import (
     export,
     gates,
     history,
+    import_slack,
     measure,
     organization,
     portfolio_rules,
@@ -48,6 +49,7 @@ SUBCOMMANDS: Mapping[str, Subcommand] = {
     **settings.SUBCOMMANDS,
     **history.SUBCOMMANDS,
     **export.SUBCOMMANDS,
+    **import_slack.SUBCOMMANDS,
 }
 
 

@@ -264,6 +264,7 @@ HELP = """*Pacekeeper* keeps every measure tied to an owner, a sponsor, a contro
 • `/measure history M-12` — its audit trail and check-in answers, newest first
 • `/measure search <text>` — measures by key, title, description or owner
 • `/measure export [unit]` — a spreadsheet of every measure, in your DM
+• `/measure import` — send a CSV or XLSX in a DM to import it (admins; checked first)
 • `/measure edit M-12` — change a measure (owner, sponsor, controller or admin)
 • `/measure actuals M-12` — enter the actuals of closed months (owner or controller; the controller validates)
 • `/measure rebaseline M-12` — propose a new plan for a decided measure (approved like a gate)

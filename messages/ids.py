@@ -11,6 +11,7 @@ class Command(StrEnum):
 
 class EventType(StrEnum):
     APP_HOME_OPENED = "app_home_opened"
+    MESSAGE = "message"  # a file sent to the bot in a DM (an import)
 
 
 class Action(StrEnum):
@@ -29,6 +30,8 @@ class Action(StrEnum):
     ESCALATION_RESOLVE = "escalation.resolve"
     ESCALATION_MENU = "escalation.menu"  # an escalation's overflow menu in a message listing several
     ESCALATION_ACK_GROUP = "escalation.acknowledge_group"  # "Acknowledge all" of one cause
+    IMPORT_CONFIRM = "import.confirm"  # a checked spreadsheet: write it
+    IMPORT_CANCEL = "import.cancel"
     PAGE_MORE = "page.more"  # the next page of a history or a search
     OPEN_CARD = "measure.open_card"  # App Home: a measure's card, in a modal
 

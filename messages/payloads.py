@@ -97,3 +97,9 @@ class PageRef(Payload):
     what: Literal["history", "search"]
     subject: str = Field(max_length=200)
     offset: int = Field(ge=0, le=100_000)
+
+
+class ImportRef(Payload):
+    """Import / Cancel under a checked spreadsheet: which one."""
+
+    pending_id: int

@@ -24,6 +24,7 @@ from storage.digests import plan_digests
 from storage.escalations import RulesReport, sweep_escalations
 from storage.events import forget_old_events
 from storage.gate_requests import plan_gate_aging
+from storage.pending_imports import forget_imports
 from storage.retention import optimize_sqlite, prune_outbox
 
 log = logging.getLogger(__name__)
@@ -94,13 +95,14 @@ async def _plan(deps: Deps, now: datetime, report: SweepReport, progress: Planni
         lambda s: plan_digests(session=s, now=now),
         lambda s: sweep_escalations(session=s, now=now, approval_after=settings.approval_report_after),
         lambda s: prune_outbox(session=s, now=now, keep=keep),
+        lambda s: forget_imports(session=s, now=now, keep=timedelta(days=7)),  # a checked file not acted on
     ]  # fmt: skip
     done = []
     for step in steps:
         await deps.acks_first()
         done.append(await deps.transaction(step))
     (report.reminders, report.overdue, _forgotten, report.approvals_aged, report.digests_due, report.escalations,
-     report.pruned) = done  # fmt: skip
+     report.pruned, _imports) = done  # fmt: skip
     if _LAST_OPTIMIZED.get(id(deps.engine), datetime.min.replace(tzinfo=UTC)) <= now - timedelta(days=1):
         await deps.transaction(lambda s: optimize_sqlite(session=s))
         _LAST_OPTIMIZED[id(deps.engine)] = now

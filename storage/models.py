@@ -372,3 +372,17 @@ class DigestRun(SQLModel, table=True):
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=200)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class PendingImport(SQLModel, table=True):
+    """A spreadsheet an admin sent the bot in a DM, checked by a dry run and waiting for Import or
+    Cancel. Its bytes are kept until then (and pruned with the outbox's retention afterwards)."""
+
+    __tablename__ = "pending_import"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=32, index=True)
+    filename: str = Field(max_length=200)
+    content: bytes = Field(sa_type=sa.LargeBinary)
+    state: str = Field(default="pending", max_length=16)  # pending | imported | cancelled
+    created_at: datetime = _created()

@@ -159,6 +159,13 @@ class SlackStandIn:
     def rate_limit(self, method: str, per_second: int) -> None:
         self.state.rate_limits[method] = per_second
 
+    def user_file(self, name: str, content: bytes) -> JsonDict:
+        """A file a person shared (in a DM to the bot): what a `message` event's `files` lists."""
+        file_id = f"F{next(self._ids):08d}"
+        self.state.uploads[file_id] = {"id": file_id, "name": name, "length": len(content), "content": content}
+        return {"id": file_id, "name": name, "size": len(content), "mimetype": "application/octet-stream",
+                "url_private_download": f"{self.url}/files/{file_id}"}  # fmt: skip
+
     def new_response_url(self, user_id: str) -> str:
         response_id = f"R{next(self._ids):08d}"
         self.state.response_users[response_id] = user_id
@@ -266,9 +273,16 @@ class SlackStandIn:
         return {"ok": True, "files": shared}
 
     async def _file(self, request: web.Request) -> web.Response:
+        """A file's bytes. Slack serves private files to the bot token only: a wrong token is refused and
+        a fetch with the right one is recorded (`fetched_by_bot`); the sandbox page's images come
+        without one."""
         upload = self.state.uploads.get(request.match_info["file_id"])
+        authorization = request.headers.get("Authorization")
+        if authorization is not None and authorization != f"Bearer {self.token}":
+            return web.Response(status=403, text="not authorized")
         if upload is None or "content" not in upload:
             return web.Response(status=404, text="no such file")
+        upload["fetched_by_bot"] = upload.get("fetched_by_bot", False) or authorization is not None
         return web.Response(
             body=upload["content"],
             content_type="image/png" if upload["name"].endswith(".png") else "application/octet-stream",
