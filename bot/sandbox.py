@@ -15,7 +15,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session, SQLModel
 
 from bot.sandbox_demo import seed
-from bot.standin.server import SlackStandIn, StandInState
+from bot.standin.records import StandInState
+from bot.standin.server import SlackStandIn
 from slackkit.settings import Settings
 from slackkit.web_client import make_web_client
 from storage.queries import all_units, upsert_person

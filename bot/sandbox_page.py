@@ -25,7 +25,8 @@ from sqlmodel import Session, col, select
 
 from bot.sandbox_demo import CHANNELS
 from bot.standin.client import SignedClient
-from bot.standin.server import Message, SlackStandIn
+from bot.standin.records import Message
+from bot.standin.server import SlackStandIn
 from reminders.sweep import sweep
 from slackkit.context import Deps
 from storage.models import DigestSubscription, Measure

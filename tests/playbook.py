@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.standin.server import Message
+from bot.standin.records import Message
 from reminders.sweep import SweepReport, sweep
 from tests.conftest import Bot
 from tests.factories import add_people, make_measure, make_tree

@@ -17,7 +17,8 @@ from urllib.parse import urlencode
 import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
-from bot.standin.server import TEAM_ID, SlackStandIn
+from bot.standin.records import TEAM_ID
+from bot.standin.server import SlackStandIn
 
 JsonDict = dict[str, Any]
 API_APP_ID = "A0PACEKEEPER"

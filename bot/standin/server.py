@@ -12,69 +12,33 @@ import contextlib
 import itertools
 import json
 import time
-from collections import defaultdict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-TEAM_ID = "T0SANDBOX"
+from bot.standin.files import FileMethods
+from bot.standin.records import (
+    RESPONSE_URL_USES,
+    TEAM_ID,
+    Call,
+    Fault,
+    JsonDict,
+    Message,
+    StandInState,
+    blocks_of,
+    json_arg,
+    message_problem,
+    page,
+    read_args,
+    text_length,
+)
+from bot.standin.users import UserMethods
+
 BOT_USER_ID = "U0PACEBOT"
-JsonDict = dict[str, Any]
 
 
-RESPONSE_URL_USES = 5  # Slack accepts five messages per response URL (within 30 minutes)
-BLOCKS_CHARACTERS = 13_000  # about where Slack answers msg_blocks_too_long (the blocks' text)
-
-
-@dataclass
-class Call:
-    method: str
-    args: JsonDict
-    at: float
-    status: int = 200  # the HTTP status the stand-in answered (429 for a rate-limited call)
-
-
-@dataclass
-class Fault:
-    status: int = 200
-    error: str | None = None
-    retry_after: int | None = None
-    delay: float = 0.0
-    channel: str | None = None  # only calls for this channel (None: the next call, whatever it is for)
-
-
-@dataclass
-class Message:
-    channel: str
-    ts: str
-    text: str
-    blocks: list[JsonDict]
-    thread_ts: str | None = None
-    ephemeral_to: str | None = None
-    updated: int = 0
-    files: list[JsonDict] = field(default_factory=list)
-    metadata: JsonDict | None = None
-
-
-@dataclass
-class StandInState:
-    users: dict[str, JsonDict] = field(default_factory=dict)
-    calls: list[Call] = field(default_factory=list)
-    messages: dict[str, list[Message]] = field(default_factory=lambda: defaultdict(list))
-    views: dict[str, JsonDict] = field(default_factory=dict)
-    open_views: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    home: dict[str, JsonDict] = field(default_factory=dict)
-    responses: dict[str, list[JsonDict]] = field(default_factory=lambda: defaultdict(list))
-    response_users: dict[str, str] = field(default_factory=dict)
-    faults: dict[str, deque[Fault]] = field(default_factory=lambda: defaultdict(deque))
-    rate_limits: dict[str, int] = field(default_factory=dict)
-    windows: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
-    uploads: dict[str, JsonDict] = field(default_factory=dict)  # file id -> name, length, and bytes once sent
-
-
-class SlackStandIn:
+class SlackStandIn(FileMethods, UserMethods):
     """The Web API at `{url}/api/<method>` and response URLs at `{url}/response/<id>`."""
 
     def __init__(
@@ -122,31 +86,11 @@ class SlackStandIn:
         }
 
     # ---- set-up, used by tests and the sandbox ----------------------------------------------
-    def add_user(
-        self, user_id: str, *, name: str, email: str | None = None, tz: str = "UTC", is_admin: bool = False
-    ) -> None:
-        self.state.users[user_id] = {
-            "id": user_id,
-            "team_id": TEAM_ID,
-            "name": name.lower().replace(" ", "."),
-            "real_name": name,
-            "tz": tz,
-            "is_admin": is_admin,
-            "is_owner": False,
-            "deleted": False,
-            "is_bot": False,
-            "profile": {"real_name": name, "display_name": name.split()[0], "email": email},
-        }
-
     def hold(self, method: str) -> asyncio.Event:
         """Calls of `method` wait until the returned event is set: a test proves that an ack did not
         wait for such a call (it could not have been answered while the call was held)."""
         self.held[method] = asyncio.Event()
         return self.held[method]
-
-    def deactivate(self, user_id: str) -> None:
-        """The user leaves the workspace: DMs to them fail with account_inactive, as in Slack."""
-        self.state.users[user_id]["deleted"] = True
 
     def dms(self, user_id: str) -> list[Message]:
         return [m for m in self.state.messages.get(self.dm_channel(user_id), []) if m.ephemeral_to is None]
@@ -158,13 +102,6 @@ class SlackStandIn:
 
     def rate_limit(self, method: str, per_second: int) -> None:
         self.state.rate_limits[method] = per_second
-
-    def user_file(self, name: str, content: bytes) -> JsonDict:
-        """A file a person shared (in a DM to the bot): what a `message` event's `files` lists."""
-        file_id = f"F{next(self._ids):08d}"
-        self.state.uploads[file_id] = {"id": file_id, "name": name, "length": len(content), "content": content}
-        return {"id": file_id, "name": name, "size": len(content), "mimetype": "application/octet-stream",
-                "url_private_download": f"{self.url}/files/{file_id}"}  # fmt: skip
 
     def new_response_url(self, user_id: str) -> str:
         response_id = f"R{next(self._ids):08d}"
@@ -210,7 +147,7 @@ class SlackStandIn:
     # ---- HTTP -------------------------------------------------------------------------------
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        args = await _read_args(request)
+        args = await read_args(request)
         call = Call(method, args, time.time())
         self.state.calls.append(call)
         if method in self.held:
@@ -239,55 +176,6 @@ class SlackStandIn:
         await self._notify()
         return web.Response(text="ok")
 
-    # ---- files_upload_v2: an upload URL, the bytes POSTed there, then the share --------------
-    def _upload_url(self, args: JsonDict) -> JsonDict:
-        if not args.get("filename") or not str(args.get("length", "")).isdigit():
-            return {"ok": False, "error": "invalid_arguments"}
-        file_id = f"F{next(self._ids):08d}"
-        self.state.uploads[file_id] = {"id": file_id, "name": args["filename"], "length": int(args["length"])}
-        return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}/upload/{file_id}"}
-
-    async def _upload(self, request: web.Request) -> web.Response:
-        upload = self.state.uploads.get(request.match_info["file_id"])
-        if upload is None:
-            return web.Response(status=404, text="no such upload")
-        upload["content"] = await request.read()
-        return web.Response(text=f"OK - {len(upload['content'])}")
-
-    def _complete_upload(self, args: JsonDict) -> JsonDict:
-        shared = []
-        for item in _json_arg(args.get("files")) or []:
-            upload = self.state.uploads.get(item.get("id", ""))
-            if upload is None or "content" not in upload:
-                return {"ok": False, "error": "file_not_found"}
-            upload["title"] = item.get("title") or upload["name"]
-            shared.append(
-                {k: v for k, v in upload.items() if k != "content"}
-                | {"url_private": f"{self.url}/files/{upload['id']}"}
-            )
-        channel = self._channel(args.get("channel_id"))
-        if channel is not None:
-            message = Message(channel, self._next_ts(), args.get("initial_comment", ""), [], args.get("thread_ts"))
-            message.files = shared
-            self.state.messages[channel].append(message)
-        return {"ok": True, "files": shared}
-
-    async def _file(self, request: web.Request) -> web.Response:
-        """A file's bytes. Slack serves private files to the bot token only: a wrong token is refused and
-        a fetch with the right one is recorded (`fetched_by_bot`); the sandbox page's images come
-        without one."""
-        upload = self.state.uploads.get(request.match_info["file_id"])
-        authorization = request.headers.get("Authorization")
-        if authorization is not None and authorization != f"Bearer {self.token}":
-            return web.Response(status=403, text="not authorized")
-        if upload is None or "content" not in upload:
-            return web.Response(status=404, text="no such file")
-        upload["fetched_by_bot"] = upload.get("fetched_by_bot", False) or authorization is not None
-        return web.Response(
-            body=upload["content"],
-            content_type="image/png" if upload["name"].endswith(".png") else "application/octet-stream",
-        )
-
     async def _calls(self, request: web.Request) -> web.Response:
         """What was called, for a test or benchmark in another process: method, status, time, channel,
         and the size of what it carried (blocks, characters of block text). `?count=1`: only how many
@@ -297,7 +185,7 @@ class SlackStandIn:
             return web.json_response({"count": len(self.calls(method))})
         calls = [
             {"method": c.method, "status": c.status, "at": c.at, "channel": c.args.get("channel"),
-             "blocks": len(_blocks(c.args)), "characters": sum(_text_length(b) for b in _blocks(c.args))}
+             "blocks": len(blocks_of(c.args)), "characters": sum(text_length(b) for b in blocks_of(c.args))}
             for c in self.calls(method)
         ]  # fmt: skip
         return web.json_response(calls)
@@ -390,11 +278,11 @@ class SlackStandIn:
         channel = self._channel(args.get("channel"))
         if channel is None:
             return {"ok": False, "error": "channel_not_found"}
-        problem = _message_problem(args)
+        problem = message_problem(args)
         if problem:
             return {"ok": False, "error": problem}
-        message = Message(channel, self._next_ts(), args.get("text", ""), _blocks(args), args.get("thread_ts"))
-        metadata = _json_arg(args.get("metadata"))
+        message = Message(channel, self._next_ts(), args.get("text", ""), blocks_of(args), args.get("thread_ts"))
+        metadata = json_arg(args.get("metadata"))
         message.metadata = metadata if isinstance(metadata, dict) else None
         self.state.messages[channel].append(message)
         return {"ok": True, "channel": channel, "ts": message.ts, "message": {"text": message.text}}
@@ -411,7 +299,7 @@ class SlackStandIn:
         oldest = float(args.get("oldest") or 0)
         found = [m for m in reversed(self.state.messages.get(str(args.get("channel")), [])) if m.ephemeral_to is None]
         found = [m for m in found if float(m.ts) >= oldest and m.thread_ts in (None, m.ts)]  # no thread replies
-        return _page(found, args)
+        return page(found, args)
 
     def _conversations_replies(self, args: JsonDict) -> JsonDict:
         """A thread: its parent message first, then the replies, oldest first."""
@@ -420,13 +308,13 @@ class SlackStandIn:
         if not parent:
             return {"ok": False, "error": "thread_not_found"}
         replies = [m for m in messages if m.thread_ts == args.get("ts") and m.ts != args.get("ts")]
-        return _page([*parent, *replies], args)
+        return page([*parent, *replies], args)
 
     def _post_ephemeral(self, args: JsonDict) -> JsonDict:
         channel = self._channel(args.get("channel"))
         if channel is None or not args.get("user"):
             return {"ok": False, "error": "channel_not_found" if channel is None else "user_not_found"}
-        message = Message(channel, self._next_ts(), args.get("text", ""), _blocks(args), None, args["user"])
+        message = Message(channel, self._next_ts(), args.get("text", ""), blocks_of(args), None, args["user"])
         self.state.messages[channel].append(message)
         return {"ok": True, "message_ts": message.ts}
 
@@ -440,10 +328,10 @@ class SlackStandIn:
         message = self._find(args)
         if message is None:
             return {"ok": False, "error": "message_not_found"}
-        problem = _message_problem(args)
+        problem = message_problem(args)
         if problem:
             return {"ok": False, "error": problem}
-        message.text, message.blocks = args.get("text", message.text), _blocks(args)
+        message.text, message.blocks = args.get("text", message.text), blocks_of(args)
         message.updated += 1
         return {"ok": True, "channel": message.channel, "ts": message.ts}
 
@@ -455,7 +343,7 @@ class SlackStandIn:
         return {"ok": True}
 
     def _views_open(self, args: JsonDict) -> JsonDict:
-        view = _json_arg(args.get("view"))
+        view = json_arg(args.get("view"))
         if not args.get("trigger_id") or not isinstance(view, dict):
             return {"ok": False, "error": "invalid_arguments"}
         if len(view.get("blocks", [])) > 100:
@@ -468,7 +356,7 @@ class SlackStandIn:
         return {"ok": True, "view": stored}
 
     def _views_update(self, args: JsonDict) -> JsonDict:
-        view = _json_arg(args.get("view"))
+        view = json_arg(args.get("view"))
         old = self.state.views.get(args.get("view_id", ""))
         if old is None or not isinstance(view, dict):
             return {"ok": False, "error": "not_found"}
@@ -481,7 +369,7 @@ class SlackStandIn:
         return {"ok": True, "view": self.state.views[old["id"]]}
 
     def _views_publish(self, args: JsonDict) -> JsonDict:
-        view = _json_arg(args.get("view"))
+        view = json_arg(args.get("view"))
         user_id = str(args.get("user_id") or "")
         known = user_id in self.state.users or (self.auto_users and user_id.startswith(("U", "W")))
         if not known or not isinstance(view, dict):
@@ -491,85 +379,3 @@ class SlackStandIn:
         home_id = f"VH{user_id}"  # as Slack: a person's App Home keeps its view id across publishes
         self.state.home[user_id] = {**view, "id": home_id, "hash": f"h{home_id}", "user_id": user_id}
         return {"ok": True, "view": self.state.home[user_id]}
-
-    def _users_info(self, args: JsonDict) -> JsonDict:
-        user = self.state.users.get(args.get("user", ""))
-        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
-
-    def _users_list(self, args: JsonDict) -> JsonDict:
-        """Every user, a page at a time, in id order, as Slack pages it (an opaque next_cursor)."""
-        limit = min(int(args.get("limit") or 0) or 1000, 1000)
-        cursor = str(args.get("cursor") or "")
-        start = int(cursor.removeprefix("dXNlcjo=")) if cursor.startswith("dXNlcjo=") else 0
-        users = [self.state.users[k] for k in sorted(self.state.users)]
-        page, rest = users[start : start + limit], users[start + limit :]
-        next_cursor = f"dXNlcjo={start + limit}" if rest else ""
-        return {"ok": True, "members": page, "response_metadata": {"next_cursor": next_cursor}}
-
-    def _lookup_by_email(self, args: JsonDict) -> JsonDict:
-        email = str(args.get("email", "")).lower()
-        for user in self.state.users.values():
-            if (user["profile"].get("email") or "").lower() == email:
-                return {"ok": True, "user": user}
-        return {"ok": False, "error": "users_not_found"}
-
-
-def _page(found: list[Message], args: JsonDict) -> JsonDict:
-    """One page of messages, `limit` long, with a cursor; metadata when asked for."""
-    limit, start = int(args.get("limit") or 100), int(args.get("cursor") or 0)
-    with_metadata = str(args.get("include_all_metadata")).lower() in ("1", "true")
-    messages = [
-        {"type": "message", "ts": m.ts, "text": m.text, **({"thread_ts": m.thread_ts} if m.thread_ts else {}),
-         **({"metadata": m.metadata} if with_metadata and m.metadata else {})}
-        for m in found[start : start + limit]
-    ]  # fmt: skip
-    more = start + limit < len(found)
-    return {"ok": True, "messages": messages, "has_more": more,
-            "response_metadata": {"next_cursor": str(start + limit) if more else ""}}  # fmt: skip
-
-
-def _message_problem(args: JsonDict) -> str | None:
-    blocks = _blocks(args)
-    if not args.get("text") and not blocks:
-        return "no_text"
-    if len(blocks) > 50:
-        return "invalid_blocks"
-    if sum(_text_length(b) for b in blocks) > BLOCKS_CHARACTERS:
-        return "msg_blocks_too_long"  # as Slack, for a message far below 50 blocks of 3,000 characters
-    return None
-
-
-def _text_length(value: Any) -> int:
-    """The characters of every `text` string in a block, however deep."""
-    if isinstance(value, dict):
-        own = len(value["text"]) if isinstance(value.get("text"), str) else 0
-        return own + sum(_text_length(v) for k, v in value.items() if k != "text" or not isinstance(v, str))
-    if isinstance(value, list):
-        return sum(_text_length(v) for v in value)
-    return 0
-
-
-def _blocks(args: JsonDict) -> list[JsonDict]:
-    blocks = _json_arg(args.get("blocks"))
-    return blocks if isinstance(blocks, list) else []
-
-
-def _json_arg(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return None
-    return value
-
-
-async def _read_args(request: web.Request) -> JsonDict:
-    args: JsonDict = dict(request.query)
-    if request.can_read_body:
-        if request.content_type == "application/json":
-            body = await request.json()
-            if isinstance(body, dict):
-                args.update(body)
-        else:
-            args.update(dict(await request.post()))
-    return args

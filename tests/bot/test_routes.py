@@ -33,7 +33,7 @@ def test_every_action_and_view_is_routed_and_bolt_sees_one_listener_each() -> No
     app = create_app(Settings(bot_token="xoxb-x", signing_secret="s", database_url=url), engine=create_db_engine(url))
     assert len(app.registered["action"]) > 10 and len(app.registered["view"]) > 5
     kinds = [type(m).__name__ for listener in app._async_listeners for m in listener.matchers]
-    assert len(app._async_listeners) == 5, kinds  # the command, the event, the actions, the views, the options
+    assert len(app._async_listeners) == 6, kinds  # the command, two events, the actions, the views, the options
 
 
 def test_one_id_has_one_listener() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.standin.server import Message
+from bot.standin.records import Message
 from messages.ids import Action
 from storage.models import AuditLog, Measure, PendingImport
 from tests.commands.test_importer import GOOD

@@ -9,7 +9,7 @@ import json
 
 from sqlmodel import select
 
-from bot.standin.server import Fault
+from bot.standin.records import Fault
 from domain.measure_schema import Key
 from slackkit.directory import PAGE
 from storage.models import Measure, Person

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 from sqlmodel import col, select
 
-from bot.standin.server import Message
+from bot.standin.records import Message
 from domain.enums import ImplStatus, Stage
 from storage.models import AuditLog, DigestRun, DigestSubscription, Escalation, GateRequest, Measure, MeasureMonth, Unit
 from tests.conftest import ADMIN, OWNER, SPONSOR, STRANGER, Bot

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.standin.server import Message
+from bot.standin.records import Message
 from messages.ids import Action
 from messages.payloads import EscalationChoice
 from storage.models import AuditLog, Escalation, Outbox
