@@ -13,13 +13,13 @@ from functools import partial
 from sqlmodel import Session
 
 from commands.invocation import Invocation, Subcommand
+from commands.measure_data import unit_named
 from domain.policy import Deed
 from messages.export_workbook import measures_csv, measures_workbook_full
 from messages.text import escape, truncate
 from slackkit.people import allowed
 from storage.export_data import ExportData, export_data
 from storage.models import Unit
-from storage.queries import find_units_by_name, unit_path
 
 
 @dataclass(frozen=True)
@@ -33,13 +33,11 @@ def load_export(session: Session, name: str, *, with_audit: bool, only_for: str 
     measures this person holds a role in (someone the policy does not let export everything)."""
     unit: Unit | None = None
     if name.strip():
-        units = find_units_by_name(session=session, name=name)
-        if len(units) != 1:
-            paths = [" › ".join(u.name for u in unit_path(session=session, unit=u)) for u in units[:10]]
-            if paths:
-                return f"More than one unit is called “{escape(name)}”: " + "; ".join(map(escape, paths))
-            return f"There is no unit “{escape(truncate(name, 80))}”. `/measure export` alone exports everything."
-        unit = units[0]
+        none = f"There is no unit “{escape(truncate(name, 80))}”. `/measure export` alone exports everything."
+        found = unit_named(session, name, none_found=none)
+        if isinstance(found, str):
+            return found
+        unit = found
     slug = "-".join(re.sub(r"[^a-z0-9]+", " ", (unit.name if unit else "all").lower()).split()) or "unit"
     data = export_data(session=session, unit=unit, with_audit=with_audit, only_for=only_for)
     return Export(f"pacekeeper-{slug}", data)

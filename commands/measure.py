@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from commands.invocation import Invocation, Subcommand
-from commands.measure_data import measure_card, package_choices
+from commands.measure_data import measure_card, package_choices, unit_named
 from domain.enums import Stage
 from domain.measure_schema import Key, MeasureDraft, audit_label
 from domain.money import MoneyStyle
@@ -48,11 +48,9 @@ from storage.queries import (
     count_measures_for_person,
     count_measures_in_packages,
     descendant_package_ids,
-    find_units_by_name,
     get_measure,
     measures_for_person,
     measures_in_packages,
-    unit_path,
 )
 from storage.year_figures import year_figures_of
 
@@ -360,16 +358,14 @@ async def _list(deps: Deps, call: Invocation) -> tuple[str, list[Measure], int] 
         return f"*{who}* (owner, sponsor or controller)", measures, total
 
     def for_unit(session: Session) -> tuple[str, list[Measure], int] | str:
-        units = find_units_by_name(session=session, name=argument)
-        if len(units) != 1:
-            paths = [" › ".join(u.name for u in unit_path(session=session, unit=unit)) for unit in units[:10]]
-            if paths:
-                return f"More than one unit is called “{escape(argument)}”: " + "; ".join(map(escape, paths))
-            return f"There is no unit or person “{escape(argument[:80])}”. Try `mine`, `@someone` or a unit's name."
-        packages = descendant_package_ids(session=session, unit=units[0])
+        none = f"There is no unit or person “{escape(argument[:80])}”. Try `mine`, `@someone` or a unit's name."
+        unit = unit_named(session, argument, none_found=none)
+        if isinstance(unit, str):
+            return unit
+        packages = descendant_package_ids(session=session, unit=unit)
         measures = list(measures_in_packages(session=session, package_ids=packages, limit=LIST_LIMIT))
         total = count_measures_in_packages(session=session, package_ids=packages)
-        return f"*{escape(units[0].name)}* ({units[0].level})", measures, total
+        return f"*{escape(unit.name)}* ({unit.level})", measures, total
 
     return await deps.read(for_unit)
 

@@ -14,12 +14,14 @@ from domain.stage_gates import missing_for, next_stage
 from domain.weights import StageWeights
 from messages.cards import MeasureCard
 from messages.measure_form import PackageChoice
+from messages.text import escape
 from storage.escalations import open_causes_of
 from storage.measures import facts_of
 from storage.models import Measure, Unit
 from storage.organization import settings_of
 from storage.queries import (
     all_units,
+    find_units_by_name,
     month_series,
     path_in,
     unit_path,
@@ -37,6 +39,18 @@ def package_choices(*, session: Session) -> list[PackageChoice]:
             PackageChoice(unit.id, " › ".join(u.name for u in path[:2]), " › ".join(u.name for u in path[2:]))
         )
     return sorted(choices, key=lambda c: (c.group, c.label))
+
+
+def unit_named(session: Session, name: str, *, none_found: str) -> Unit | str:
+    """The one unit called `name` (any case), or the sentence to say: the paths of those that share
+    the name, or `none_found`."""
+    units = find_units_by_name(session=session, name=name)
+    if len(units) == 1:
+        return units[0]
+    paths = [" › ".join(u.name for u in unit_path(session=session, unit=unit)) for unit in units[:10]]
+    if paths:
+        return f"More than one unit is called “{escape(name)}”: " + "; ".join(map(escape, paths))
+    return none_found
 
 
 def weights_of(path: list[Unit]) -> StageWeights:

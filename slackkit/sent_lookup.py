@@ -4,6 +4,7 @@ carries in its metadata."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,31 +26,23 @@ async def find_sent(
     if is_person_id(recipient):  # a DM sent to the user id: its channel is the IM with them
         channel = (await deps.client.conversations_open(users=recipient))["channel"]["id"]
     oldest = f"{(since - timedelta(minutes=1)).timestamp():.6f}"
-    cursor = None
-    while True:
-        page = await deps.client.conversations_history(
-            channel=channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
-        )
-        found: list[dict[str, Any]] = page.get("messages", [])
-        for message in found:
-            if outbox_id_of(message) == outbox_id:
-                return channel, str(message["ts"])
-        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-        if not cursor:
-            return None
+    return await _find(deps.client.conversations_history, outbox_id, channel=channel, oldest=oldest)
 
 
 async def _find_reply(deps: Deps, thread: tuple[str, str], outbox_id: int) -> tuple[str, str] | None:
     channel, thread_ts = thread
+    return await _find(deps.client.conversations_replies, outbox_id, channel=channel, ts=thread_ts)
+
+
+async def _find(list_page: Callable[..., Awaitable[Any]], outbox_id: int, **where: str) -> tuple[str, str] | None:
+    """Page through a conversation's history (or a thread) for the message carrying `outbox_id`."""
     cursor = None
     while True:
-        page = await deps.client.conversations_replies(
-            channel=channel, ts=thread_ts, include_all_metadata=True, limit=200, cursor=cursor
-        )
-        replies: list[dict[str, Any]] = page.get("messages", [])
-        for message in replies:
+        page = await list_page(**where, include_all_metadata=True, limit=200, cursor=cursor)
+        found: list[dict[str, Any]] = page.get("messages", [])
+        for message in found:
             if outbox_id_of(message) == outbox_id:
-                return channel, str(message["ts"])
+                return where["channel"], str(message["ts"])
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not cursor:
             return None
