@@ -99,6 +99,8 @@ def parse_amount(text: str, style: MoneyStyle, *, negative: bool = True) -> int:
     raw = " ".join(text.split())
     if not raw:
         raise InputError("An amount is empty: give a number, like " + _SCALE_EXAMPLE[style.locale])
+    if _PLAIN.fullmatch(raw):  # digits alone (an ERP's or a spreadsheet's): the same in every locale
+        return _checked(int(raw), raw, negative=negative)
     body, sign = _strip_sign(_strip_currency(raw, style))
     match = _SPLIT.match(body)
     if not match:
@@ -116,11 +118,18 @@ def parse_amount(text: str, style: MoneyStyle, *, negative: bool = True) -> int:
             f"“{raw}” reads as {reading}: amounts are whole {_plural(style.currency)} here."
             f" Round it, like {format_amount(int(value), style)}."
         )
+    return _checked(int(value), raw, negative=negative)
+
+
+_PLAIN = re.compile(r"-?[0-9]{1,19}")
+
+
+def _checked(value: int, raw: str, *, negative: bool) -> int:
     if abs(value) >= MAX_AMOUNT:
         raise InputError(f"“{raw}” is too large for an amount")
     if value < 0 and not negative:
         raise InputError(f"“{raw}” is negative: this amount cannot be below zero")
-    return int(value)
+    return value
 
 
 def _plural(currency: str) -> str:
