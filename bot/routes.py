@@ -18,9 +18,6 @@ from typing import Any
 from slack_bolt.util.utils import get_arg_names_of_callable
 
 Listener = Callable[..., Awaitable[Any]]
-# What the router asks Bolt for, and so what a routed listener may name among its parameters
-# (besides what the app's middleware puts into the context, such as `deps`).
-BOLT_ARGUMENTS = ("ack", "body", "context", "client", "logger", "action", "view", "respond", "payload")
 
 
 class Routes:
@@ -47,6 +44,8 @@ class Routes:
         self, ack: Any, body: dict[str, Any], context: Any, client: Any, logger: Any, action: Any, view: Any,
         respond: Any, payload: Any,
     ) -> Any:  # fmt: skip
+        """Call the listener of this id with the arguments it names: these (what the route asks Bolt
+        for), or what the app's middleware put into the context (such as `deps`)."""
         listener, names = self._listeners[self._id_of(body)]
         given = {"ack": ack, "body": body, "context": context, "client": client, "logger": logger,
                  "action": action, "view": view, "respond": respond, "payload": payload}  # fmt: skip
