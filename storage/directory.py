@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.models import DirectorySync, Person
@@ -59,8 +60,13 @@ def claim_listing(*, session: Session, now: datetime, every: timedelta, workspac
     """Claim the workspace's listing when the last is older than `every`: returns the previous time,
     or None when it is not due or another process claimed it."""
     row = session.get(DirectorySync, workspace, with_for_update=True)
-    if row is None:
-        session.add(DirectorySync(workspace=workspace, synced_at=now))
+    if row is None:  # the first listing: two processes may both find no row, and both insert one
+        try:
+            with session.begin_nested():
+                session.add(DirectorySync(workspace=workspace, synced_at=now))
+                session.flush()
+        except IntegrityError:
+            return None  # the other one inserted it first: it lists
         return NEVER
     if now - row.synced_at < every:
         return None

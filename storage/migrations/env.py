@@ -10,6 +10,7 @@ import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 config = context.config
 target_metadata = SQLModel.metadata
+MIGRATION_LOCK = 0x5041_4345  # "PACE": one advisory lock id for every process migrating this database
 
 
 def run_migrations() -> None:
@@ -33,6 +34,10 @@ def _run(connection: sa.Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Replicas starting at once would each apply the same migration (the second fails on a
+            # table that now exists): the first to come applies them, the others then find none left.
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": MIGRATION_LOCK})
         context.run_migrations()
 
 
