@@ -1,4 +1,5 @@
-"""The HTTP surface: `POST /slack/events` into Bolt, `GET /healthz` (200 only with a reachable database).
+"""The HTTP surface: `POST /slack/events` into Bolt, `GET /healthz` (200 only with a reachable database),
+and the API for ERP and BI tools under `/api/v1/` (commands/api, with its own bearer tokens).
 
 Every request to `/slack/events` passes `checked_request` before Bolt sees any of it: the headers
 must be well formed, the body valid UTF-8, the timestamp recent and the signature right (401
@@ -23,6 +24,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.app import PacekeeperApp
+from commands.api.app import create_api_app
 from storage.db import is_reachable
 
 log = logging.getLogger("pacekeeper.http")
@@ -66,6 +68,7 @@ def create_web_app(app: PacekeeperApp) -> web.Application:
     if secret:
         web_app.router.add_post("/slack/events", slack_events)
     web_app.router.add_get("/healthz", healthz)
+    web_app.add_subapp("/api/v1/", create_api_app(app.deps))  # for ERP and BI tools: docs/api.md
     return web_app
 
 

@@ -91,10 +91,11 @@ def read_actuals_file(path: Path) -> tuple[list[ActualRow], list[str]]:
 
 
 def apply_actual_rows(
-    *, session: Session, rows: list[ActualRow], now: datetime, read_errors: Iterable[str] = ()
+    *, session: Session, rows: list[ActualRow], now: datetime, read_errors: Iterable[str] = (), actor: str = ACTOR
 ) -> ActualsReport:
-    """Store the rows' actuals in the caller's transaction; ImportRefused (nothing kept) on any error,
-    with the lines that could not even be read (`read_errors`), so that one run names every bad line."""
+    """Store the rows' actuals in the caller's transaction as `actor` (the import, or an API token);
+    ImportRefused (nothing kept) on any error, with the lines that could not even be read
+    (`read_errors`), so that one run names every bad line."""
     errors = [*read_errors, *_duplicates(rows)]
     measures = get_measures_by_keys(session=session, keys={row.key for row in rows})
     by_measure: dict[str, dict[date, tuple[int, int]]] = {}  # key -> month -> (actual, line)
@@ -114,19 +115,20 @@ def apply_actual_rows(
         by_measure.setdefault(row.key, {})[row.month] = (amount, row.line)
     report = ActualsReport()
     for key, months in sorted(by_measure.items()):
-        report = _store(session, measures[key], months, now, report, errors)
+        report = _store(session, measures[key], months, (actor, now), report, errors)
     if errors:
         raise ImportRefused(sorted(errors, key=_line_number))
     return report
 
 
 def _store(
-    session: Session, measure: Measure, months: dict[date, tuple[int, int]], now: datetime,
+    session: Session, measure: Measure, months: dict[date, tuple[int, int]], by: tuple[str, datetime],
     report: ActualsReport, errors: list[str],
 ) -> ActualsReport:  # fmt: skip
     entries = {month: actual for month, (actual, _line) in months.items()}
+    actor, now = by
     try:
-        changed = record_actuals(session=session, measure=measure, entries=entries, actor=ACTOR, validate=False,
+        changed = record_actuals(session=session, measure=measure, entries=entries, actor=actor, validate=False,
                                  reason="", now=now)  # fmt: skip
     except ActualsRefused as refused:
         errors += [f"line {months[m][1]}: {measure.key} {text}" for m, text in refused.errors.items()]

@@ -34,8 +34,9 @@ from storage.measures import (
     reference_errors,
     update_measure,
 )
-from storage.models import Measure, MeasureMonth, Unit
+from storage.models import Measure, Unit
 from storage.money import defer_money, finish_deferred_money
+from storage.month_writes import record_forecasts
 from storage.organization import style_of
 from storage.queries import find_measure_by_title, get_child_unit, get_measure, record_audit
 
@@ -177,17 +178,8 @@ def _flag_unmet(session: Session, measure: Measure, stage: Stage, unmet: list[st
 def _months(session: Session, row: ImportRow, measure: Measure, run: _Run) -> None:
     """The row's forecasts (any month of the plan) and actuals (its closed months)."""
     assert measure.id is not None
-    forecasts: dict[str, list[int | None]] = {}
-    for month, forecast in sorted(row.forecasts.items()):
-        stored = session.get(MeasureMonth, (measure.id, month)) or MeasureMonth(measure_id=measure.id, month=month)
-        if stored.forecast != forecast:
-            forecasts[f"{month:%Y-%m}"] = [stored.forecast, forecast]
-            stored.forecast = forecast
-            session.add(stored)
-    if forecasts:
-        run.report.months_changed += len(forecasts)
-        record_audit(session=session, actor=ACTOR, entity="measure", entity_key=measure.key,
-                     action="forecasts_imported", detail=forecasts)  # fmt: skip
+    run.report.months_changed += record_forecasts(session=session, measure=measure, entries=row.forecasts,
+                                                  actor=ACTOR, action="forecasts_imported")  # fmt: skip
     if not row.actuals:
         return
     try:

@@ -10,6 +10,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from commands import (
     actuals,
+    api_tokens,
     checkin,
     digest,
     export,
@@ -50,6 +51,7 @@ SUBCOMMANDS: Mapping[str, Subcommand] = {
     **history.SUBCOMMANDS,
     **export.SUBCOMMANDS,
     **import_slack.SUBCOMMANDS,
+    **api_tokens.SUBCOMMANDS,
 }
 
 

@@ -34,6 +34,7 @@ class Deed(StrEnum):
     CONFIGURE_ORGANIZATION = "change an organization's settings"
     IMPORT = "import measures"
     EXPORT = "export measures"
+    MANAGE_API_TOKENS = "create and revoke API tokens"
 
 
 class Role(StrEnum):
@@ -66,7 +67,28 @@ POLICY: Mapping[Deed, frozenset[Role]] = {
     Deed.CONFIGURE_ORGANIZATION: _ADMINS,
     Deed.IMPORT: _ADMINS,
     Deed.EXPORT: _ADMINS,
+    Deed.MANAGE_API_TOKENS: _ADMINS,
 }
+
+
+class TokenScope(StrEnum):
+    """What an API token (made by an admin for an ERP or BI tool) may do: read everything, or also
+    write plans, forecasts and actuals."""
+
+    READ = "read"
+    WRITE = "write"
+
+
+_READING = frozenset({Deed.EXPORT})  # every measure, with its months
+TOKEN_POLICY: Mapping[TokenScope, frozenset[Deed]] = {
+    TokenScope.READ: _READING,
+    TokenScope.WRITE: _READING | {Deed.EDIT, Deed.ENTER_ACTUALS},
+}
+
+
+def token_may(deed: Deed, scope: TokenScope) -> bool:
+    """Whether an API token of `scope` may do `deed` (to any measure: an admin made it)."""
+    return deed in TOKEN_POLICY[scope]
 
 
 class HasPeople(Protocol):

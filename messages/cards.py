@@ -278,6 +278,7 @@ HELP = """*Pacekeeper* keeps every measure tied to an owner, a sponsor, a contro
 • `/measure rules <portfolio> [tolerance=10 weight-DI3=50 …]` — escalation rules, stage weights (admins change)
 • `/measure org [name] [currency=EUR locale=de fiscal-year-start=4 …]` — an organization's settings (admins change)
 • `/measure settings` — your working days, holidays, quiet hours and language
+• `/measure api-token new <name> [read|write]` · `list` · `revoke <name>` — tokens for `/api/v1/` (admins)
 • `/measure help` — this help"""
 
 

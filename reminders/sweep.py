@@ -19,6 +19,7 @@ from slackkit.context import Deps
 from slackkit.delivery import DeliveryReport, Planning, deliver
 from slackkit.directory import sync_directory
 from slackkit.escalation_copies import refresh_stale
+from storage.api_tokens import REPLAYS_KEPT, forget_replays
 from storage.checkin_cycles import BATCH, FIRST_BATCH, open_cycles, plan_overdue, plan_prompts, plan_reminders
 from storage.digests import plan_digests
 from storage.escalations import RulesReport, sweep_escalations
@@ -96,13 +97,14 @@ async def _plan(deps: Deps, now: datetime, report: SweepReport, progress: Planni
         lambda s: sweep_escalations(session=s, now=now, approval_after=settings.approval_report_after),
         lambda s: prune_outbox(session=s, now=now, keep=keep),
         lambda s: forget_imports(session=s, now=now, keep=timedelta(days=7)),  # a checked file not acted on
+        lambda s: forget_replays(session=s, now=now, keep=REPLAYS_KEPT),  # the API's idempotent answers
     ]  # fmt: skip
     done = []
     for step in steps:
         await deps.acks_first()
         done.append(await deps.transaction(step))
     (report.reminders, report.overdue, _forgotten, report.approvals_aged, report.digests_due, report.escalations,
-     report.pruned, _imports) = done  # fmt: skip
+     report.pruned, _imports, _replays) = done  # fmt: skip
     if _LAST_OPTIMIZED.get(id(deps.engine), datetime.min.replace(tzinfo=UTC)) <= now - timedelta(days=1):
         await deps.transaction(lambda s: optimize_sqlite(session=s))
         _LAST_OPTIMIZED[id(deps.engine)] = now

@@ -47,6 +47,8 @@ class Settings:
     slack_timeout: int = 30  # seconds a Web API call may take; then its outcome is unknown (the outbox reconciles)
     outbox_lease: timedelta = timedelta(minutes=5)  # a message claimed by a process that then died is in doubt after
     outbox_retention: timedelta = timedelta(days=90)  # sent messages nothing can update any more are pruned after
+    api_rate: float = 10.0  # requests per second one API token may make (docs/api.md)
+    api_burst: int = 40  # requests one API token may make at once before api_rate applies
 
     @property
     def socket_mode(self) -> bool:
@@ -107,6 +109,8 @@ class Settings:
             slack_timeout=int(_positive(env, "SLACK_TIMEOUT_SECONDS", 30.0, " of seconds")),
             outbox_lease=timedelta(seconds=_positive(env, "OUTBOX_LEASE_SECONDS", 300.0, " of seconds")),
             outbox_retention=timedelta(days=_positive(env, "PACEKEEPER_OUTBOX_DAYS", 90.0, " of days")),
+            api_rate=_positive(env, "API_RATE", 10.0),
+            api_burst=max(1, int(_positive(env, "API_BURST", 40.0))),
         )
 
 

@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from domain.enums import Cadence, CheckinState, ImplStatus, PotentialStatus, Stage
+from storage.api_tables import ApiReplay as ApiReplay
+from storage.api_tables import ApiToken as ApiToken
 from storage.escalation_tables import Escalation as Escalation
 from storage.escalation_tables import EscalationCopy as EscalationCopy
 from storage.escalation_tables import EscalationNote as EscalationNote

@@ -8,6 +8,9 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from domain.policy import TokenScope
+from storage.api_tables import ApiReplay, ApiToken
+from storage.api_tokens import Replay, create_token, holder_of, remember_replay
 from storage.escalation_tables import EscalationCopy
 from storage.models import AuditLog, CheckIn, Escalation, Outbox
 from storage.outbox import Kind
@@ -70,3 +73,16 @@ async def test_pruning_goes_in_bounded_batches(bot: Bot) -> None:
     with bot.session() as session:
         assert len(session.exec(select(Outbox)).all()) == sent - 1
         assert prune_outbox(session=session, now=later, keep=timedelta(days=90)) == sent - 1
+
+
+async def test_the_apis_remembered_answers_are_forgotten_after_a_day_and_tokens_kept(bot: Bot) -> None:
+    with bot.session() as session:
+        secret = create_token(session=session, name="erp", scope=TokenScope.WRITE, actor=OWNER, now=NY_MON_9)
+        holder = holder_of(session=session, secret=secret or "")
+        assert holder is not None
+        for key, at in (("old", NY_MON_9), ("recent", NY_MON_9 + timedelta(hours=20))):
+            remember_replay(session=session, token_id=holder.id, key=key, replay=Replay("f", 200, "{}"), now=at)
+    await tick(bot, NY_MON_9 + timedelta(hours=25))
+    with bot.session() as session:
+        assert [r.idempotency_key for r in session.exec(select(ApiReplay)).all()] == ["recent"]
+        assert len(session.exec(select(ApiToken)).all()) == 1

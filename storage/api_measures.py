@@ -1,0 +1,170 @@
+"""What the API reads: measures as plain records (a page of them, or one with its months), each with
+its unit path and its organization's currency.
+
+Read with SQLAlchemy Core on a bare connection (no ORM session, no objects): one measure is two
+statements — its row joined with its five units, and its months — and a page is one (two with a
+unit's name) whatever its size. The API's p99 under load is measured against a bare aiohttp
+handler (bench/api_latency.py); ORM loading cost five times as much per request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from domain.enums import Level
+from domain.money import valid_style
+from storage.models import Measure, MeasureMonth, Unit
+
+MAX_PAGE = 500
+_M, _MONTH, _UNIT = Measure.__table__, MeasureMonth.__table__, Unit.__table__  # type: ignore[attr-defined]
+_FIELDS = ("id", "key", "title", "description", "package_id", "stage", "held_from_stage", "impl_status",
+           "potential_status", "owner_id", "sponsor_id", "controller_id", "due", "baseline", "target",
+           "one_time_cost", "version", "updated_at")  # fmt: skip
+
+
+class MeasureRecord(NamedTuple):
+    id: int
+    key: str
+    title: str
+    description: str
+    package_id: int
+    stage: str
+    held_from_stage: str | None
+    impl_status: str
+    potential_status: str
+    owner_id: str | None
+    sponsor_id: str | None
+    controller_id: str | None
+    due: date | None
+    baseline: int | None
+    target: int | None
+    one_time_cost: int | None
+    version: int
+    updated_at: datetime
+
+
+class ApiMonth(NamedTuple):
+    month: date
+    plan: int | None
+    forecast: int | None
+    actual: int | None
+    actual_validated: bool
+
+
+@dataclass(frozen=True)
+class ApiMeasure:
+    measure: MeasureRecord
+    path: dict[str, str]  # level -> name, organization to measure package
+    currency: str
+    months: list[ApiMonth] | None = None  # only for one measure
+
+
+@dataclass(frozen=True)
+class ApiPage:
+    measures: list[ApiMeasure]
+    next_after: int | None  # the cursor of the next page, None on the last
+
+
+class UnitNotFound(Exception):
+    """No unit, or more than one, has the name: the sentence says which."""
+
+
+@dataclass(frozen=True)
+class _Unit:
+    id: int
+    parent_id: int | None
+    level: str
+    name: str
+    currency: str | None
+    locale: str | None
+
+
+_MEASURE_COLUMNS = [_M.c[name] for name in _FIELDS]
+_MONTHS = (
+    sa.select(_MONTH.c.month, _MONTH.c.plan, _MONTH.c.forecast, _MONTH.c.actual, _MONTH.c.actual_validated_by)
+    .where(_MONTH.c.measure_id == sa.bindparam("measure_id"))
+    .where(sa.or_(_MONTH.c.plan.is_not(None), _MONTH.c.forecast.is_not(None), _MONTH.c.actual.is_not(None)))
+    .order_by(_MONTH.c.month)
+)
+_UNIT_COLUMNS = (_UNIT.c.id, _UNIT.c.parent_id, _UNIT.c.level, _UNIT.c.name, _UNIT.c.currency, _UNIT.c.locale)
+
+
+def _measures_with_path() -> sa.Select[Any]:
+    """A measure's row with the names of its package and the four units above it, and its
+    organization's currency and locale: the tree has exactly these five levels (domain.enums.Level)."""
+    units = [_UNIT.alias(f"unit_{level}") for level in Level]  # organization … package
+    joined = _M.outerjoin(units[-1], units[-1].c.id == _M.c.package_id)
+    for upper, lower in zip(units[-2::-1], units[:0:-1], strict=True):
+        joined = joined.outerjoin(upper, upper.c.id == lower.c.parent_id)
+    names = [unit.c.name for unit in units]
+    return sa.select(*_MEASURE_COLUMNS, *names, units[0].c.currency, units[0].c.locale).select_from(joined)
+
+
+_WITH_PATH = _measures_with_path()
+_ONE = _WITH_PATH.where(_M.c.key == sa.bindparam("key"))
+
+
+def measure_detail(*, connection: Connection, key: str) -> ApiMeasure | None:
+    row = connection.execute(_ONE, {"key": key.upper()}).first()
+    if row is None:
+        return None
+    months = [
+        ApiMonth(m[0], m[1], m[2], m[3], m[4] is not None) for m in connection.execute(_MONTHS, {"measure_id": row.id})
+    ]
+    record = _record(row)
+    return ApiMeasure(record.measure, record.path, record.currency, months)
+
+
+def measure_page(*, connection: Connection, unit: str | None, after: int, limit: int) -> ApiPage:
+    """Up to `limit` measures (of the unit named, else all) with an id above `after`, by id."""
+    query = _WITH_PATH.where(_M.c.id > after).order_by(_M.c.id).limit(limit + 1)
+    if unit is not None:
+        units = {u.id: u for u in (_Unit(*r) for r in connection.execute(sa.select(*_UNIT_COLUMNS)))}
+        query = query.where(_M.c.package_id.in_(_packages_under(units, _named(units, unit))))
+    found = connection.execute(query).all()
+    shown = [_record(row) for row in found[:limit]]
+    return ApiPage(shown, found[limit - 1].id if len(found) > limit else None)
+
+
+def _named(units: dict[int, _Unit], name: str) -> _Unit:
+    wanted = " ".join(name.split()).lower()
+    matches = [u for u in units.values() if u.name.lower() == wanted]
+    if len(matches) != 1:
+        paths = "; ".join(" › ".join(u.name for u in _path(units, m.id)) for m in matches[:10])
+        raise UnitNotFound(f"More than one unit is called “{name[:80]}”: {paths}." if matches
+                           else f"There is no unit called “{name[:80]}”.")  # fmt: skip
+    return matches[0]
+
+
+def _packages_under(units: dict[int, _Unit], top: _Unit) -> list[int]:
+    children: dict[int | None, list[_Unit]] = {}
+    for u in units.values():
+        children.setdefault(u.parent_id, []).append(u)
+    found, frontier = [], [top]
+    while frontier:
+        unit = frontier.pop()
+        found += [unit.id] if unit.level == Level.PACKAGE else []
+        frontier += children.get(unit.id, [])
+    return found
+
+
+def _path(units: dict[int, _Unit], unit_id: int | None) -> list[_Unit]:
+    path: list[_Unit] = []
+    while unit_id is not None and unit_id in units:
+        path.insert(0, units[unit_id])
+        unit_id = units[unit_id].parent_id
+    return path
+
+
+def _record(row: Sequence[Any]) -> ApiMeasure:
+    fields = len(_FIELDS)
+    names = row[fields : fields + len(Level)]
+    path = {str(level): name for level, name in zip(Level, names, strict=True) if name is not None}
+    style = valid_style(row[-2], row[-1])
+    return ApiMeasure(MeasureRecord._make(row[:fields]), path, style.currency)
