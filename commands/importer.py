@@ -14,6 +14,7 @@ for an existing measure they leave the stored value as it is.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -62,8 +63,9 @@ class ImportRow:
 def read_rows(
     source: str | list[list[str]], *, styles: Mapping[str, MoneyStyle] | None = None
 ) -> tuple[list[ImportRow], list[str]]:
-    """Parse the whole file (CSV text, or a table from commands/spreadsheet.read_table); return the
-    rows, or the errors of every bad row. Amounts are read the way each row's organization writes
+    """Parse the whole file (CSV text, or a table from commands/spreadsheet.read_table, whose lines
+    are emptied as they are read: a 50,000-row file is not held twice); return the rows, or the
+    errors of every bad row. Amounts are read the way each row's organization writes
     them (`styles`, by lower-cased name; `organization_styles`), an organization the file creates
     in the default way (docs/money.md)."""
     try:
@@ -83,7 +85,8 @@ def read_rows(
             f"line 1: {'; '.join(problems) or 'the file has no header row'} (columns are: {', '.join(COLUMNS)})"
         ]
     rows, errors = [], []
-    for line, raw in enumerate(table[1:], start=2):
+    for line in range(2, len(table) + 1):
+        raw, table[line - 1] = table[line - 1], []  # each line's cells let go once read: not held twice
         if any(cell.strip() for cell in raw[len(header) :]):
             errors.append(f"line {line}: more cells than columns")
             continue
@@ -142,8 +145,10 @@ def _parse_row(line: int, cells: dict[str, str], style: MoneyStyle) -> tuple[Imp
     return (None, errors) if errors else (row, [])
 
 
+@functools.lru_cache(maxsize=1024)
 def _month_column(header: str) -> tuple[str, date] | None:
-    """`plan 2027-01` -> ("plan", 2027-01-01); None for any other column (or a month 13)."""
+    """`plan 2027-01` -> ("plan", 2027-01-01); None for any other column (or a month 13). Cached:
+    asked for every cell, and every row's months then share one date object per column."""
     match = MONTH_COLUMN.match(header)
     if not match or not 1 <= int(match[3]) <= 12:
         return None

