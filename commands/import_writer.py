@@ -23,6 +23,7 @@ from commands.importer import ACTOR, ImportRow
 from domain.actuals import closed_plan_months, months_asked
 from domain.enums import Level, Stage
 from domain.measure_schema import BY_KEY, Key, MeasureDraft
+from domain.money import MoneyStyle
 from domain.stage_gates import MeasureFacts, missing_for
 from slackkit.people import store_user
 from storage.actuals import ActualsRefused, closed_through_at, known_actuals, record_actuals
@@ -77,6 +78,7 @@ class _Run:
     unchanged: set[int] = field(default_factory=set)  # lines whose measure was left as it was
     keys: frozenset[str] = frozenset()  # the keys the file names: never given to a row without one
     packages: dict[tuple[str, ...], Unit] = field(default_factory=dict)  # each unit path looked up once
+    package_rules: dict[int, _PackageRules] = field(default_factory=dict)
 
 
 def apply_rows(
@@ -116,16 +118,26 @@ def _apply_row(session: Session, row: ImportRow, people: dict[str, str], run: _R
     whole = _overlay(base, row, package.id or 0, people)  # what the measure will be, to check its stage
     stage = whole.stage or (Stage(existing.stage) if existing else Stage.DI0)
     placed = existing is None or stage != existing.stage
-    unmet = _unmet(session, replace(whole, stage=stage), existing, run.now) if placed else []
+    unmet = _unmet(session, replace(whole, stage=stage), existing, run) if placed else []
     if unmet and not run.allow_unmet:
         run.errors.append(f"line {row.line}: to be placed at {stage}, it still needs: {', '.join(unmet)}")
         return None
     draft = replace(whole, stage=stage, dependency_keys=None)  # set once every row's measure exists
+    if existing is not None and not placed and draft == replace(base, stage=stage, dependency_keys=None):
+        return _unchanged(row, existing, run)  # a re-import: what it says is what is stored (no write)
     try:
         return _write(session, row, existing, draft, unmet, run)
     except PlanFrozen as frozen:
         run.errors.append(f"line {row.line}: plan: {frozen}")
         return None
+
+
+def _unchanged(row: ImportRow, measure: Measure, run: _Run) -> Measure:
+    run.report.measures_unchanged += 1
+    run.unchanged.add(row.line)
+    if "dependency_keys" in row.values:
+        run.dependencies.append((row, measure))
+    return measure
 
 
 def _write(
@@ -138,8 +150,7 @@ def _write(
     elif update_measure(session=session, measure=existing, draft=draft, actor=ACTOR, now=run.now):
         measure, run.report.measures_updated = existing, run.report.measures_updated + 1
     else:
-        measure, run.report.measures_unchanged = existing, run.report.measures_unchanged + 1
-        run.unchanged.add(row.line)
+        return _unchanged(row, existing, run)
     if unmet:
         _flag_unmet(session, measure, stage, unmet, run)
     if "dependency_keys" in row.values:
@@ -147,20 +158,37 @@ def _write(
     return measure
 
 
-def _unmet(session: Session, draft: MeasureDraft, existing: Measure | None, now: datetime) -> list[str]:
+@dataclass(frozen=True)
+class _PackageRules:
+    """What the entry criteria read of a measure's package (its organization's last closed month and
+    style, its portfolio's DI5 policy): looked up once per package in a run, not once per line."""
+
+    closed: date
+    di5_months: int | None
+    style: MoneyStyle
+
+
+def _package_rules(session: Session, package_id: int | None, run: _Run) -> _PackageRules:
+    key = package_id or 0
+    if key not in run.package_rules:
+        run.package_rules[key] = _PackageRules(
+            closed_through_at(session=session, unit_id=package_id, now=run.now),
+            portfolio_rules_of(session=session, package_id=package_id).di5_months,
+            style_of(session=session, unit_id=package_id),
+        )
+    return run.package_rules[key]
+
+
+def _unmet(session: Session, draft: MeasureDraft, existing: Measure | None, run: _Run) -> list[str]:
     """What `draft` lacks for its stage's entry criteria (imported actuals are never validated)."""
     validated: set[date] = set()
     if existing is not None and existing.id is not None:
         known = known_actuals(session=session, measure_id=existing.id)
         validated = {m for m, k in known.items() if k.validated and k.actual is not None}
-    closed = closed_through_at(session=session, unit_id=draft.package_id, now=now)
-    policy = portfolio_rules_of(session=session, package_id=draft.package_id).di5_months
-    months = months_asked(closed_plan_months(list(draft.monthly_plan or {}), closed), policy)
+    rules = _package_rules(session, draft.package_id, run)
+    months = months_asked(closed_plan_months(list(draft.monthly_plan or {}), rules.closed), rules.di5_months)
     unvalidated = tuple(m for m in months if m not in validated) if months else None
-    facts = MeasureFacts(
-        draft=draft, unvalidated_months=unvalidated, style=style_of(session=session, unit_id=draft.package_id),
-        di5_months=policy,
-    )  # fmt: skip
+    facts = MeasureFacts(draft=draft, unvalidated_months=unvalidated, style=rules.style, di5_months=rules.di5_months)
     return missing_for(draft.stage or Stage.DI0, facts)
 
 
