@@ -67,15 +67,16 @@ def run_export(settings: Settings, unit: str, file_format: str, path: Path) -> i
     try:
         with session_scope(engine, clock=utcnow) as session:
             loaded = load_export(session, unit, with_audit=True)  # the command line has the database
+            if isinstance(loaded, str):
+                return _fail(loaded.replace("`/measure export` alone", "Without a unit it"))
+            content = export_bytes(session, loaded, file_format=file_format)
     finally:
         engine.dispose()
-    if isinstance(loaded, str):
-        return _fail(loaded.replace("`/measure export` alone", "Without a unit it"))
     try:
-        path.write_bytes(export_bytes(loaded, file_format=file_format, with_audit=True))
+        path.write_bytes(content)
     except OSError as error:
         return _fail(f"cannot write {path}: {error}")
-    print(f"Exported {len(loaded.data.measures)} measures to {path}.")
+    print(f"Exported {len(loaded.scope.ids)} measures to {path}.")
     return 0
 
 

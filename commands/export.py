@@ -18,14 +18,16 @@ from domain.policy import Deed
 from messages.export_workbook import measures_csv, measures_workbook_full
 from messages.text import escape, truncate
 from slackkit.people import allowed
-from storage.export_data import ExportData, export_data
+from storage.db import create_db_engine, session_scope
+from storage.export_data import ExportScope, export_chunks, export_scope
 from storage.models import Unit
+from storage.types import utcnow
 
 
 @dataclass(frozen=True)
 class Export:
     name: str  # the file's name, from the unit's
-    data: ExportData
+    scope: ExportScope
 
 
 def load_export(session: Session, name: str, *, with_audit: bool, only_for: str | None = None) -> Export | str:
@@ -39,38 +41,62 @@ def load_export(session: Session, name: str, *, with_audit: bool, only_for: str 
             return found
         unit = found
     slug = "-".join(re.sub(r"[^a-z0-9]+", " ", (unit.name if unit else "all").lower()).split()) or "unit"
-    data = export_data(session=session, unit=unit, with_audit=with_audit, only_for=only_for)
-    return Export(f"pacekeeper-{slug}", data)
+    scope = export_scope(session=session, unit=unit, with_audit=with_audit, only_for=only_for)
+    return Export(f"pacekeeper-{slug}", scope)
 
 
-def export_bytes(export: Export, *, file_format: str, with_audit: bool) -> bytes:
+def export_bytes(session: Session, export: Export, *, file_format: str) -> bytes:
+    """The file, its measures read a chunk at a time while it is written (memory stays flat)."""
+    chunks = export_chunks(session=session, scope=export.scope)
     if file_format == "csv":
-        return measures_csv(export.data)
-    return measures_workbook_full(export.data, with_audit=with_audit)
+        return measures_csv(export.scope, chunks)
+    return measures_workbook_full(export.scope, chunks)
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    name: str
+    count: int
+    content: bytes
+
+
+def export_file(database_url: str, name: str, *, with_audit: bool, only_for: str | None) -> ExportFile | str:
+    """The whole export as one call, for the worker process (`Deps.offload`): it reads the database
+    with its own engine and writes the workbook there, off the bot's event loop and its GIL."""
+    engine = create_db_engine(database_url)
+    try:
+        with session_scope(engine, clock=utcnow) as session:
+            loaded = load_export(session, name, with_audit=with_audit, only_for=only_for)
+            if isinstance(loaded, str) or not loaded.scope.ids:
+                return loaded if isinstance(loaded, str) else ExportFile(loaded.name, 0, b"")
+            return ExportFile(loaded.name, len(loaded.scope.ids), export_bytes(session, loaded, file_format="xlsx"))
+    finally:
+        engine.dispose()
 
 
 async def export(call: Invocation) -> None:
     deps = call.deps
     admin = await allowed(deps, call.user_id, Deed.EXPORT)  # everything, with the audit trail
     only_for = None if admin else call.user_id  # else the measures they hold a role in
-    loaded = await deps.read(lambda s: load_export(s, " ".join(call.args), with_audit=admin, only_for=only_for))
-    if isinstance(loaded, str):
-        await call.reply(loaded)
+    made = await deps.offload(
+        partial(export_file, deps.settings.database_url, " ".join(call.args), with_audit=admin, only_for=only_for)
+    )
+    if isinstance(made, str):
+        await call.reply(made)
         return
-    if not loaded.data.measures:
+    if not made.count:
         yours = "." if admin else " that you own, sponsor or control."
         await call.reply(f"There are no measures to export there{yours}")
         return
-    book = await deps.offload(partial(export_bytes, loaded, file_format="xlsx", with_audit=admin))
     channel = (await deps.client.conversations_open(users=call.user_id))["channel"]["id"]
     sheets = "Measures, Risks, Check-ins" + (" and Audit" if admin else "")
-    count = len(loaded.data.measures)
+    back = "Import it back with `python -m bot import`."
     async with deps.pacer.slot():
         await deps.client.files_upload_v2(
-            channel=channel, file=book, filename=f"{loaded.name}.xlsx", title=f"{count} measures",
-            initial_comment=f"Your export: {count} measures ({sheets}). Import it back with `python -m bot import`.",
+            channel=channel, file=made.content, filename=f"{made.name}.xlsx", title=f"{made.count} measures",
+            initial_comment=f"Your export: {made.count} measures ({sheets}). {back}",
         )  # fmt: skip
-    await call.reply(f"Sent you the export of {count} measures in a DM.")
+    await call.reply(f"Sent you the export of {made.count} measures in a DM.")
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {"export": export}

@@ -7,58 +7,61 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 
 from openpyxl import Workbook
 
 from domain.enums import WEEKDAYS, Level
 from domain.measure_schema import IMPORT_FIELDS, Kind, MeasureField
-from storage.export_data import ExportData
+from storage.export_data import ExportData, ExportScope
 from storage.models import Measure
 
 UNIT_COLUMNS = [level.value for level in Level]
-KINDS = ("plan", "forecast", "actual")
 
 
-def measures_workbook_full(data: ExportData, *, with_audit: bool) -> bytes:
+def measures_workbook_full(scope: ExportScope, chunks: Iterable[ExportData]) -> bytes:
+    """Every sheet, written chunk by chunk (openpyxl's write-only sheets each stream to a file)."""
     book = Workbook(write_only=True)
-    for title, rows in (("Measures", measure_rows(data)), ("Risks", _risk_rows(data)),
-                        ("Check-ins", _checkin_rows(data))):  # fmt: skip
-        sheet = book.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
-    if with_audit:
-        sheet = book.create_sheet("Audit")
-        sheet.append(["at", "actor", "key", "action", "detail"])
-        for entry in data.audit:
-            sheet.append([entry.at.replace(tzinfo=None), entry.actor, entry.entity_key, entry.action, entry.detail])
+    sheets = {title: book.create_sheet(title) for title in ("Measures", "Risks", "Check-ins")}
+    sheets["Measures"].append(measures_header(scope))
+    sheets["Risks"].append(["key", "severity", "risk", "mitigation"])
+    sheets["Check-ins"].append(["key", "cycle end", "state", "answered at", "answered by", "implementation",
+                                "potential", "blockers", "comment"])  # fmt: skip
+    if scope.with_audit:
+        sheets["Audit"] = book.create_sheet("Audit")
+        sheets["Audit"].append(["at", "actor", "key", "action", "detail"])
+    for data in chunks:
+        for title, rows in (("Measures", measure_rows(scope, data)), ("Risks", _risk_rows(data)),
+                            ("Check-ins", _checkin_rows(data)), ("Audit", _audit_rows(data))):  # fmt: skip
+            for row in rows:
+                sheets[title].append(row)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def measures_csv(data: ExportData) -> bytes:
+def measures_csv(scope: ExportScope, chunks: Iterable[ExportData]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    for row in measure_rows(data):
-        writer.writerow(row)
+    writer.writerow(measures_header(scope))
+    for data in chunks:
+        writer.writerows(measure_rows(scope, data))
     return out.getvalue().encode("utf-8-sig")  # with a byte-order mark: Excel then reads it as UTF-8
 
 
-def measure_rows(data: ExportData) -> Iterator[list[str]]:
-    """The header, then a row per measure: every cell as the import reads it back."""
-    present: set[tuple[str, date]] = set()  # the (kind, month) columns some measure has a figure in
-    for rows in data.months.values():
-        present.update((kind, m.month) for m in rows for kind in KINDS if getattr(m, kind) is not None)
-    month_columns = sorted(present, key=lambda column: (KINDS.index(column[0]), column[1]))
-    yield [*UNIT_COLUMNS, "key", *(spec.column or "" for spec in IMPORT_FIELDS),
-           *(f"{kind} {month:%Y-%m}" for kind, month in month_columns)]  # fmt: skip
+def measures_header(scope: ExportScope) -> list[str]:
+    return [*UNIT_COLUMNS, "key", *(spec.column or "" for spec in IMPORT_FIELDS),
+            *(f"{kind} {month:%Y-%m}" for kind, month in scope.month_columns)]  # fmt: skip
+
+
+def measure_rows(scope: ExportScope, data: ExportData) -> Iterator[list[str]]:
+    """A row per measure of the chunk: every cell as the import reads it back."""
     for measure in data.measures:
-        path = data.units.get(measure.package_id, {})
+        path = scope.units.get(measure.package_id, {})
         by_month = {m.month: m for m in data.months.get(measure.id or 0, [])}
         amounts = []
-        for kind, month in month_columns:
+        for kind, month in scope.month_columns:
             value = _amount_of(by_month[month], kind) if month in by_month else None
             amounts.append("" if value is None else str(value))
         cells = [_cell(spec, measure, data) for spec in IMPORT_FIELDS]
@@ -92,18 +95,20 @@ def _cell(spec: MeasureField, measure: Measure, data: ExportData) -> str:
 
 
 def _risk_rows(data: ExportData) -> Iterator[list[str]]:
-    yield ["key", "severity", "risk", "mitigation"]
     for measure in data.measures:
         for risk in data.risks.get(measure.id or 0, []):
             yield [measure.key, risk.severity, risk.text, risk.mitigation]
 
 
 def _checkin_rows(data: ExportData) -> Iterator[list[object]]:
-    yield ["key", "cycle end", "state", "answered at", "answered by", "implementation", "potential", "blockers",
-           "comment"]  # fmt: skip
     for key, checkin in data.checkins:
         answered = checkin.answered_at.replace(tzinfo=None) if checkin.answered_at else None
         yield [
             key, checkin.cycle_end.replace(tzinfo=None), checkin.status, answered, checkin.answered_by or "",
             checkin.impl_status or "", checkin.potential_status or "", checkin.blockers, checkin.comment,
         ]  # fmt: skip
+
+
+def _audit_rows(data: ExportData) -> Iterator[list[object]]:
+    for entry in data.audit:
+        yield [entry.at.replace(tzinfo=None), entry.actor, entry.entity_key, entry.action, entry.detail]

@@ -1,6 +1,7 @@
-"""Everything an export holds, loaded in a fixed number of queries whatever the count: the measures
-of a unit (or of all), with every field the import reads, their months, risks, dependencies and
-evidence; their check-ins; and, for those who may see it, their audit trail."""
+"""Everything an export holds: the measures of a unit (or of all), with every field the import reads,
+their months, risks, dependencies and evidence; their check-ins; and, for those who may see it, their
+audit trail. First its scope (the measures' ids and the month columns, in a few queries), then the
+measures a chunk at a time (a fixed number of queries each), so the export's memory stays flat."""
 
 from __future__ import annotations
 
@@ -31,67 +32,91 @@ class MonthRow(NamedTuple):
 
 @dataclass
 class ExportData:
-    style: MoneyStyle  # how the unit's organization writes amounts (the import reads them so)
-    units: dict[int, dict[str, str]]  # package id -> {level: name} of its path
+    """One chunk of an export: its measures (by number) and what they carry."""
+
     measures: list[Measure]
     months: dict[int, list[MonthRow]] = field(default_factory=lambda: defaultdict(list))
     risks: dict[int, list[Risk]] = field(default_factory=lambda: defaultdict(list))
     dependencies: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
     evidence: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
-    checkins: list[tuple[str, CheckIn]] = field(default_factory=list)  # (key, check-in), oldest first
+    checkins: list[tuple[str, CheckIn]] = field(default_factory=list)  # (key, check-in), by measure, oldest first
     audit: list[AuditLog] = field(default_factory=list)
 
 
-def export_data(*, session: Session, unit: Unit | None, with_audit: bool, only_for: str | None = None) -> ExportData:
+@dataclass(frozen=True)
+class ExportScope:
+    """What an export covers, known before its first row is written: the measures' ids (by number),
+    the month columns some measure has a figure in, how amounts are written and the unit paths."""
+
+    style: MoneyStyle  # how the unit's organization writes amounts (the import reads them so)
+    units: dict[int, dict[str, str]]  # package id -> {level: name} of its path
+    ids: list[int]
+    month_columns: list[tuple[str, date]]  # (plan|forecast|actual, month), in the sheet's order
+    with_audit: bool
+
+
+KINDS = ("plan", "forecast", "actual")
+
+
+def export_scope(*, session: Session, unit: Unit | None, with_audit: bool, only_for: str | None = None) -> ExportScope:
     """`only_for`: the measures this person is owner, sponsor or controller of (not an admin)."""
     tree = UnitTree.load(session=session)
     packages = tree.packages_under(unit.id or 0) if unit is not None else [
         u.id or 0 for u in tree.units.values() if u.level == Level.PACKAGE
     ]  # fmt: skip
     style = settings_of(organization_in(tree.units, unit.id) if unit is not None else None).style
-    measures = [
-        m
-        for chunk in _chunks(packages)
-        for m in session.exec(select(Measure).where(col(Measure.package_id).in_(chunk))).all()
-    ]
-    if only_for is not None:
-        measures = [m for m in measures if only_for in (m.owner_id, m.sponsor_id, m.controller_id)]
-    measures.sort(key=lambda m: m.number)
-    paths = {p: {u.level: u.name for u in tree.path(p)} for p in packages}
-    data = ExportData(style, paths, measures)
-    ids = [m.id or 0 for m in measures]
-    keys = {m.id: m.key for m in measures}
+    found = []
+    for chunk in _chunks(packages):
+        query = sa.select(col(Measure.id), col(Measure.number), col(Measure.owner_id), col(Measure.sponsor_id),
+                          col(Measure.controller_id)).where(col(Measure.package_id).in_(chunk))  # fmt: skip
+        found += [row for row in session.execute(query).all() if only_for is None or only_for in row[2:]]
+    ids = [row[0] for row in sorted(found, key=lambda row: row[1])]
+    present: set[tuple[str, date]] = set()
     for chunk in _chunks(ids):
-        months = sa.select(
-            col(MeasureMonth.measure_id), col(MeasureMonth.month), col(MeasureMonth.plan),
-            col(MeasureMonth.forecast), col(MeasureMonth.actual),
-        ).where(col(MeasureMonth.measure_id).in_(chunk))  # fmt: skip
-        for measure_id, month, plan, forecast, actual in session.execute(months).all():  # rows, not objects
-            data.months[measure_id].append(MonthRow(month, plan, forecast, actual))
-        for risk in session.exec(select(Risk).where(col(Risk.measure_id).in_(chunk)).order_by(col(Risk.id))).all():
-            data.risks[risk.measure_id].append(risk)
-        for dependency in session.exec(select(Dependency).where(col(Dependency.measure_id).in_(chunk))).all():
-            data.dependencies[dependency.measure_id].append(_key_of(session, keys, dependency.depends_on_id))
-        for evidence in session.exec(
-            select(Evidence).where(col(Evidence.measure_id).in_(chunk)).order_by(col(Evidence.id))
-        ).all():
-            data.evidence[evidence.measure_id].append(evidence.url)
-        checkins = select(CheckIn).where(col(CheckIn.measure_id).in_(chunk)).order_by(col(CheckIn.cycle_end))
-        data.checkins += [(keys[c.measure_id], c) for c in session.exec(checkins).all()]
+        counts = sa.select(col(MeasureMonth.month), *(sa.func.count(getattr(MeasureMonth, k)) for k in KINDS))
+        for month, *filled in session.execute(counts.where(col(MeasureMonth.measure_id).in_(chunk)).group_by(
+                col(MeasureMonth.month))).all():  # fmt: skip
+            present.update((kind, month) for kind, count in zip(KINDS, filled, strict=True) if count)
+    columns = sorted(present, key=lambda column: (KINDS.index(column[0]), column[1]))
+    paths = {p: {u.level: u.name for u in tree.path(p)} for p in packages}
+    return ExportScope(style, paths, ids, columns, with_audit)
+
+
+def export_chunks(*, session: Session, scope: ExportScope, size: int = 2_000) -> Iterator[ExportData]:
+    """The scope's measures `size` at a time, each chunk with what its measures carry: an export's
+    memory is one chunk's, whatever the count."""
+    for start in range(0, len(scope.ids), size):
+        yield _chunk(session, scope.ids[start : start + size], with_audit=scope.with_audit)
+
+
+def _chunk(session: Session, ids: list[int], *, with_audit: bool) -> ExportData:
+    measures = sorted(session.exec(select(Measure).where(col(Measure.id).in_(ids))).all(), key=lambda m: m.number)
+    data = ExportData(measures)
+    keys = {m.id: m.key for m in measures}
+    months = sa.select(
+        col(MeasureMonth.measure_id), col(MeasureMonth.month), col(MeasureMonth.plan),
+        col(MeasureMonth.forecast), col(MeasureMonth.actual),
+    ).where(col(MeasureMonth.measure_id).in_(ids))  # fmt: skip
+    for measure_id, month, plan, forecast, actual in session.execute(months).all():  # rows, not objects
+        data.months[measure_id].append(MonthRow(month, plan, forecast, actual))
+    for risk in session.exec(select(Risk).where(col(Risk.measure_id).in_(ids)).order_by(col(Risk.id))).all():
+        data.risks[risk.measure_id].append(risk)
+    on = sa.select(col(Dependency.measure_id), col(Measure.key)).join(
+        Measure, col(Measure.id) == col(Dependency.depends_on_id)
+    )  # the keys of what they depend on, in or outside the export, in one query
+    for measure_id, key in session.execute(on.where(col(Dependency.measure_id).in_(ids))).all():
+        data.dependencies[measure_id].append(key)
+    evidence = select(Evidence).where(col(Evidence.measure_id).in_(ids)).order_by(col(Evidence.id))
+    for link in session.exec(evidence).all():
+        data.evidence[link.measure_id].append(link.url)
+    checkins = select(CheckIn).where(col(CheckIn.measure_id).in_(ids))
+    place = {measure.id: n for n, measure in enumerate(measures)}
+    by_measure = sorted(session.exec(checkins).all(), key=lambda c: (place[c.measure_id], c.cycle_end))
+    data.checkins = [(keys[c.measure_id], c) for c in by_measure]
     if with_audit:
-        for chunk in _chunks(list(keys.values())):
-            query = select(AuditLog).where(AuditLog.entity == "measure", col(AuditLog.entity_key).in_(chunk))
-            data.audit += list(session.exec(query).all())
-        data.audit.sort(key=lambda a: (a.at, a.id or 0))
+        query = select(AuditLog).where(AuditLog.entity == "measure", col(AuditLog.entity_key).in_(keys.values()))
+        data.audit = sorted(session.exec(query).all(), key=lambda a: (a.at, a.id or 0))
     return data
-
-
-def _key_of(session: Session, keys: dict[int | None, str], measure_id: int) -> str:
-    """A dependency's key (one outside the export is looked up)."""
-    if measure_id not in keys:
-        other = session.get(Measure, measure_id)
-        keys[measure_id] = other.key if other else ""
-    return keys[measure_id]
 
 
 def _chunks(values: list[int] | list[str]) -> Iterator[list]:  # type: ignore[type-arg]
