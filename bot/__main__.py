@@ -1,5 +1,5 @@
 """Entry point: `python -m bot [serve | import FILE | export [UNIT] FILE | import-actuals FILE | tick --now T |
-org NAME k=v … | db upgrade]` (serve is the default)."""
+org NAME k=v … | governance apply FILE | governance show ORG | db upgrade]` (serve is the default)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     tick.add_argument("--now", required=True, help="an ISO-8601 instant, e.g. 2027-03-08T14:00:00Z")
     org = commands.add_parser("org", help="show or change an organization's settings: org NAME key=value …")
     org.add_argument("words", nargs="*", help="the organization's name, then key=value (currency, locale, …)")
+    governance = commands.add_parser("governance", help="an organization's gates, fields and KPIs (docs/governance.md)")
+    governance.add_argument("action", choices=["apply", "show"])
+    governance.add_argument("target", help="apply: the YAML file; show: the organization's name")
     db = commands.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
     args = parser.parse_args(argv)
@@ -72,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cli import run_org
 
         return run_org(settings, args.words)
+    if args.command == "governance":
+        from bot.cli import run_governance
+
+        return run_governance(settings, args.action, args.target)
     if args.command == "export":
         from bot.cli import run_export
 

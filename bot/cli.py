@@ -14,6 +14,7 @@ from sqlmodel import Session
 from bot.sandbox import sandbox_directory
 from commands.actuals_import import ImportRefused, apply_actual_rows, read_actuals_file
 from commands.export import export_bytes, load_export
+from commands.governance import apply_governance, show_governance
 from commands.import_run import import_table
 from commands.organization import change_organization, split_org_words
 from commands.spreadsheet import SpreadsheetError, read_table
@@ -111,6 +112,31 @@ def run_org(settings: Settings, words: list[str]) -> int:
     if outcome.error:
         return _fail(outcome.error)
     print(outcome.text())
+    return 0
+
+
+def run_governance(settings: Settings, action: str, argument: str) -> int:
+    """`governance apply FILE` (a new version, all or nothing, audited as the command line) or
+    `governance show ORG` (the version in force, as applied)."""
+    upgrade(settings.database_url)
+    engine = create_db_engine(settings.database_url)
+    try:
+        with session_scope(engine, clock=utcnow) as session:
+            if action == "show":
+                outcome = show_governance(session, argument)
+            else:
+                try:
+                    document = Path(argument).read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError) as error:
+                    return _fail(f"cannot read {argument}: {error}")
+                outcome = apply_governance(session, document, actor="cli", now=utcnow())
+                if not outcome.ok:
+                    session.rollback()
+    finally:
+        engine.dispose()
+    if not outcome.ok:
+        return _fail(outcome.text)
+    print(outcome.text)
     return 0
 
 

@@ -18,6 +18,7 @@ from storage.api_tables import ApiToken as ApiToken
 from storage.escalation_tables import Escalation as Escalation
 from storage.escalation_tables import EscalationCopy as EscalationCopy
 from storage.escalation_tables import EscalationNote as EscalationNote
+from storage.governance_tables import GovernanceVersion as GovernanceVersion
 from storage.types import STAMPED, SendState, UTCDateTime
 
 
