@@ -111,11 +111,7 @@ class SignedClient:
         """A button click on a message (channel + ts + response_url) or inside a view; with menu=True,
         the choice of an overflow menu's option whose value is `value` (Slack sends `selected_option`)."""
         payload: JsonDict = {
-            "type": "block_actions",
-            "team": {"id": TEAM_ID, "domain": "sandbox"},
-            "user": {"id": user_id, "name": self._user_name(user_id), "team_id": TEAM_ID},
-            "api_app_id": API_APP_ID,
-            "token": "legacy-unused",
+            **self._interaction("block_actions", user_id),
             "trigger_id": self.trigger_id(user_id),
             "actions": [
                 {
@@ -150,11 +146,7 @@ class SignedClient:
         """Submit `view` with `values` keyed by block_id; each is shaped by its element's type."""
         state = {"values": _state_values(view, values)}
         payload = {
-            "type": "view_submission",
-            "team": {"id": TEAM_ID, "domain": "sandbox"},
-            "user": {"id": user_id, "name": self._user_name(user_id), "team_id": TEAM_ID},
-            "api_app_id": API_APP_ID,
-            "token": "legacy-unused",
+            **self._interaction("view_submission", user_id),
             "trigger_id": self.trigger_id(user_id),
             "view": {**view, "type": "modal", "state": state},
             "response_urls": [],
@@ -165,11 +157,7 @@ class SignedClient:
         """What Slack sends while a person types into an external select of `view` (block_suggestion);
         the bot's inputs all carry the action id `value` (messages/ids.INPUT)."""
         payload = {
-            "type": "block_suggestion",
-            "team": {"id": TEAM_ID, "domain": "sandbox"},
-            "user": {"id": user_id, "name": self._user_name(user_id), "team_id": TEAM_ID},
-            "api_app_id": API_APP_ID,
-            "token": "legacy-unused",
+            **self._interaction("block_suggestion", user_id),
             "container": {"type": "view", "view_id": view.get("id", "V0")},
             "action_id": INPUT_ACTION,
             "block_id": block_id,
@@ -194,6 +182,14 @@ class SignedClient:
 
     async def open_home(self, user_id: str) -> Reply:
         return await self.event({"type": "app_home_opened", "user": user_id, "channel": "D" + user_id, "tab": "home"})
+
+    def _interaction(self, kind: str, user_id: str) -> JsonDict:
+        """What every interaction payload begins with: its type, the team, the user, the app."""
+        return {
+            "type": kind, "team": {"id": TEAM_ID, "domain": "sandbox"},
+            "user": {"id": user_id, "name": self._user_name(user_id), "team_id": TEAM_ID},
+            "api_app_id": API_APP_ID, "token": "legacy-unused",
+        }  # fmt: skip
 
     def _user_name(self, user_id: str) -> str:
         user = self.standin.state.users.get(user_id)
