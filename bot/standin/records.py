@@ -61,6 +61,7 @@ class StandInState:
     rate_limits: dict[str, int] = field(default_factory=dict)
     windows: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     uploads: dict[str, JsonDict] = field(default_factory=dict)  # file id -> name, length, and bytes once sent
+    usergroups: dict[str, list[str]] = field(default_factory=dict)  # subteam id (S…) -> its members' ids
 
 
 def page(found: list[Message], args: JsonDict) -> JsonDict:

@@ -77,6 +77,7 @@ class SlackStandIn(FileMethods, UserMethods):
             "users.info": self._users_info,
             "users.list": self._users_list,
             "users.lookupByEmail": self._lookup_by_email,
+            "usergroups.users.list": self._usergroups_users_list,
             "apps.connections.open": self._connections_open,
             "conversations.open": self._conversations_open,
             "conversations.history": self._conversations_history,

@@ -1,5 +1,5 @@
-"""People in the Slack stand-in: users as users.info and users.list give them, found by e-mail, and
-leaving the workspace."""
+"""People in the Slack stand-in: users as users.info and users.list give them, found by e-mail,
+leaving the workspace, and user groups with their members (usergroups.users.list)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,13 @@ class UserMethods:
         page, rest = users[start : start + limit], users[start + limit :]
         next_cursor = f"dXNlcjo={start + limit}" if rest else ""
         return {"ok": True, "members": page, "response_metadata": {"next_cursor": next_cursor}}
+
+    def add_usergroup(self, subteam_id: str, members: list[str]) -> None:
+        self.state.usergroups[subteam_id] = list(members)
+
+    def _usergroups_users_list(self, args: JsonDict) -> JsonDict:
+        members = self.state.usergroups.get(str(args.get("usergroup", "")))
+        return {"ok": True, "users": members} if members is not None else {"ok": False, "error": "no_such_subteam"}
 
     def _lookup_by_email(self, args: JsonDict) -> JsonDict:
         email = str(args.get("email", "")).lower()

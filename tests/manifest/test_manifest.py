@@ -58,6 +58,7 @@ SCOPES_OF = {
     "conversations_replies": {"im:history", "channels:history", "groups:history"},
     "conversations_open": {"im:write"}, "users_info": {"users:read"}, "users_list": {"users:read"},
     "users_lookupByEmail": {"users:read.email"}, "files_upload_v2": {"files:write"},
+    "usergroups_users_list": {"usergroups:read"},
     "views_open": set(), "views_push": set(), "views_update": set(), "views_publish": set(),
 }  # fmt: skip
 
