@@ -15,7 +15,7 @@ from slackkit.redact import install_log_redaction, redact
 from slackkit.settings import Settings, SettingsError
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Pacekeeper, the strategy-execution Slack bot")
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("serve", help="run the bot (the local sandbox when SLACK_BOT_TOKEN is not set)")
@@ -40,7 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     governance.add_argument("target", help="apply: the YAML file; show: the organization's name")
     db = commands.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
 
     load_dotenv()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
