@@ -118,31 +118,33 @@ async def write(request: web.Request, deeds: Callable[[Any], tuple[Deed, ...]], 
     fingerprint = hashlib.sha256(b"\n".join([request.method.encode(), request.path.encode(), raw])).hexdigest()
 
     def run(session: Session) -> tuple[Replay, bool]:
-        # The token is checked (a cheap lookup) before the body is parsed, then again with its deeds.
-        holder(session, caller.secret, ())
-        if key and (earlier := _earlier(session, caller.secret, key, fingerprint)):
+        token = holder(session, caller.secret, ())  # known before its body is even parsed
+        if key and (earlier := _earlier(session, token.id, key, fingerprint)):
             return earlier, True
         body = json_body(raw)
-        found = holder(session, caller.secret, deeds(body))
-        status, answer = work(session, found, body)
+        allowed(token, deeds(body))
+        status, answer = work(session, token, body)
         replay = Replay(fingerprint, status, json.dumps(answer))
         if key:
-            remember_replay(session=session, token_id=found.id, key=key, replay=replay, now=caller.deps.clock())
+            remember_replay(session=session, token_id=token.id, key=key, replay=replay, now=caller.deps.clock())
         return replay, False
+
+    def other_answer(session: Session) -> Replay | None:
+        token = holder_of(session=session, secret=caller.secret)
+        return _earlier(session, token.id, key, fingerprint) if token else None
 
     try:
         replay, replayed = await caller.deps.transaction(run)
     except IntegrityError:  # the same key, sent twice at once: the other one's answer
-        if not key or not (earlier := await caller.deps.read(lambda s: _earlier(s, caller.secret, key, fingerprint))):
+        if not key or not (earlier := await caller.deps.read(other_answer)):
             raise
         replay, replayed = earlier, True
     headers = {"Idempotent-Replayed": "true"} if replayed else {}
     return web.Response(status=replay.status, text=replay.body, content_type="application/json", headers=headers)
 
 
-def _earlier(session: Session, secret: str, key: str, fingerprint: str) -> Replay | None:
-    token = holder_of(session=session, secret=secret)
-    earlier = replay_of(session=session, token_id=token.id, key=key) if token else None
+def _earlier(session: Session, token_id: int, key: str, fingerprint: str) -> Replay | None:
+    earlier = replay_of(session=session, token_id=token_id, key=key)
     if earlier is not None and earlier.fingerprint != fingerprint:
         raise ApiError(422, "idempotency_key_reused", "This Idempotency-Key was used for another request.")
     return earlier

@@ -220,3 +220,17 @@ async def test_the_openapi_document_names_every_route_and_errors_are_json(bot: B
     assert status == 404 and answer["error"]["code"] == "not_found"
     status, answer, headers = await call(bot, "DELETE", "/actuals")
     assert status == 405 and answer["error"]["code"] == "method_not_allowed" and "POST" in headers["Allow"]
+
+
+async def test_two_retries_at_once_with_one_key_write_once_and_answer_alike(bot: Bot) -> None:
+    two_measures(bot)
+    writer = await new_token(bot, "erp", "write")
+    body = {"actuals": [{"key": "M-1", "month": "2027-01", "actual": 9_000}]}
+    key = {"Idempotency-Key": "sap-run-twice"}
+    answers = await asyncio.gather(*(call(bot, "POST", "/actuals", writer, body, key) for _ in range(4)))
+    assert {(status, json.dumps(answer)) for status, answer, _ in answers} == {
+        (200, json.dumps({"changed": 1, "measures": 1, "unchanged": 0}))}  # fmt: skip
+    assert sum(headers.get("Idempotent-Replayed") == "true" for _, _, headers in answers) == 3
+    with bot.session() as session:
+        assert len(session.exec(select(ApiReplay)).all()) == 1
+        assert len(session.exec(select(AuditLog).where(AuditLog.action == "actuals_entered")).all()) == 1
