@@ -2,8 +2,8 @@
 its unit path and its organization's currency.
 
 Read with SQLAlchemy Core on a bare connection (no ORM session, no objects): one measure is two
-statements — its row joined with its five units, and its months — and a page is one (two with a
-unit's name) whatever its size. The API's p99 under load is measured against a bare aiohttp
+statements — its row joined with its five units, and its months — and a page is one whatever its
+size (and the unit tree's, to find a unit by name). The API's p99 under load is measured against a bare aiohttp
 handler (bench/api_latency.py); ORM loading cost five times as much per request.
 """
 
@@ -16,10 +16,12 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlmodel import Session
 
 from domain.enums import Level
 from domain.money import valid_style
 from storage.models import Measure, MeasureMonth, Unit
+from storage.tree import UnitTree
 
 MAX_PAGE = 500
 _M, _MONTH, _UNIT = Measure.__table__, MeasureMonth.__table__, Unit.__table__  # type: ignore[attr-defined]
@@ -75,16 +77,6 @@ class UnitNotFound(Exception):
     """No unit, or more than one, has the name: the sentence says which."""
 
 
-@dataclass(frozen=True)
-class _Unit:
-    id: int
-    parent_id: int | None
-    level: str
-    name: str
-    currency: str | None
-    locale: str | None
-
-
 _MEASURE_COLUMNS = [_M.c[name] for name in _FIELDS]
 _MONTHS = (
     sa.select(_MONTH.c.month, _MONTH.c.plan, _MONTH.c.forecast, _MONTH.c.actual, _MONTH.c.actual_validated_by)
@@ -92,7 +84,6 @@ _MONTHS = (
     .where(sa.or_(_MONTH.c.plan.is_not(None), _MONTH.c.forecast.is_not(None), _MONTH.c.actual.is_not(None)))
     .order_by(_MONTH.c.month)
 )
-_UNIT_COLUMNS = (_UNIT.c.id, _UNIT.c.parent_id, _UNIT.c.level, _UNIT.c.name, _UNIT.c.currency, _UNIT.c.locale)
 
 
 def _measures_with_path() -> sa.Select[Any]:
@@ -124,42 +115,15 @@ def measure_detail(*, connection: Connection, key: str) -> ApiMeasure | None:
 def measure_page(*, connection: Connection, unit: str | None, after: int, limit: int) -> ApiPage:
     """Up to `limit` measures (of the unit named, else all) with an id above `after`, by id."""
     query = _WITH_PATH.where(_M.c.id > after).order_by(_M.c.id).limit(limit + 1)
-    if unit is not None:
-        units = {u.id: u for u in (_Unit(*r) for r in connection.execute(sa.select(*_UNIT_COLUMNS)))}
-        query = query.where(_M.c.package_id.in_(_packages_under(units, _named(units, unit))))
+    if unit is not None:  # the tree as everything else walks it (storage/tree.py), on this connection
+        tree = UnitTree.load(session=Session(bind=connection))
+        named = tree.named(unit)
+        if len(named) != 1:
+            raise UnitNotFound(tree.describe_matches(unit, named))
+        query = query.where(_M.c.package_id.in_(tree.packages_under(named[0].id or 0)))
     found = connection.execute(query).all()
     shown = [_record(row) for row in found[:limit]]
     return ApiPage(shown, found[limit - 1].id if len(found) > limit else None)
-
-
-def _named(units: dict[int, _Unit], name: str) -> _Unit:
-    wanted = " ".join(name.split()).lower()
-    matches = [u for u in units.values() if u.name.lower() == wanted]
-    if len(matches) != 1:
-        paths = "; ".join(" › ".join(u.name for u in _path(units, m.id)) for m in matches[:10])
-        raise UnitNotFound(f"More than one unit is called “{name[:80]}”: {paths}." if matches
-                           else f"There is no unit called “{name[:80]}”.")  # fmt: skip
-    return matches[0]
-
-
-def _packages_under(units: dict[int, _Unit], top: _Unit) -> list[int]:
-    children: dict[int | None, list[_Unit]] = {}
-    for u in units.values():
-        children.setdefault(u.parent_id, []).append(u)
-    found, frontier = [], [top]
-    while frontier:
-        unit = frontier.pop()
-        found += [unit.id] if unit.level == Level.PACKAGE else []
-        frontier += children.get(unit.id, [])
-    return found
-
-
-def _path(units: dict[int, _Unit], unit_id: int | None) -> list[_Unit]:
-    path: list[_Unit] = []
-    while unit_id is not None and unit_id in units:
-        path.insert(0, units[unit_id])
-        unit_id = units[unit_id].parent_id
-    return path
 
 
 def _record(row: Sequence[Any]) -> ApiMeasure:
