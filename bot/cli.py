@@ -118,20 +118,21 @@ def run_org(settings: Settings, words: list[str]) -> int:
 def run_governance(settings: Settings, action: str, argument: str) -> int:
     """`governance apply FILE` (a new version, all or nothing, audited as the command line) or
     `governance show ORG` (the version in force, as applied)."""
+    document = ""
+    if action == "apply":
+        try:
+            document = Path(argument).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            return _fail(f"cannot read {argument}: {error}")
     upgrade(settings.database_url)
     engine = create_db_engine(settings.database_url)
     try:
         with session_scope(engine, clock=utcnow) as session:
-            if action == "show":
-                outcome = show_governance(session, argument)
-            else:
-                try:
-                    document = Path(argument).read_text(encoding="utf-8")
-                except (OSError, UnicodeDecodeError) as error:
-                    return _fail(f"cannot read {argument}: {error}")
-                outcome = apply_governance(session, document, actor="cli", now=utcnow())
-                if not outcome.ok:
-                    session.rollback()
+            outcome = (
+                show_governance(session, argument)
+                if action == "show"
+                else apply_governance(session, document, actor="cli", now=utcnow())  # a refusal writes nothing
+            )
     finally:
         engine.dispose()
     if not outcome.ok:

@@ -69,7 +69,8 @@ def tokens(*, session: Session) -> list[ApiToken]:
 
 
 def revoke_token(*, session: Session, name: str, actor: str, now: datetime) -> bool:
-    """Revoke the active token called `name`; False if there is none. It stops working at once."""
+    """Revoke the active token called `name`; False if there is none. Its writes stop at once, its
+    reads within a second (commands/api/access.KnownTokens)."""
     token = session.exec(
         select(ApiToken).where(ApiToken.name == name, col(ApiToken.revoked_at).is_(None)).with_for_update()
     ).first()

@@ -82,7 +82,12 @@ def _outside(forecast: Mapping[date, int | None], plan: Mapping[date, int]) -> l
 
 
 def record_forecasts(
-    *, session: Session, measure: Measure, entries: Mapping[date, int | None], actor: str, action: str = ""
+    *,
+    session: Session,
+    measure: Measure,
+    entries: Mapping[date, int | None],
+    actor: str,
+    action: str = "forecasts_entered",
 ) -> int:
     """Set each month's forecast; audited once with what changed. Returns how many changed."""
     assert measure.id is not None
@@ -95,5 +100,5 @@ def record_forecasts(
             session.add(stored)
     if changes:
         record_audit(session=session, actor=actor, entity="measure", entity_key=measure.key,
-                     action=action or "forecasts_entered", detail=changes)  # fmt: skip
+                     action=action, detail=changes)  # fmt: skip
     return len(changes)

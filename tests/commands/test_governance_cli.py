@@ -42,6 +42,15 @@ kpis:
 """
 
 
+def acme_with_people(bot: Bot, path: Path, document: str) -> Path:
+    """The tree Acme › Ops …, the workspace's people, and `document` written to `path`."""
+    with bot.session() as session:
+        add_people(session, bot.slack)
+        make_tree(session)
+    path.write_text(document)
+    return path
+
+
 def versions(bot: Bot) -> list[int]:
     with bot.session() as session:
         return [v.version for v in session.exec(select(GovernanceVersion)).all()]
@@ -50,11 +59,7 @@ def versions(bot: Bot) -> list[int]:
 async def test_a_governance_file_is_applied_as_a_new_version_and_shown(
     bot: Bot, settings: Settings, tmp_path: Path
 ) -> None:
-    with bot.session() as session:
-        add_people(session, bot.slack)
-        make_tree(session)
-    path = tmp_path / "acme.yaml"
-    path.write_text(GOOD)
+    path = acme_with_people(bot, tmp_path / "acme.yaml", GOOD)
     code, out, err = await run_bot(settings, "governance", "apply", str(path))
     assert code == 0 and "Applied version 1 of Acme's governance (portfolios: Ops; 1 KPIs)" in out, err
     code, out, _ = await run_bot(settings, "governance", "apply", str(path))
@@ -69,11 +74,7 @@ async def test_a_governance_file_is_applied_as_a_new_version_and_shown(
 async def test_a_bad_file_is_refused_with_every_path_and_nothing_is_stored(
     bot: Bot, settings: Settings, tmp_path: Path
 ) -> None:
-    with bot.session() as session:
-        add_people(session, bot.slack)
-        make_tree(session)
-    path = tmp_path / "bad.yaml"
-    path.write_text(BAD)
+    path = acme_with_people(bot, tmp_path / "bad.yaml", BAD)
     code, _out, err = await run_bot(settings, "governance", "apply", str(path))
     assert code == 1 and "Nothing applied" in err
     assert "portfolios.Sales.gates.DI9" in err and "kpis[0].target:" in err and "kpis[0].target_date" in err
