@@ -1,15 +1,16 @@
 """What the API reads: measures as plain records (a page of them, or one with its months), each with
 its unit path and its organization's currency.
 
-Read with SQLAlchemy Core on a bare connection (no ORM session, no objects): one measure is two
-statements — its row joined with its five units, and its months — and a page is one whatever its
-size (and the unit tree's, to find a unit by name). The API's p99 under load is measured against a bare aiohttp
-handler (bench/api_latency.py); ORM loading cost five times as much per request.
+Read with SQLAlchemy Core on a bare connection (no ORM session, no objects): any number of
+measures by key is two statements — their rows joined with their five units, and their months —
+and a page is one whatever its size (and the unit tree's, to find a unit by name). The API's p99
+under load is measured against a bare aiohttp handler (bench/api_latency.py); ORM loading cost five
+times as much per request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -78,12 +79,6 @@ class UnitNotFound(Exception):
 
 
 _MEASURE_COLUMNS = [_M.c[name] for name in _FIELDS]
-_MONTHS = (
-    sa.select(_MONTH.c.month, _MONTH.c.plan, _MONTH.c.forecast, _MONTH.c.actual, _MONTH.c.actual_validated_by)
-    .where(_MONTH.c.measure_id == sa.bindparam("measure_id"))
-    .where(sa.or_(_MONTH.c.plan.is_not(None), _MONTH.c.forecast.is_not(None), _MONTH.c.actual.is_not(None)))
-    .order_by(_MONTH.c.month)
-)
 
 
 def _measures_with_path() -> sa.Select[Any]:
@@ -98,18 +93,37 @@ def _measures_with_path() -> sa.Select[Any]:
 
 
 _WITH_PATH = _measures_with_path()
-_ONE = _WITH_PATH.where(_M.c.key == sa.bindparam("key"))
 
 
 def measure_detail(*, connection: Connection, key: str) -> ApiMeasure | None:
-    row = connection.execute(_ONE, {"key": key.upper()}).first()
-    if row is None:
-        return None
-    months = [
-        ApiMonth(m[0], m[1], m[2], m[3], m[4] is not None) for m in connection.execute(_MONTHS, {"measure_id": row.id})
-    ]
-    record = _record(row)
-    return ApiMeasure(record.measure, record.path, record.currency, months)
+    return measure_details(connection=connection, keys=[key]).get(key.upper())
+
+
+_MANY = _WITH_PATH.where(_M.c.key.in_(sa.bindparam("keys", expanding=True)))
+_MANY_MONTHS = (
+    sa.select(_MONTH.c.measure_id, _MONTH.c.month, _MONTH.c.plan, _MONTH.c.forecast, _MONTH.c.actual,
+              _MONTH.c.actual_validated_by)
+    .where(_MONTH.c.measure_id.in_(sa.bindparam("ids", expanding=True)))
+    .where(sa.or_(_MONTH.c.plan.is_not(None), _MONTH.c.forecast.is_not(None), _MONTH.c.actual.is_not(None)))
+    .order_by(_MONTH.c.measure_id, _MONTH.c.month)
+)  # fmt: skip
+
+
+def measure_details(*, connection: Connection, keys: Collection[str]) -> dict[str, ApiMeasure]:
+    """Several measures with their months, by upper-case key, in two statements whatever their number
+    (the API answers concurrent reads of single measures with one of these)."""
+    if not keys:
+        return {}
+    rows = connection.execute(_MANY, {"keys": sorted({key.upper() for key in keys})}).all()
+    months: dict[int, list[ApiMonth]] = {row.id: [] for row in rows}
+    if months:
+        for m in connection.execute(_MANY_MONTHS, {"ids": list(months)}):
+            months[m[0]].append(ApiMonth(m[1], m[2], m[3], m[4], m[5] is not None))
+    found = {}
+    for row in rows:
+        record = _record(row)
+        found[row.key] = ApiMeasure(record.measure, record.path, record.currency, months[row.id])
+    return found
 
 
 def measure_page(*, connection: Connection, unit: str | None, after: int, limit: int) -> ApiPage:

@@ -25,6 +25,7 @@ from commands.api.errors import ApiError, invalid
 from commands.api.inputs import actual_rows, month_entries, whole_number
 from commands.api.limits import RateLimiter
 from commands.api.openapi import OPENAPI
+from commands.api.together import MeasureReads
 from commands.api.views import measure_json, page_json
 from domain.policy import Deed
 from slackkit.context import Deps
@@ -34,6 +35,7 @@ from storage.month_writes import MonthsRefused, put_months
 from storage.queries import get_measure
 
 log = logging.getLogger("pacekeeper.api")
+READS: web.AppKey[MeasureReads] = web.AppKey("reads", MeasureReads)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -70,7 +72,9 @@ async def list_measures(request: web.Request) -> web.Response:
 
 async def get_measure_json(request: web.Request) -> web.Response:
     key = request.match_info["key"]
-    record = await access.read(request, lambda c: measure_detail(connection=c, key=key))
+    caller = access.caller_of(request)
+    holder, record = await request.app[READS].one(secret=caller.secret, key=key)
+    access.allowed(holder, (Deed.EXPORT,))
     if record is None:
         raise ApiError(404, "not_found", f"There is no measure {key[:24]}.")
     return web.json_response(measure_json(record))
@@ -138,6 +142,7 @@ def create_api_app(deps: Deps) -> web.Application:
     api[access.DEPS] = deps
     api[access.LIMITER] = RateLimiter(rate=deps.settings.api_rate, burst=deps.settings.api_burst, clock=time.monotonic)
     api[access.TOKENS] = access.KnownTokens(clock=time.monotonic)
+    api[READS] = MeasureReads(deps=deps, tokens=api[access.TOKENS])
     for method, path, handler in ROUTES:
         api.router.add_route(method, path, handler)
     return api

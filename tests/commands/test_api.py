@@ -12,12 +12,14 @@ from datetime import date
 from typing import Any
 
 import aiohttp
+from sqlalchemy import event
 from sqlmodel import select
 
 from bot.app import create_app
 from bot.web import create_web_app
 from commands.api.access import KnownTokens
 from commands.api.app import ROUTES
+from commands.api.together import MeasureReads
 from domain.enums import Stage
 from slackkit.settings import Settings
 from storage.api_tables import ApiReplay, ApiToken
@@ -234,3 +236,37 @@ async def test_two_retries_at_once_with_one_key_write_once_and_answer_alike(bot:
     with bot.session() as session:
         assert len(session.exec(select(ApiReplay)).all()) == 1
         assert len(session.exec(select(AuditLog).where(AuditLog.action == "actuals_entered")).all()) == 1
+
+
+async def test_reads_sent_together_each_get_their_own_measure_or_refusal(bot: Bot) -> None:
+    with bot.session() as session:
+        add_people(session, bot.slack)
+        package = make_tree(session)
+        for number in range(1, 13):
+            make_measure(session, package=package, title=f"Measure number {number}")
+    token = await new_token(bot, "bi")
+    keys = [f"m-{number}" for number in range(1, 13)] + ["M-99"]
+    answers = await asyncio.gather(*(call(bot, "GET", f"/measures/{key}", token) for key in keys),
+                                   call(bot, "GET", "/measures/M-1", "pk_not_a_token"))  # fmt: skip
+    for key, (status, answer, _) in zip(keys[:12], answers, strict=False):
+        assert status == 200 and answer["key"] == key.upper() and answer["title"] == f"Measure number {key[2:]}"
+        assert answer["months"][0]["plan"] == 10_000
+    assert answers[12][0] == 404 and answers[13][0] == 401
+
+
+async def test_reads_waiting_together_cost_one_read_of_the_database(bot: Bot) -> None:
+    two_measures(bot)
+    token = await new_token(bot, "bi")
+    statements: list[str] = []
+
+    def seen(*args: Any) -> None:
+        statements.append(args[2])
+
+    reader = bot.app.deps.reader or bot.engine
+    event.listen(reader, "before_cursor_execute", seen)
+    reads = MeasureReads(deps=bot.app.deps, tokens=KnownTokens(clock=time.monotonic))
+    found = await asyncio.gather(*(reads.one(secret=token, key=key) for key in ("M-1", "m-2", "M-1", "M-3")))
+    event.remove(reader, "before_cursor_execute", seen)
+    assert [record.measure.key if record else None for _, record in found] == ["M-1", "M-2", "M-1", None]
+    assert {holder.name for holder, _ in found if holder} == {"bi"}
+    assert len([s for s in statements if "measure" in s.lower()]) == 2, statements  # measures, then months
