@@ -8,10 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import yaml
 from sqlmodel import Session
 
-from domain.governance import GovernanceRefused, parse_governance
+from domain.governance import GovernanceRefused, governance_from_text
 from storage.governance import current_governance, store_governance
 
 
@@ -23,13 +22,7 @@ class GovernanceOutcome:
 
 def apply_governance(session: Session, document: str, *, actor: str, now: datetime) -> GovernanceOutcome:
     try:
-        parsed = yaml.safe_load(document)
-    except yaml.YAMLError as error:
-        where = getattr(error, "problem_mark", None)
-        line = f"line {where.line + 1}: " if where is not None else ""
-        return GovernanceOutcome(False, f"Nothing applied: {line}this is not YAML ({getattr(error, 'problem', error)})")
-    try:
-        governance = parse_governance(parsed)
+        governance = governance_from_text(document)
         version = store_governance(session=session, governance=governance, document=document, actor=actor, now=now)
     except GovernanceRefused as refused:
         lines = "\n".join(f"  {path or '(the file)'}: {reason}" for path, reason in refused.errors)

@@ -11,11 +11,15 @@ from sqlmodel import Session
 from commands.invocation import Invocation, Subcommand
 from domain.enums import Level
 from domain.escalation_rules import RULE_SWITCHES, Cause, PortfolioRules
+from domain.gate_policy import effective_gate
+from domain.governance import Approver, Criterion
 from domain.parsing import InputError, parse_channel
 from domain.policy import Deed
+from domain.stage_gates import FORWARD
 from domain.weights import WEIGHTED_STAGES
 from messages.text import escape
 from slackkit.people import allowed
+from storage.governance import PolicyInForce, policy_in_force
 from storage.models import Unit
 from storage.queries import record_audit
 from storage.tree import UnitTree
@@ -123,7 +127,8 @@ def apply_rules(session: Session, name: str, changes: dict[str, Any], actor: str
         session.add(portfolio)
         record_audit(session=session, actor=actor, entity="unit", entity_key=str(portfolio.id),
                      action="rules_changed", detail=changes)  # fmt: skip
-    return describe(portfolio, changed=bool(changes))
+    in_force = policy_in_force(session=session, package_id=portfolio.id or 0)
+    return describe(portfolio, changed=bool(changes)) + "\n" + describe_gates(in_force)
 
 
 def _first_reason(error: ValidationError) -> str:
@@ -150,6 +155,31 @@ def describe(portfolio: Unit, *, changed: bool) -> str:
         f"rules: {switches}; urgent at any hour: {urgent}; stage weights {weights}; "
         f"DI5 wants validated actuals for {di5}."
     )
+
+
+def describe_gates(in_force: PolicyInForce) -> str:
+    """What each gate requires under the governance in force, and who approves."""
+    source = (f"governance file version {in_force.version}" if in_force.policy else
+              "today's method: no governance file names this portfolio")  # fmt: skip
+    needs = "; ".join(f"into {stage}: " + ", ".join(_criterion(c) for c in effective_gate(in_force.policy, stage)
+                                                     .requires or ()) for stage in FORWARD)  # fmt: skip
+    text = f"*Gates* ({source}) — {needs}. Approvals: the sponsor; at DI5 the controller, then the sponsor."
+    own = {stage: gate.approvers for stage, gate in (in_force.policy.gates if in_force.policy else {}).items()
+           if gate.approvers is not None}  # fmt: skip
+    if own:
+        named = "; ".join(f"{stage}: {', '.join(_approver(a) for a in approvers)}" for stage, approvers in own.items())
+        text += f" The file's approvers ({named}) are not used yet."
+    return text
+
+
+def _criterion(criterion: Criterion) -> str:
+    return f"`{criterion.name}: {criterion.count}`" if criterion.count != 1 else f"`{criterion.name}`"
+
+
+def _approver(approver: Approver) -> str:
+    if approver.all_of:
+        return "all of " + " and ".join(_approver(one) for one in approver.all_of)
+    return {"person": f"<@{approver.id}>", "usergroup": f"<!subteam^{approver.id}>"}.get(approver.kind, approver.kind)
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {

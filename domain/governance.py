@@ -34,6 +34,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+import yaml
+
 from domain.enums import Stage
 from domain.weights import DEFAULT_WEIGHTS, WEIGHTED_STAGES
 
@@ -140,6 +142,17 @@ class _Errors:
 
     def add(self, path: str, reason: str) -> None:
         self.found.append((path, reason))
+
+
+def governance_from_text(document: str) -> Governance:
+    """A governance file's text (YAML) as a Governance; GovernanceRefused with every error."""
+    try:
+        parsed = yaml.safe_load(document)
+    except yaml.YAMLError as error:
+        where = getattr(error, "problem_mark", None)
+        line = f"line {where.line + 1}: " if where is not None else ""
+        raise GovernanceRefused([("", f"{line}this is not YAML ({getattr(error, 'problem', error)})")]) from None
+    return parse_governance(parsed)
 
 
 def parse_governance(document: object) -> Governance:

@@ -3,6 +3,7 @@ order, hold and resume, cancel. No database and no Slack here."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -121,8 +122,11 @@ def plan_request(
     requester: str,
     sponsor_id: str | None,
     controller_id: str | None,
+    gaps: Callable[[Stage], list[str]] | None = None,
 ) -> tuple[Stage, list[tuple[Role, str]]]:
-    """The target stage and the approvers in order, or GateRefused with what is missing."""
+    """The target stage and the approvers in order, or GateRefused with what is missing: `gaps`
+    says what the measure lacks for a stage (its portfolio's governance, domain/gate_policy.py);
+    without it, today's method (`missing_for`)."""
     if stage in (Stage.CANCELLED,) or (kind is RequestKind.ADVANCE and stage is Stage.ON_HOLD):
         raise GateRefused("It is " + ("cancelled." if stage is Stage.CANCELLED else "on hold: resume it first."))
     if kind is RequestKind.CANCEL:
@@ -135,7 +139,7 @@ def plan_request(
         nxt = next_stage(stage)
         if nxt is None:
             raise GateRefused("It is realised (DI5): there is no further gate.")
-        missing = missing_for(nxt, facts)
+        missing = gaps(nxt) if gaps is not None else missing_for(nxt, facts)
         if missing:
             raise GateRefused(f"Before asking for {nxt.label} it needs: {', '.join(missing)}.")
         target = nxt

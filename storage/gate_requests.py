@@ -10,9 +10,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from domain.enums import Stage
+from domain.gate_policy import GateFacts, readiness
 from domain.policy import Deed, Party, may
 from domain.stage_gates import GateRefused, MeasureFacts, RequestKind, Role, hold, plan_request, resume
 from storage.calendars import calendars_of
+from storage.governance import policy_in_force
 from storage.measures import freeze_plan, replace_plan, reschedule
 from storage.models import Delegation, GateDecision, GateRequest, Measure
 from storage.outbox import ApprovalPayload, GatePayload, Kind, owe
@@ -43,14 +45,15 @@ def request_gate(
         raise GateRefused(f"Only the owner of {measure.key}, or an admin, can request its gates.")
     if open_request_of(session=session, measure_id=measure.id or 0) is not None:
         raise GateRefused(f"{measure.key} already has a request waiting for approval.")
+    in_force = policy_in_force(session=session, package_id=measure.package_id)
     target, chain = plan_request(
         kind, Stage(measure.stage), facts, requester=requester, sponsor_id=measure.sponsor_id,
-        controller_id=measure.controller_id,
+        controller_id=measure.controller_id, gaps=lambda stage: readiness(in_force.policy, stage, GateFacts(facts)),
     )  # fmt: skip
     request = GateRequest(
         measure_id=measure.id or 0, open_for=measure.id, kind=kind, from_stage=measure.stage, to_stage=target,
         requested_by=requester, requested_at=now, step_started_at=now, reason=reason,
-        chain=json.dumps([[role, person] for role, person in chain]),
+        chain=json.dumps([[role, person] for role, person in chain]), governance_version=in_force.version,
         proposed_plan=json.dumps(_plan_json(proposed_plan)) if proposed_plan is not None else None,
     )  # fmt: skip
     try:
@@ -62,6 +65,7 @@ def request_gate(
     record_audit(
         session=session, actor=requester, entity="measure", entity_key=measure.key, action="gate_requested",
         detail={"request_id": request.id, "kind": kind, "from": measure.stage, "to": target, "reason": reason,
+                "governance_version": in_force.version,
                 **({"plan": _plan_json(proposed_plan)} if proposed_plan is not None else {})},
     )  # fmt: skip
     _owe_approval(session=session, request=request)

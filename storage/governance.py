@@ -3,12 +3,13 @@ its organization, its portfolios and the people it names must exist) or not at a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
 from domain.enums import Level
-from domain.governance import Governance, GovernanceRefused
+from domain.governance import Governance, GovernanceRefused, PortfolioGovernance, governance_from_text
 from storage.governance_tables import GovernanceVersion
 from storage.models import Person, Unit
 from storage.queries import record_audit
@@ -47,6 +48,37 @@ def current_governance(*, session: Session, organization: str) -> GovernanceVers
         .order_by(col(GovernanceVersion.version).desc())
     )
     return session.exec(query).first()
+
+
+@dataclass(frozen=True)
+class PolicyInForce:
+    """A portfolio's governance as its organization's latest file says (None: no file, or the file
+    leaves the portfolio out: the default method), and that file's version."""
+
+    version: int | None = None
+    policy: PortfolioGovernance | None = None
+
+
+def policy_in_force(*, session: Session, package_id: int) -> PolicyInForce:
+    """The governance that decides a measure of this package now."""
+    chain: list[Unit] = []
+    unit = session.get(Unit, package_id)
+    while unit is not None:
+        chain.append(unit)
+        unit = session.get(Unit, unit.parent_id) if unit.parent_id is not None else None
+    by_level = {u.level: u for u in chain}
+    organization, portfolio = by_level.get(Level.ORGANIZATION), by_level.get(Level.PORTFOLIO)
+    if organization is None or organization.id is None:
+        return PolicyInForce()
+    latest = session.exec(
+        select(GovernanceVersion).where(GovernanceVersion.organization_id == organization.id)
+        .order_by(col(GovernanceVersion.version).desc())
+    ).first()  # fmt: skip
+    if latest is None:
+        return PolicyInForce()
+    portfolios = governance_from_text(latest.document).portfolios  # checked when it was applied
+    named = {name.lower(): policy for name, policy in portfolios.items()}
+    return PolicyInForce(latest.version, named.get(portfolio.name.lower()) if portfolio else None)
 
 
 def _unknown_portfolios(session: Session, organization_id: int, governance: Governance) -> list[tuple[str, str]]:

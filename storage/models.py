@@ -292,6 +292,7 @@ class GateRequest(SQLModel, table=True):
     reason: str = Field(default="", max_length=2000)
     state: str = Field(default="open", max_length=20, index=True)  # open|approved|rejected|changes_requested
     chain: str = Field(default="[]", sa_type=sa.Text)  # [[role, approver id], …] in order, fixed at request
+    governance_version: int | None = None  # the organization's governance file it was made under; None: none
     step: int = 0
     step_started_at: datetime = Field(sa_type=UTCDateTime)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
