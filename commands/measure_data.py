@@ -9,13 +9,15 @@ from sqlmodel import Session
 from domain.enums import Level, Stage
 from domain.escalation_rules import PortfolioRules
 from domain.figures import figures, fiscal_year, horizon, last_closed_month
+from domain.gate_policy import GateFacts, readiness
 from domain.schedule import zone
-from domain.stage_gates import missing_for, next_stage
+from domain.stage_gates import next_stage
 from domain.weights import StageWeights
 from messages.cards import MeasureCard
 from messages.measure_form import PackageChoice
 from messages.text import escape
 from storage.escalations import open_causes_of
+from storage.governance import policy_in_force
 from storage.measures import facts_of
 from storage.models import Measure, Unit
 from storage.organization import settings_of
@@ -71,7 +73,8 @@ def measure_card(
     closed, year = last_closed_month(today), fiscal_year(today, settings.fiscal_year_start)
     upcoming = next_stage(Stage(measure.stage))
     facts = facts_of(session=session, measure=measure)  # the children too, loaded once for the card
-    missing = missing_for(upcoming, facts) if upcoming else []
+    policy = policy_in_force(session=session, package_id=measure.package_id).policy  # the gates in force
+    missing = readiness(policy, upcoming, GateFacts(facts)) if upcoming else []
     return MeasureCard(
         measure=measure,
         package_path=" › ".join(u.name for u in path),

@@ -47,6 +47,9 @@ async def test_the_file_in_force_decides_what_a_gate_needs_and_the_request_keeps
     await bot.settle()
     reply = last_reply(bot, OWNER)
     assert "Nothing was requested" in reply and "a contract reference" in reply and "risk" not in reply
+    await bot.client.command(OWNER, "show M-1")  # the card's hint says the same
+    await bot.settle()
+    assert "it still needs: a contract reference." in json.dumps(bot.slack.responses(OWNER)[-1])
     apply(bot, LAX)  # version 2: only a due date
     await bot.client.command(OWNER, "gate M-1")
     await bot.settle()
