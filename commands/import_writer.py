@@ -3,10 +3,11 @@
 Units are created as needed; each row creates or updates its measure, then its forecasts and
 actuals (storage/actuals.py: closed months only, a validated month left alone). A row that places
 a measure at a stage (a new measure, or a stage different from the stored one) must meet that
-stage's entry criteria (domain/stage_gates.missing_for), or the import is refused whole, naming the
-line and what is missing. With `--allow-unmet-criteria` (a migration) such a measure is imported
-anyway, audited, and flagged on its card: "imported at DI3 without …". Dependencies are set after
-every row's measure exists, so a row may depend on a measure further down the file.
+stage's entry criteria under the governance in force (domain/gate_policy.readiness), or the import
+is refused whole, naming the line and what is missing. With `--allow-unmet-criteria` (a
+migration) such a measure is imported anyway, audited, and flagged on its card: "imported at DI3
+without …". Dependencies are set after every row's measure exists, so a row may depend on a
+measure further down the file.
 """
 
 from __future__ import annotations
@@ -22,11 +23,14 @@ from sqlmodel import Session
 from commands.importer import ACTOR, ImportRow
 from domain.actuals import closed_plan_months, months_asked
 from domain.enums import Level, Stage
+from domain.gate_policy import GateFacts, readiness
+from domain.governance import PortfolioGovernance
 from domain.measure_schema import BY_KEY, Key, MeasureDraft
 from domain.money import MoneyStyle
-from domain.stage_gates import MeasureFacts, missing_for
+from domain.stage_gates import MeasureFacts
 from slackkit.people import store_user
 from storage.actuals import ActualsRefused, closed_through_at, known_actuals, record_actuals
+from storage.governance import policy_in_force
 from storage.measures import (
     PlanFrozen,
     create_measure,
@@ -166,6 +170,7 @@ class _PackageRules:
     closed: date
     di5_months: int | None
     style: MoneyStyle
+    policy: PortfolioGovernance | None  # its portfolio's gates under the governance in force
 
 
 def _package_rules(session: Session, package_id: int | None, run: _Run) -> _PackageRules:
@@ -175,6 +180,7 @@ def _package_rules(session: Session, package_id: int | None, run: _Run) -> _Pack
             closed_through_at(session=session, unit_id=package_id, now=run.now),
             portfolio_rules_of(session=session, package_id=package_id).di5_months,
             style_of(session=session, unit_id=package_id),
+            policy_in_force(session=session, package_id=package_id).policy if package_id else None,
         )
     return run.package_rules[key]
 
@@ -189,7 +195,7 @@ def _unmet(session: Session, draft: MeasureDraft, existing: Measure | None, run:
     months = months_asked(closed_plan_months(list(draft.monthly_plan or {}), rules.closed), rules.di5_months)
     unvalidated = tuple(m for m in months if m not in validated) if months else None
     facts = MeasureFacts(draft=draft, unvalidated_months=unvalidated, style=rules.style, di5_months=rules.di5_months)
-    return missing_for(draft.stage or Stage.DI0, facts)
+    return readiness(rules.policy, draft.stage or Stage.DI0, GateFacts(facts))
 
 
 def _flag_unmet(session: Session, measure: Measure, stage: Stage, unmet: list[str], run: _Run) -> None:

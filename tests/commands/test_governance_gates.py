@@ -1,18 +1,21 @@
 """The governance file in force decides the gates (both databases, signed requests): a gate asks for
 what the portfolio's file requires — a stricter file refuses what the default would let through, a
-laxer one lets through what it would refuse — each request keeps the version it was made under,
-and `/measure rules` shows the gates in force."""
+laxer one lets through what it would refuse, in a gate request, on the card and in an import —
+each request keeps the version it was made under, and `/measure rules` shows the gates in force."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from sqlmodel import select
 
 from commands.governance import apply_governance
 from domain.enums import Stage
-from storage.models import AuditLog, GateRequest
+from slackkit.settings import Settings
+from storage.models import AuditLog, GateRequest, Measure
 from tests.commands.test_gates import NOW, last_reply, setup
+from tests.commands.test_importer import GOOD, HEADER, run_import
 from tests.conftest import ADMIN, CONTROLLER, OWNER, SPONSOR, Bot
 
 STRICT = """\
@@ -76,3 +79,19 @@ async def test_without_a_file_the_gates_are_todays_and_rules_say_which_are_in_fo
     shown = last_reply(bot, OWNER)
     assert "governance file version 1" in shown and "into DI2: `due`;" in shown
     assert f"DI3: sponsor, <@{CONTROLLER}>) are not used yet" in shown
+
+
+async def test_an_import_places_measures_at_a_stage_under_the_file_in_force(
+    bot: Bot, settings: Settings, tmp_path: Path
+) -> None:
+    setup(bot, stage=Stage.DI1)
+    row = GOOD.splitlines()[1].replace(",M-7,Consolidate suppliers,", ",,Bundle freight,").split(",")
+    no_risks = ",".join([*row[:17], "", *row[18:]])  # at DI2, without risks
+    text = f"{HEADER}\n{no_risks}\n"
+    code, _out, err = await run_import(settings, text, tmp_path)
+    assert code == 1 and "at least one risk" in err, err  # today's DI2 gate
+    apply(bot, LAX)  # DI2 asks only for a due date
+    code, _out, err = await run_import(settings, text, tmp_path)
+    assert code == 0, err
+    with bot.session() as session:
+        assert len(session.exec(select(Measure).where(Measure.stage == Stage.DI2)).all()) == 1
