@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from commands.invocation import Invocation, Subcommand
-from domain.enums import Level
+from domain.enums import Level, Stage
 from domain.escalation_rules import RULE_SWITCHES, Cause, PortfolioRules
 from domain.gate_policy import effective_gate
 from domain.governance import Approver, Criterion
@@ -158,18 +158,18 @@ def describe(portfolio: Unit, *, changed: bool) -> str:
 
 
 def describe_gates(in_force: PolicyInForce) -> str:
-    """What each gate requires under the governance in force, and who approves."""
+    """What each gate requires under the governance in force, and who approves it, in order."""
     source = (f"governance file version {in_force.version}" if in_force.policy else
               "today's method: no governance file names this portfolio")  # fmt: skip
-    needs = "; ".join(f"into {stage}: " + ", ".join(_criterion(c) for c in effective_gate(in_force.policy, stage)
-                                                     .requires or ()) for stage in FORWARD)  # fmt: skip
-    text = f"*Gates* ({source}) — {needs}. Approvals: the sponsor; at DI5 the controller, then the sponsor."
-    own = {stage: gate.approvers for stage, gate in (in_force.policy.gates if in_force.policy else {}).items()
-           if gate.approvers is not None}  # fmt: skip
-    if own:
-        named = "; ".join(f"{stage}: {', '.join(_approver(a) for a in approvers)}" for stage, approvers in own.items())
-        text += f" The file's approvers ({named}) are not used yet."
-    return text
+    needs, approvals = [], []
+    for stage in FORWARD:
+        gate = effective_gate(in_force.policy, stage)
+        needs.append(f"into {stage}: " + (", ".join(_criterion(c) for c in gate.requires or ()) or "nothing more"))
+        if stage is not Stage.DI0:  # a new measure is at DI0 without a request
+            approvals.append(f"{stage}: " + " then ".join(_approver(a) for a in gate.approvers or ()))
+    return (f"*Gates* ({source}) — {'; '.join(needs)}. *Approved by*, in order — {'; '.join(approvals)}. "
+            "A cancellation is the sponsor's; a re-baseline the sponsor's (the controller's first once it has "
+            "actuals).")  # fmt: skip
 
 
 def _criterion(criterion: Criterion) -> str:
@@ -179,7 +179,10 @@ def _criterion(criterion: Criterion) -> str:
 def _approver(approver: Approver) -> str:
     if approver.all_of:
         return "all of " + " and ".join(_approver(one) for one in approver.all_of)
-    return {"person": f"<@{approver.id}>", "usergroup": f"<!subteam^{approver.id}>"}.get(approver.kind, approver.kind)
+    return {
+        "person": f"<@{approver.id}>",
+        "usergroup": f"<!subteam^{approver.id}> (not yet: a gate asking it is refused)",
+    }.get(approver.kind, approver.kind)
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {

@@ -12,7 +12,7 @@ from typing import Any
 from domain.enums import Stage
 from domain.governance import Approver, Criterion, Gate, PortfolioGovernance, Rule
 from domain.measure_schema import BY_NAME, FIELDS, is_present
-from domain.stage_gates import FORWARD, MeasureFacts, actuals_gap, plan_gap
+from domain.stage_gates import FORWARD, GateRefused, MeasureFacts, Role, actuals_gap, plan_gap
 
 # The schema's fields that are more than "set", and the rule each is.
 _RULE_OF_FIELD = {"monthly_plan": Rule.MONTHLY_PLAN_SUMS_TO_TARGET, "risks": Rule.RISKS_OR_NONE,
@@ -96,6 +96,7 @@ class Step:
 
     label: str
     deciders: frozenset[str]
+    kind: str = "person"  # the Approver's: sponsor | controller | person | usergroup
 
 
 class NoApprover(ValueError):
@@ -129,4 +130,27 @@ def _step(approver: Approver, sponsor_id: str | None, controller_id: str | None,
     allowed = deciders - {requester}
     if not allowed:
         raise NoApprover(f"Nobody but you could decide the step of {label}, and nobody approves their own request.")
-    return Step(label, allowed)
+    return Step(label, allowed, approver.kind)
+
+
+def governed_chain(
+    policy: PortfolioGovernance | None, stage: Stage, *, sponsor_id: str | None, controller_id: str | None,
+    requester: str,
+) -> list[tuple[Role, str]] | None:  # fmt: skip
+    """The approvers the portfolio's file names for the gate into `stage`, in order, as a request
+    keeps them; None when it names none (today's chain decides). GateRefused when a step has nobody
+    who may decide. A usergroup step is refused too: a request's chain holds one person per step
+    (docs/governance.md, "Not yet")."""
+    own = policy.gates.get(stage) if policy else None
+    if own is None or own.approvers is None:
+        return None
+    if any(one.kind == "usergroup" for approver in own.approvers for one in approver.all_of or (approver,)):
+        raise GateRefused(f"The governance file has a usergroup approve {stage.label}, and Pacekeeper cannot ask "
+                          "a usergroup yet: an admin can name people in the file instead.")  # fmt: skip
+    try:
+        steps = approval_steps(own, sponsor_id=sponsor_id, controller_id=controller_id, requester=requester,
+                               members={})  # fmt: skip
+    except NoApprover as refused:
+        raise GateRefused(str(refused)) from None
+    roles = {"sponsor": Role.SPONSOR, "controller": Role.CONTROLLER}
+    return [(roles.get(step.kind, Role.APPROVER), next(iter(step.deciders))) for step in steps]

@@ -89,6 +89,7 @@ def next_stage(stage: Stage) -> Stage | None:
 class Role(StrEnum):
     CONTROLLER = "controller"
     SPONSOR = "sponsor"
+    APPROVER = "approver"  # a person the portfolio's governance file names
 
 
 class RequestKind(StrEnum):
@@ -123,10 +124,12 @@ def plan_request(
     sponsor_id: str | None,
     controller_id: str | None,
     gaps: Callable[[Stage], list[str]] | None = None,
+    chain_for: Callable[[Stage], list[tuple[Role, str]] | None] | None = None,
 ) -> tuple[Stage, list[tuple[Role, str]]]:
     """The target stage and the approvers in order, or GateRefused with what is missing: `gaps`
     says what the measure lacks for a stage (its portfolio's governance, domain/gate_policy.py);
-    without it, today's method (`missing_for`)."""
+    without it, today's method (`missing_for`); `chain_for` gives a gate's approvers under that
+    governance (None: today's chain, `approval_chain`)."""
     if stage in (Stage.CANCELLED,) or (kind is RequestKind.ADVANCE and stage is Stage.ON_HOLD):
         raise GateRefused("It is " + ("cancelled." if stage is Stage.CANCELLED else "on hold: resume it first."))
     if kind is RequestKind.CANCEL:
@@ -143,6 +146,9 @@ def plan_request(
         if missing:
             raise GateRefused(f"Before asking for {nxt.label} it needs: {', '.join(missing)}.")
         target = nxt
+        governed = chain_for(target) if chain_for is not None else None
+        if governed is not None:
+            return target, governed
     chain = []
     for role in approval_chain(kind, target, has_actuals=facts.has_actuals):
         person = approver_for(role, sponsor_id=sponsor_id, controller_id=controller_id)

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from domain.enums import Stage
-from domain.gate_policy import GateFacts, readiness
+from domain.gate_policy import GateFacts, governed_chain, readiness
 from domain.policy import Deed, Party, may
 from domain.stage_gates import GateRefused, MeasureFacts, RequestKind, Role, hold, plan_request, resume
 from storage.calendars import calendars_of
@@ -49,6 +49,8 @@ def request_gate(
     target, chain = plan_request(
         kind, Stage(measure.stage), facts, requester=requester, sponsor_id=measure.sponsor_id,
         controller_id=measure.controller_id, gaps=lambda stage: readiness(in_force.policy, stage, GateFacts(facts)),
+        chain_for=lambda stage: governed_chain(in_force.policy, stage, sponsor_id=measure.sponsor_id,
+                                               controller_id=measure.controller_id, requester=requester),
     )  # fmt: skip
     request = GateRequest(
         measure_id=measure.id or 0, open_for=measure.id, kind=kind, from_stage=measure.stage, to_stage=target,

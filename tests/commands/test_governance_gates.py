@@ -12,9 +12,10 @@ from sqlmodel import select
 
 from commands.governance import apply_governance
 from domain.enums import Stage
+from messages.ids import Action
 from slackkit.settings import Settings
 from storage.models import AuditLog, GateRequest, Measure
-from tests.commands.test_gates import NOW, last_reply, setup
+from tests.commands.test_gates import NOW, approval_dm, button, last_reply, set_stage, setup, stage_of
 from tests.commands.test_importer import GOOD, HEADER, run_import
 from tests.conftest import ADMIN, CONTROLLER, OWNER, SPONSOR, Bot
 
@@ -78,7 +79,38 @@ async def test_without_a_file_the_gates_are_todays_and_rules_say_which_are_in_fo
     await bot.settle()
     shown = last_reply(bot, OWNER)
     assert "governance file version 1" in shown and "into DI2: `due`;" in shown
-    assert f"DI3: sponsor, <@{CONTROLLER}>) are not used yet" in shown
+    assert f"DI3: sponsor then <@{CONTROLLER}>;" in shown and "DI5: controller then sponsor" in shown
+
+
+async def test_the_file_names_who_approves_in_order_and_nobody_approves_their_own_request(bot: Bot) -> None:
+    setup(bot, stage=Stage.DI2)
+    apply(bot, LAX)  # DI3: the sponsor, then a finance person (here the controller's account)
+    await bot.client.command(OWNER, "gate M-1")
+    await bot.settle()
+    assert f"Asked <@{SPONSOR}> to approve" in last_reply(bot, OWNER)
+    first = approval_dm(bot, SPONSOR)
+    await bot.client.click(SPONSOR, Action.GATE_APPROVE, button(first, Action.GATE_APPROVE), message=first)
+    await bot.settle()
+    assert stage_of(bot) == Stage.DI2  # the second step is still to decide
+    second = approval_dm(bot, CONTROLLER)
+    assert "approver" in json.dumps(second["blocks"])
+    await bot.client.click(CONTROLLER, Action.GATE_APPROVE, button(second, Action.GATE_APPROVE), message=second)
+    await bot.settle()
+    assert stage_of(bot) == Stage.DI3
+    with bot.session() as session:
+        [request] = session.exec(select(GateRequest)).all()
+        assert json.loads(request.chain) == [["sponsor", SPONSOR], ["approver", CONTROLLER]]
+    set_stage(bot, Stage.DI3, evidence=True)  # what DI4 needs
+    apply(bot, LAX.replace(f"{{person: {CONTROLLER}}}", f"{{person: {OWNER}}}").replace("DI3:", "DI4:"))
+    await bot.client.command(OWNER, "gate M-1")
+    await bot.settle()
+    assert "Nothing was requested" in last_reply(bot, OWNER) and "nobody approves their own" in last_reply(bot, OWNER)
+    apply(bot, LAX.replace(f"{{person: {CONTROLLER}}}", "{usergroup: S0FINANCE}").replace("DI3:", "DI4:"))
+    await bot.client.command(OWNER, "gate M-1")
+    await bot.settle()
+    assert "Nothing was requested" in last_reply(bot, OWNER) and "usergroup" in last_reply(bot, OWNER)
+    with bot.session() as session:
+        assert len(session.exec(select(GateRequest)).all()) == 1  # neither refusal stored a request
 
 
 async def test_an_import_places_measures_at_a_stage_under_the_file_in_force(
