@@ -55,10 +55,7 @@ async def run_import(settings: Settings, path: Path, *, allow_unmet: bool = Fals
                                          now=utcnow(), dry_run=dry_run, allow_unmet=allow_unmet)  # fmt: skip
     finally:
         engine.dispose()
-    if not outcome.ok:
-        return _fail(outcome.text)
-    print(outcome.text)
-    return 0
+    return _finish(outcome.ok, outcome.text)
 
 
 def run_export(settings: Settings, unit: str, file_format: str, path: Path) -> int:
@@ -135,10 +132,7 @@ def run_governance(settings: Settings, action: str, argument: str) -> int:
             )
     finally:
         engine.dispose()
-    if not outcome.ok:
-        return _fail(outcome.text)
-    print(outcome.text)
-    return 0
+    return _finish(outcome.ok, outcome.text)
 
 
 async def run_tick(settings: Settings, now: datetime) -> int:
@@ -163,6 +157,14 @@ def parse_instant(text: str) -> datetime:
     """An ISO-8601 instant; one without an offset is taken as UTC."""
     instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+
+def _finish(ok: bool, text: str) -> int:
+    """A command's outcome: printed with exit status 0, or to stderr with 1."""
+    if not ok:
+        return _fail(text)
+    print(text)
+    return 0
 
 
 def _fail(message: str) -> int:

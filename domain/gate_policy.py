@@ -96,7 +96,7 @@ class Step:
 
     label: str
     deciders: frozenset[str]
-    kind: str = "person"  # the Approver's: sponsor | controller | person | usergroup
+    kind: str  # the Approver's: sponsor | controller | person | usergroup
 
 
 class NoApprover(ValueError):

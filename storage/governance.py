@@ -12,7 +12,7 @@ from domain.enums import Level
 from domain.governance import Governance, GovernanceRefused, PortfolioGovernance, governance_from_text
 from storage.governance_tables import GovernanceVersion
 from storage.models import Person, Unit
-from storage.queries import record_audit
+from storage.queries import record_audit, unit_path
 
 
 def store_governance(
@@ -20,19 +20,15 @@ def store_governance(
 ) -> GovernanceVersion:
     """The next version of the organization's document; GovernanceRefused (nothing written) when
     what it names is not in the database, each with its path."""
-    organization = session.exec(
-        select(Unit).where(Unit.level == Level.ORGANIZATION, func.lower(Unit.name) == governance.organization.lower())
-    ).first()
+    organization = _organization_named(session, governance.organization)
     if organization is None or organization.id is None:
         raise GovernanceRefused([("organization", f"there is no organization called “{governance.organization}”")])
     errors = _unknown_portfolios(session, organization.id, governance) + _unknown_people(session, governance)
     if errors:
         raise GovernanceRefused(errors)
-    last = session.exec(
-        select(func.max(GovernanceVersion.version)).where(GovernanceVersion.organization_id == organization.id)
-    ).one()
-    version = GovernanceVersion(organization_id=organization.id, version=(last or 0) + 1, document=document,
-                                applied_by=actor, applied_at=now)  # fmt: skip
+    last = _latest(session, organization.id)
+    version = GovernanceVersion(organization_id=organization.id, version=(last.version if last else 0) + 1,
+                                document=document, applied_by=actor, applied_at=now)  # fmt: skip
     session.add(version)
     session.flush()
     record_audit(session=session, actor=actor, entity="unit", entity_key=str(organization.id),
@@ -41,13 +37,9 @@ def store_governance(
 
 
 def current_governance(*, session: Session, organization: str) -> GovernanceVersion | None:
-    query = (
-        select(GovernanceVersion)
-        .join(Unit, col(Unit.id) == col(GovernanceVersion.organization_id))
-        .where(func.lower(Unit.name) == organization.lower(), Unit.level == Level.ORGANIZATION)
-        .order_by(col(GovernanceVersion.version).desc())
-    )
-    return session.exec(query).first()
+    """The latest version of the organization's document (the one `store_governance` numbers from)."""
+    found = _organization_named(session, organization)
+    return _latest(session, found.id) if found is not None and found.id is not None else None
 
 
 @dataclass(frozen=True)
@@ -61,24 +53,28 @@ class PolicyInForce:
 
 def policy_in_force(*, session: Session, package_id: int) -> PolicyInForce:
     """The governance that decides a measure of this package now."""
-    chain: list[Unit] = []
     unit = session.get(Unit, package_id)
-    while unit is not None:
-        chain.append(unit)
-        unit = session.get(Unit, unit.parent_id) if unit.parent_id is not None else None
-    by_level = {u.level: u for u in chain}
+    by_level = {u.level: u for u in unit_path(session=session, unit=unit)} if unit is not None else {}
     organization, portfolio = by_level.get(Level.ORGANIZATION), by_level.get(Level.PORTFOLIO)
-    if organization is None or organization.id is None:
-        return PolicyInForce()
-    latest = session.exec(
-        select(GovernanceVersion).where(GovernanceVersion.organization_id == organization.id)
-        .order_by(col(GovernanceVersion.version).desc())
-    ).first()  # fmt: skip
+    latest = _latest(session, organization.id) if organization is not None and organization.id is not None else None
     if latest is None:
         return PolicyInForce()
     portfolios = governance_from_text(latest.document).portfolios  # checked when it was applied
     named = {name.lower(): policy for name, policy in portfolios.items()}
     return PolicyInForce(latest.version, named.get(portfolio.name.lower()) if portfolio else None)
+
+
+def _organization_named(session: Session, name: str) -> Unit | None:
+    return session.exec(
+        select(Unit).where(Unit.level == Level.ORGANIZATION, func.lower(Unit.name) == name.lower())
+    ).first()
+
+
+def _latest(session: Session, organization_id: int) -> GovernanceVersion | None:
+    return session.exec(
+        select(GovernanceVersion).where(GovernanceVersion.organization_id == organization_id)
+        .order_by(col(GovernanceVersion.version).desc())
+    ).first()  # fmt: skip
 
 
 def _unknown_portfolios(session: Session, organization_id: int, governance: Governance) -> list[tuple[str, str]]:
