@@ -38,6 +38,7 @@ from storage.measures import (
     StaleEdit,
     create_measure,
     full_draft,
+    portfolio_rules_of,
     reference_errors,
     reference_problems,
     update_measure,
@@ -246,7 +247,8 @@ def _measure_now(session: Session, key: str) -> tuple[list[str], date | None, bo
     if measure is None:
         return [], None, False
     people = [p for p in (measure.owner_id, measure.sponsor_id, measure.controller_id) if p]
-    return people, measure.due, plan_frozen(Stage(measure.stage), measure.held_from_stage)
+    frozen_from = portfolio_rules_of(session=session, package_id=measure.package_id).plan_frozen_from
+    return people, measure.due, plan_frozen(Stage(measure.stage), measure.held_from_stage, frozen_from=frozen_from)
 
 
 def _card(session: Session, deps: Deps, key: str, user_id: str, admin: bool) -> Any:

@@ -20,6 +20,7 @@ from domain.weights import WEIGHTED_STAGES
 from messages.text import escape
 from slackkit.people import allowed
 from storage.governance import PolicyInForce, policy_in_force
+from storage.governance_rules import set_by_file
 from storage.models import Unit
 from storage.queries import record_audit
 from storage.tree import UnitTree
@@ -114,6 +115,13 @@ def apply_rules(session: Session, name: str, changes: dict[str, Any], actor: str
     if len(found) != 1:
         return "Nothing was changed. " + escape(tree.describe_matches(name, found, what="portfolio"))
     portfolio = found[0]
+    in_force = policy_in_force(session=session, package_id=portfolio.id or 0)
+    by_file = [word for field, word in set_by_file(in_force.policy).items() if field in changes]
+    if by_file:
+        return (
+            f"Nothing was changed: {escape(portfolio.name)}'s {', '.join(by_file)} is set by its governance file "
+            f"(version {in_force.version}). Change it there and apply it with `python -m bot governance apply`."
+        )
     if changes:
         rules = PortfolioRules.parse(portfolio.rules).model_dump()
         rules.update({k: v for k, v in changes.items() if k in PortfolioRules.model_fields and k != "weights"})
@@ -127,7 +135,6 @@ def apply_rules(session: Session, name: str, changes: dict[str, Any], actor: str
         session.add(portfolio)
         record_audit(session=session, actor=actor, entity="unit", entity_key=str(portfolio.id),
                      action="rules_changed", detail=changes)  # fmt: skip
-    in_force = policy_in_force(session=session, package_id=portfolio.id or 0)
     return describe(portfolio, changed=bool(changes)) + "\n" + describe_gates(in_force)
 
 
@@ -153,7 +160,7 @@ def describe(portfolio: Unit, *, changed: bool) -> str:
         f"{head}*{escape(portfolio.name)}* — steering channel {steering}; tolerance {portfolio.tolerance_pct or 10}%; "
         f"approvals escalate after {approval}; an unacknowledged escalation climbs after {rules.step_hours} h; "
         f"rules: {switches}; urgent at any hour: {urgent}; stage weights {weights}; "
-        f"DI5 wants validated actuals for {di5}."
+        f"DI5 wants validated actuals for {di5}; the plan changes only by a re-baseline from {rules.plan_frozen_from}."
     )
 
 

@@ -26,7 +26,7 @@ from slackkit.context import Deps
 from slackkit.delivery import deliver
 from slackkit.people import admin_now, refresh_person
 from storage.gate_requests import chain_of, request_gate
-from storage.measures import facts_of
+from storage.measures import facts_of, portfolio_rules_of
 from storage.models import Measure
 from storage.organization import style_of
 from storage.outbox import owed_in
@@ -42,8 +42,9 @@ async def rebaseline(call: Invocation) -> None:
         measure = get_measure(session=session, key=key)
         if measure is None:
             return f"There is no measure {key}."
-        if not plan_frozen(Stage(measure.stage), measure.held_from_stage):
-            return f"{key} is not decided yet (DI3): change its plan with `/measure edit {key}`."
+        frozen_from = portfolio_rules_of(session=session, package_id=measure.package_id).plan_frozen_from
+        if not plan_frozen(Stage(measure.stage), measure.held_from_stage, frozen_from=frozen_from):
+            return f"{key} has not reached {frozen_from} yet: change its plan with `/measure edit {key}`."
         style = style_of(session=session, unit_id=measure.package_id)
         plan = [m for m in months_of(session=session, measure_id=measure.id or 0) if m.plan is not None]
         lines = "\n".join(f"{m.month:%Y-%m}: {format_number(m.plan or 0, style.locale)}" for m in plan)

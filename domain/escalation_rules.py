@@ -13,6 +13,7 @@ from enum import IntEnum, StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from domain.enums import Stage
 from domain.weights import StageWeights
 
 
@@ -76,6 +77,8 @@ class PortfolioRules(BaseModel):
     di5_months: int | None = Field(default=None, ge=1, le=120)
     # Causes whose escalation messages reach people at any time, outside their working calendar too.
     urgent: list[Cause] = Field(default_factory=list)
+    # From this stage on the plan is the baseline: it changes only by an approved re-baseline.
+    plan_frozen_from: Stage = Stage.DI3
 
     @classmethod
     def parse(cls, raw: str | None) -> PortfolioRules:

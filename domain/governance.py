@@ -40,6 +40,7 @@ from domain.enums import Stage
 from domain.weights import DEFAULT_WEIGHTS, WEIGHTED_STAGES
 
 GATED = (Stage.DI1, Stage.DI2, Stage.DI3, Stage.DI4, Stage.DI5)
+FREEZABLE = GATED[1:]  # a plan exists from DI2 on (today's method asks for it there)
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 SUBTEAM_ID = re.compile(r"^S[A-Z0-9]{2,31}$")
@@ -104,9 +105,10 @@ class CustomField:
 
 @dataclass(frozen=True)
 class PortfolioGovernance:
-    tolerance: int | None = None  # percent; None: the portfolio rules' own
-    weights: Mapping[Stage, int] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
-    plan_frozen_from: Stage = Stage.DI3
+    # Set on the portfolio when the file is applied (None: the file leaves it to `/measure rules`).
+    tolerance: int | None = None  # percent
+    weights: Mapping[Stage, int] | None = None
+    plan_frozen_from: Stage | None = None  # the first stage whose plan changes only by a re-baseline
     fields: tuple[CustomField, ...] = ()
     gates: Mapping[Stage, Gate] = field(default_factory=dict)
 
@@ -197,10 +199,12 @@ def _portfolio(body: object, path: str, errors: _Errors) -> PortfolioGovernance:
     _unknown_keys(body, {"tolerance", "weights", "plan_frozen_from", "fields", "gates"}, path, errors)
     tolerance = body.get("tolerance")
     if tolerance is not None and (isinstance(tolerance, bool) or not isinstance(tolerance, int)
-                                  or not 0 <= tolerance <= 100):  # fmt: skip
-        errors.add(f"{path}.tolerance", "a whole percentage from 0 to 100")
+                                  or not 0 < tolerance <= 100):  # fmt: skip
+        errors.add(f"{path}.tolerance", "a whole percentage from 1 to 100")
         tolerance = None
-    frozen = _stage(body.get("plan_frozen_from", "DI3"), f"{path}.plan_frozen_from", errors) or Stage.DI3
+    frozen = None
+    if "plan_frozen_from" in body:
+        frozen = _stage(body["plan_frozen_from"], f"{path}.plan_frozen_from", errors, among=FREEZABLE)
     fields = _fields(body.get("fields") or [], f"{path}.fields", errors)
     known = {f.name for f in fields}
     gates_doc = body.get("gates") or {}
@@ -212,7 +216,7 @@ def _portfolio(body: object, path: str, errors: _Errors) -> PortfolioGovernance:
             stage = _stage(stage_name, f"{path}.gates.{stage_name}", errors)
             if stage is not None:
                 gates[stage] = _gate(gate, f"{path}.gates.{stage_name}", known, errors)
-    weights = _weights(body.get("weights") or {}, f"{path}.weights", errors)
+    weights = _weights(body["weights"], f"{path}.weights", errors) if "weights" in body else None
     return PortfolioGovernance(tolerance, weights, frozen, fields, gates)
 
 

@@ -13,12 +13,14 @@ from domain.measure_schema import BY_NAME, MeasureDraft, missing_at
 from domain.money import DEFAULT_STYLE, MoneyStyle, format_amount
 
 FORWARD = [Stage.DI0, Stage.DI1, Stage.DI2, Stage.DI3, Stage.DI4, Stage.DI5]
-DECIDED = (Stage.DI3, Stage.DI4, Stage.DI5)  # from the decision on, the plan is the baseline
+DECIDED = (Stage.DI3, Stage.DI4, Stage.DI5)  # from the decision on
 
 
-def plan_frozen(stage: Stage, held_from: str | None = None) -> bool:
-    """Whether the plan may change only by an approved re-baseline: decided, or on hold from there."""
-    return stage in DECIDED or (stage is Stage.ON_HOLD and held_from in DECIDED)
+def plan_frozen(stage: Stage, held_from: str | None = None, *, frozen_from: Stage = Stage.DI3) -> bool:
+    """Whether the plan may change only by an approved re-baseline: at `frozen_from` (the
+    portfolio's rule; the decision, DI3, by default) or later, or on hold from there."""
+    frozen = FORWARD[FORWARD.index(frozen_from) :]
+    return stage in frozen or (stage is Stage.ON_HOLD and held_from in frozen)
 
 
 @dataclass(frozen=True)
@@ -125,18 +127,20 @@ def plan_request(
     controller_id: str | None,
     gaps: Callable[[Stage], list[str]] | None = None,
     chain_for: Callable[[Stage], list[tuple[Role, str]] | None] | None = None,
+    frozen_from: Stage = Stage.DI3,
 ) -> tuple[Stage, list[tuple[Role, str]]]:
     """The target stage and the approvers in order, or GateRefused with what is missing: `gaps`
     says what the measure lacks for a stage (its portfolio's governance, domain/gate_policy.py);
     without it, today's method (`missing_for`); `chain_for` gives a gate's approvers under that
-    governance (None: today's chain, `approval_chain`)."""
+    governance (None: today's chain, `approval_chain`); a re-baseline is for plans frozen from
+    `frozen_from` on."""
     if stage in (Stage.CANCELLED,) or (kind is RequestKind.ADVANCE and stage is Stage.ON_HOLD):
         raise GateRefused("It is " + ("cancelled." if stage is Stage.CANCELLED else "on hold: resume it first."))
     if kind is RequestKind.CANCEL:
         target = Stage.CANCELLED
     elif kind is RequestKind.REBASELINE:
-        if stage not in DECIDED:
-            raise GateRefused("Its plan is not frozen before the decision (DI3): change it with `/measure edit`.")
+        if not plan_frozen(stage, frozen_from=frozen_from):
+            raise GateRefused(f"Its plan is not frozen before {frozen_from}: change it with `/measure edit`.")
         target = stage
     else:
         nxt = next_stage(stage)

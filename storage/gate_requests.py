@@ -12,10 +12,10 @@ from sqlmodel import Session, col, select
 from domain.enums import Stage
 from domain.gate_policy import GateFacts, governed_chain, readiness
 from domain.policy import Deed, Party, may
-from domain.stage_gates import GateRefused, MeasureFacts, RequestKind, Role, hold, plan_request, resume
+from domain.stage_gates import GateRefused, MeasureFacts, RequestKind, Role, hold, plan_frozen, plan_request, resume
 from storage.calendars import calendars_of
 from storage.governance import policy_in_force
-from storage.measures import freeze_plan, replace_plan, reschedule
+from storage.measures import freeze_plan, portfolio_rules_of, replace_plan, reschedule
 from storage.models import Delegation, GateDecision, GateRequest, Measure
 from storage.outbox import ApprovalPayload, GatePayload, Kind, owe
 from storage.queries import months_of, record_audit
@@ -51,6 +51,7 @@ def request_gate(
         controller_id=measure.controller_id, gaps=lambda stage: readiness(in_force.policy, stage, GateFacts(facts)),
         chain_for=lambda stage: governed_chain(in_force.policy, stage, sponsor_id=measure.sponsor_id,
                                                controller_id=measure.controller_id, requester=requester),
+        frozen_from=portfolio_rules_of(session=session, package_id=measure.package_id).plan_frozen_from,
     )  # fmt: skip
     request = GateRequest(
         measure_id=measure.id or 0, open_for=measure.id, kind=kind, from_stage=measure.stage, to_stage=target,
@@ -167,8 +168,11 @@ def _apply(*, session: Session, request: GateRequest, measure: Measure, now: dat
     measure.version += 1
     reschedule(session=session, measure=measure, now=now)
     session.add(measure)
-    if measure.stage == Stage.DI3:  # decided: the plan as it stands is the baseline from now on
-        freeze_plan(session=session, measure_id=measure.id or 0)
+    frozen_from = portfolio_rules_of(session=session, package_id=measure.package_id).plan_frozen_from
+    if plan_frozen(Stage(measure.stage), frozen_from=frozen_from) and not plan_frozen(
+        Stage(old), frozen_from=frozen_from
+    ):
+        freeze_plan(session=session, measure_id=measure.id or 0)  # the plan as it stands is the baseline from now on
     record_audit(
         session=session, actor="system", entity="measure", entity_key=measure.key, action="stage_changed",
         detail={"stage": [old, measure.stage], "request_id": request.id},

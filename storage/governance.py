@@ -10,6 +10,7 @@ from sqlmodel import Session, col, func, select
 
 from domain.enums import Level
 from domain.governance import Governance, GovernanceRefused, PortfolioGovernance, governance_from_text
+from storage.governance_rules import write_portfolio_rules
 from storage.governance_tables import GovernanceVersion
 from storage.models import Person, Unit
 from storage.queries import record_audit, unit_path
@@ -33,6 +34,8 @@ def store_governance(
     session.flush()
     record_audit(session=session, actor=actor, entity="unit", entity_key=str(organization.id),
                  action="governance_applied", detail={"version": version.version})  # fmt: skip
+    write_portfolio_rules(session=session, organization_id=organization.id, governance=governance,
+                          version=version.version, actor=actor)  # fmt: skip
     return version
 
 

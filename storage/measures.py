@@ -133,7 +133,10 @@ def create_measure(
     session.add(measure)
     session.flush()
     _replace_children(session=session, measure=measure, draft=draft, actor=actor)
-    if plan_frozen(Stage(stage)):  # placed at a decided stage (an import): its plan is the one decided
+    frozen_from = portfolio_rules_of(session=session, package_id=draft.package_id).plan_frozen_from
+    if plan_frozen(
+        Stage(stage), frozen_from=frozen_from
+    ):  # placed at a decided stage (an import): its plan is the one decided
         freeze_plan(session=session, measure_id=measure.id or 0)
     record_audit(
         session=session, actor=actor, entity="measure", entity_key=measure.key, action="created",
@@ -205,7 +208,10 @@ def update_measure(
         if getattr(measure, name) != value
     }
     changes.update(_children_changes(session=session, measure=measure, draft=draft))
-    if "monthly_plan" in changes and plan_frozen(Stage(measure.stage), measure.held_from_stage):
+    frozen_from = portfolio_rules_of(session=session, package_id=measure.package_id).plan_frozen_from
+    if "monthly_plan" in changes and plan_frozen(
+        Stage(measure.stage), measure.held_from_stage, frozen_from=frozen_from
+    ):
         raise PlanFrozen(measure.key)
     if draft.stage is not None and draft.stage != measure.stage:
         changes["stage"] = [measure.stage, draft.stage]
@@ -224,7 +230,11 @@ def update_measure(
     measure.updated_at = now
     session.add(measure)
     _replace_children(session=session, measure=measure, draft=draft, actor=actor)
-    if "stage" in changes and plan_frozen(Stage(measure.stage)) and not plan_frozen(Stage(changes["stage"][0])):
+    if (
+        "stage" in changes
+        and plan_frozen(Stage(measure.stage), frozen_from=frozen_from)
+        and not plan_frozen(Stage(changes["stage"][0]), frozen_from=frozen_from)
+    ):
         freeze_plan(session=session, measure_id=measure.id or 0)
     record_audit(
         session=session,

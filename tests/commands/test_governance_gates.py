@@ -12,9 +12,10 @@ from sqlmodel import select
 
 from commands.governance import apply_governance
 from domain.enums import Stage
+from domain.escalation_rules import PortfolioRules
 from messages.ids import Action
 from slackkit.settings import Settings
-from storage.models import AuditLog, GateRequest, Measure
+from storage.models import AuditLog, GateRequest, Measure, MeasureMonth, Unit
 from tests.commands.test_gates import NOW, approval_dm, button, last_reply, set_stage, setup, stage_of
 from tests.commands.test_importer import GOOD, HEADER, run_import
 from tests.conftest import ADMIN, CONTROLLER, OWNER, SPONSOR, Bot
@@ -127,3 +128,41 @@ async def test_an_import_places_measures_at_a_stage_under_the_file_in_force(
     assert code == 0, err
     with bot.session() as session:
         assert len(session.exec(select(Measure).where(Measure.stage == Stage.DI2)).all()) == 1
+
+
+PORTFOLIO_RULES = """\
+organization: Acme
+portfolios:
+  Ops:
+    tolerance: 5
+    weights: {DI1: 0, DI2: 20, DI3: 60, DI4: 90, DI5: 100}
+    plan_frozen_from: DI2
+"""
+
+
+async def test_the_file_sets_the_portfolios_tolerance_weights_and_frozen_stage(bot: Bot) -> None:
+    setup(bot, stage=Stage.DI2)
+    await bot.client.command(OWNER, "rebaseline M-1")  # by default a plan is frozen from the decision (DI3)
+    await bot.settle()
+    assert last_reply(bot, OWNER).startswith("M-1 has not reached DI3 yet")
+    apply(bot, PORTFOLIO_RULES)
+    with bot.session() as session:
+        ops = session.exec(select(Unit).where(Unit.name == "Ops")).one()
+        rules = PortfolioRules.parse(ops.rules)
+        assert (ops.tolerance_pct, rules.weights.of(Stage.DI3), rules.plan_frozen_from) == (5, 60, Stage.DI2)
+        audit = session.exec(select(AuditLog).where(AuditLog.action == "rules_changed")).one()
+        assert json.loads(audit.detail)["governance_version"] == 1
+        months = session.exec(select(MeasureMonth)).all()
+        assert months and all(m.decided_plan == m.plan for m in months)  # frozen now: its plan is the baseline
+    await bot.client.command(OWNER, "rebaseline M-1")
+    await bot.settle()
+    assert bot.slack.calls("views.open")  # the re-baseline form, no longer a refusal
+    await bot.client.command(ADMIN, "rules Ops tolerance=20")
+    await bot.settle()
+    assert "Nothing was changed: Ops's tolerance is set by its governance file (version 1)" in last_reply(bot, ADMIN)
+    await bot.client.command(ADMIN, "rules Ops step-hours=12")  # what the file leaves out stays the portfolio's
+    await bot.settle()
+    shown = last_reply(bot, ADMIN)
+    assert "tolerance 5%" in shown and "DI3 60%" in shown and "re-baseline from DI2" in shown and "after 12 h" in shown
+    with bot.session() as session:
+        assert session.exec(select(Unit).where(Unit.name == "Ops")).one().tolerance_pct == 5

@@ -137,5 +137,5 @@ async def test_before_the_decision_there_is_nothing_to_rebaseline(bot: Bot) -> N
     setup_measures(bot, (OWNER, "Consolidate"), stage=Stage.DI2)
     await bot.client.command(OWNER, "rebaseline M-1")
     await bot.settle()
-    assert last_reply(bot, OWNER) == "M-1 is not decided yet (DI3): change its plan with `/measure edit M-1`."
+    assert last_reply(bot, OWNER) == "M-1 has not reached DI3 yet: change its plan with `/measure edit M-1`."
     assert not bot.slack.calls("views.open")

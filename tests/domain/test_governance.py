@@ -55,7 +55,9 @@ DRAFT = MeasureDraft(
 def test_the_issues_example_is_read() -> None:
     governance = parse_governance(EXAMPLE)
     commercial = governance.portfolios["Commercial"]
-    assert governance.organization == "Acme" and commercial.tolerance == 10 and commercial.weights[Stage.DI3] == 50
+    assert governance.organization == "Acme" and commercial.tolerance == 10 and commercial.weights is not None
+    assert commercial.weights[Stage.DI3] == 50 and commercial.plan_frozen_from is Stage.DI3
+    assert parse_governance({"organization": "Acme", "portfolios": {"Ops": {}}}).portfolios["Ops"].weights is None
     assert [f.type for f in commercial.fields] == [FieldType.SELECT, FieldType.TEXT]
     assert commercial.gates[Stage.DI3].approvers == (Approver("sponsor"), Approver("person", "U0FINANCE"))
     assert commercial.gates[Stage.DI3].requires is None  # left to the default
@@ -71,7 +73,7 @@ def test_every_error_is_named_with_its_path_and_nothing_is_taken() -> None:
             "gates": {"DI9": {}, "DI2": {"requires": ["due", "budget_owner"]}, "DI3": {"approvers": []},
                       "DI4": {"approvers": [{"person": "not-an-id"}, {"all_of": ["sponsor"]}]}},
             "fields": [{"name": "x", "label": "X", "type": "colour"}],
-            "weights": {"DI3": 120}, "colour": "red",
+            "weights": {"DI3": 120}, "colour": "red", "tolerance": 0, "plan_frozen_from": "DI1",
         }},
         "kpis": [{"name": "NPS", "unit": "points", "direction": "up", "baseline": 10}],
     }  # fmt: skip
@@ -83,7 +85,7 @@ def test_every_error_is_named_with_its_path_and_nothing_is_taken() -> None:
         "portfolios.Commercial.gates.DI3.approvers", "portfolios.Commercial.gates.DI4.approvers[0]",
         "portfolios.Commercial.gates.DI4.approvers[1]", "portfolios.Commercial.fields[0].type",
         "portfolios.Commercial.weights.DI3", "portfolios.Commercial.colour", "kpis[0].direction", "kpis[0].target",
-        "kpis[0].target_date",
+        "kpis[0].target_date", "portfolios.Commercial.tolerance", "portfolios.Commercial.plan_frozen_from",
     }, refused.value.errors  # fmt: skip
     assert "budget_owner" in dict(refused.value.errors)["portfolios.Commercial.gates.DI2.requires[1]"]
 
