@@ -11,10 +11,11 @@ from slack_sdk.models.views import View
 from sqlmodel import Session, col, select
 
 from commands.invocation import Invocation, Subcommand
+from domain.gate_policy import usergroups_named
 from domain.parsing import InputError, bounded, parse_date, parse_user_mention, too_long
 from domain.policy import Deed, Party, may
 from domain.stage_gates import GateRefused, RequestKind
-from messages.approval import approval_message
+from messages.approval import approval_message, who
 from messages.blockkit import Rendered, blocks_json
 from messages.cards import text_modal
 from messages.ids import Action, Callback, Field
@@ -26,6 +27,7 @@ from slackkit.context import Deps
 from slackkit.delivery import deliver
 from slackkit.people import NOT_A_PERSON, is_admin, people_errors
 from slackkit.surfaces import tell
+from slackkit.usergroups import members_of
 from storage.gate_requests import (
     Decision,
     decide,
@@ -36,6 +38,7 @@ from storage.gate_requests import (
     resume_from_hold,
 )
 from storage.gate_views import gate_view
+from storage.governance import policy_in_force
 from storage.measures import facts_of
 from storage.models import Outbox
 from storage.outbox import ApprovalPayload, Kind, owed_in, payload_of
@@ -177,6 +180,7 @@ def reason_modal(meta: GateReasonMeta) -> View:
 async def _request(deps: Deps, body: dict[str, Any], user_id: str, key: str, kind: RequestKind, reason: str) -> None:
     admin = await is_admin(deps, user_id)
     now = deps.clock()
+    members = await _groups_asked(deps, key) if kind is RequestKind.ADVANCE else {}
 
     def work(session: Session) -> tuple[str, list[int]]:
         measure = get_measure(session=session, key=key)
@@ -185,10 +189,10 @@ async def _request(deps: Deps, body: dict[str, Any], user_id: str, key: str, kin
         facts = facts_of(session=session, measure=measure)
         request = request_gate(
             session=session, measure=measure, facts=facts, kind=kind, requester=user_id, admin=admin, now=now,
-            reason=reason,
+            reason=reason, members=members,
         )  # fmt: skip
         _role, approver = gate_view(session=session, request_id=request.id or 0).chain[0]  # type: ignore[union-attr]
-        text = f"Asked <@{approver}> to approve: {request.to_stage} for {measure.key}. You will be told the decision."
+        text = f"Asked {who(approver)} to approve: {request.to_stage} for {measure.key}. You will be told the decision."
         return text, owed_in(session)
 
     try:
@@ -198,6 +202,25 @@ async def _request(deps: Deps, body: dict[str, Any], user_id: str, key: str, kin
         return
     await tell(deps, body=body, user_id=user_id, text=text)
     await deliver(deps, now=now, only=owed)
+
+
+async def _groups_asked(deps: Deps, key: str) -> dict[str, frozenset[str]]:
+    """The members of the user groups the governance in force has approve a gate of the measure's
+    portfolio, read from Slack before the request's transaction (an unknown group has none)."""
+
+    def named(session: Session) -> set[str]:
+        measure = get_measure(session=session, key=key)
+        return (
+            usergroups_named(policy_in_force(session=session, package_id=measure.package_id).policy)
+            if measure
+            else set()
+        )
+
+    groups = await deps.read(named)
+    if not groups:
+        return {}
+    members, unknown = await members_of(deps.client, groups)
+    return {**members, **dict.fromkeys(unknown, frozenset())}
 
 
 async def _move(deps: Deps, call: Invocation, key: str, move: Any) -> None:

@@ -188,7 +188,7 @@ def _approver(approver: Approver) -> str:
         return "all of " + " and ".join(_approver(one) for one in approver.all_of)
     return {
         "person": f"<@{approver.id}>",
-        "usergroup": f"<!subteam^{approver.id}> (not yet: a gate asking it is refused)",
+        "usergroup": f"any one of <!subteam^{approver.id}>",
     }.get(approver.kind, approver.kind)
 
 

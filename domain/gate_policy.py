@@ -97,6 +97,7 @@ class Step:
     label: str
     deciders: frozenset[str]
     kind: str  # the Approver's: sponsor | controller | person | usergroup
+    group: str = ""  # a usergroup step's group id (S…)
 
 
 class NoApprover(ValueError):
@@ -129,28 +130,36 @@ def _step(approver: Approver, sponsor_id: str | None, controller_id: str | None,
         deciders, label = members.get(approver.id, frozenset()), f"a member of <!subteam^{approver.id}>"
     allowed = deciders - {requester}
     if not allowed:
+        if approver.kind == "usergroup" and not deciders:
+            raise NoApprover(
+                f"{label[len('a member of ') :]} has no members to decide: an admin can add some in Slack."
+            )
         raise NoApprover(f"Nobody but you could decide the step of {label}, and nobody approves their own request.")
-    return Step(label, allowed, approver.kind)
+    return Step(label, allowed, approver.kind, approver.id if approver.kind == "usergroup" else "")
 
 
 def governed_chain(
     policy: PortfolioGovernance | None, stage: Stage, *, sponsor_id: str | None, controller_id: str | None,
-    requester: str,
+    requester: str, members: Mapping[str, frozenset[str]] | None = None,
 ) -> list[tuple[Role, str]] | None:  # fmt: skip
     """The approvers the portfolio's file names for the gate into `stage`, in order, as a request
-    keeps them; None when it names none (today's chain decides). GateRefused when a step has nobody
-    who may decide. A usergroup step is refused too: a request's chain holds one person per step
-    (docs/governance.md, "Not yet")."""
+    keeps them (a usergroup step as the group's id: `members` says who may decide it); None when it
+    names none (today's chain decides). GateRefused when a step has nobody who may decide."""
     own = policy.gates.get(stage) if policy else None
     if own is None or own.approvers is None:
         return None
-    if any(one.kind == "usergroup" for approver in own.approvers for one in approver.all_of or (approver,)):
-        raise GateRefused(f"The governance file has a usergroup approve {stage.label}, and Pacekeeper cannot ask "
-                          "a usergroup yet: an admin can name people in the file instead.")  # fmt: skip
     try:
         steps = approval_steps(own, sponsor_id=sponsor_id, controller_id=controller_id, requester=requester,
-                               members={})  # fmt: skip
+                               members=members or {})  # fmt: skip
     except NoApprover as refused:
         raise GateRefused(str(refused)) from None
     roles = {"sponsor": Role.SPONSOR, "controller": Role.CONTROLLER}
-    return [(roles.get(step.kind, Role.APPROVER), next(iter(step.deciders))) for step in steps]
+    return [(roles.get(step.kind, Role.APPROVER), step.group or next(iter(step.deciders))) for step in steps]
+
+
+def usergroups_named(policy: PortfolioGovernance | None) -> set[str]:
+    """The user groups (S…) the portfolio's file has approve any gate: their members are read
+    (`usergroups.users.list`) before a request is made."""
+    gates = policy.gates.values() if policy else ()
+    return {one.id for gate in gates for approver in gate.approvers or () for one in approver.all_of or (approver,)
+            if one.kind == "usergroup"}  # fmt: skip

@@ -36,19 +36,24 @@ def _asked(view: GateView) -> str:
     return f"move *{view.key}* {escape(truncate(view.title, 120))} {stages}"
 
 
+def who(approver: str) -> str:
+    """A step's approver as Slack shows it: a person, or a user group (S…) whose members decide."""
+    return f"<!subteam^{approver}>" if approver.startswith("S") else f"<@{approver}>"
+
+
 def _trail(view: GateView) -> str:
     lines = []
     decided = {d.step: d for d in view.decisions}
     for step, (role, person) in enumerate(view.chain):
         decision = decided.get(step)
         if decision is not None:
-            by = f"<@{decision.decided_by}>" + ("" if decision.decided_by == person else f" for <@{person}>")
+            by = f"<@{decision.decided_by}>" + ("" if decision.decided_by == person else f" for {who(person)}")
             why = f": “{escape(truncate(decision.reason, 300))}”" if decision.reason else ""
             lines.append(f"{step + 1}. {role} — {by} {VERB[decision.decision]} {slack_time(decision.decided_at)}{why}")
         elif view.state == "open" and step == view.step:
-            lines.append(f"{step + 1}. {role} <@{person}> — waiting since {slack_time(view.step_started_at)}")
+            lines.append(f"{step + 1}. {role} {who(person)} — waiting since {slack_time(view.step_started_at)}")
         elif view.state == "open":
-            lines.append(f"{step + 1}. {role} <@{person}> — after step {step}")
+            lines.append(f"{step + 1}. {role} {who(person)} — after step {step}")
     return "\n".join(lines)
 
 
@@ -99,7 +104,7 @@ def approval_message(view: GateView, step: int) -> Rendered:
 def _plain_state(view: GateView) -> str:
     if view.state == "open":
         role, person = view.chain[view.step]
-        return f"waiting for the {role}, <@{person}>"
+        return f"waiting for the {role}, {who(person)}"
     return view.state.replace("_", " ")
 
 

@@ -4,13 +4,15 @@ its audit record and the messages it owes (outbox rows). The rules themselves ar
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from domain.enums import Stage
-from domain.gate_policy import GateFacts, governed_chain, readiness
+from domain.gate_policy import GateFacts, governed_chain, readiness, usergroups_named
+from domain.governance import PortfolioGovernance
 from domain.policy import Deed, Party, may
 from domain.stage_gates import GateRefused, MeasureFacts, RequestKind, Role, hold, plan_frozen, plan_request, resume
 from storage.calendars import calendars_of
@@ -28,7 +30,20 @@ class Decision:
 
 
 def chain_of(request: GateRequest) -> list[tuple[Role, str]]:
-    return [(Role(role), person) for role, person in json.loads(request.chain)]
+    """Each step's role and approver: a person's id, or a user group's (S…, see `deciders_of`)."""
+    return [(Role(step[0]), step[1]) for step in json.loads(request.chain)]
+
+
+def deciders_of(request: GateRequest, step: int) -> frozenset[str]:
+    """Who may decide the step: its person, or the members of its group as the request was made."""
+    entry = json.loads(request.chain)[step]
+    return frozenset(entry[2]) if len(entry) > 2 else frozenset({entry[1]})
+
+
+def _chain_json(chain: list[tuple[Role, str]], members: Mapping[str, frozenset[str]], requester: str) -> str:
+    """A group's step keeps the members who may decide it (never the requester) as a third element."""
+    return json.dumps([[role, who, *([sorted(members[who] - {requester})] if who in members else [])]
+                       for role, who in chain])  # fmt: skip
 
 
 def open_request_of(*, session: Session, measure_id: int) -> GateRequest | None:
@@ -38,9 +53,11 @@ def open_request_of(*, session: Session, measure_id: int) -> GateRequest | None:
 def request_gate(
     *, session: Session, measure: Measure, facts: MeasureFacts, kind: RequestKind, requester: str, admin: bool,
     now: datetime, reason: str = "", proposed_plan: dict[date, int] | None = None,
+    members: Mapping[str, frozenset[str]] | None = None,
 ) -> GateRequest:  # fmt: skip
     """Open a request (GateRefused says why not: who may ask, what is missing, what is pending); a
-    re-baseline carries its new plan, applied once the last approver approves."""
+    re-baseline carries its new plan, applied once the last approver approves. `members`: the user
+    groups the governance in force names, read from Slack before this transaction."""
     if not may(Deed.REQUEST_GATE, requester, admin=admin, party=Party.of(measure)):
         raise GateRefused(f"Only the owner of {measure.key}, or an admin, can request its gates.")
     if open_request_of(session=session, measure_id=measure.id or 0) is not None:
@@ -50,13 +67,14 @@ def request_gate(
         kind, Stage(measure.stage), facts, requester=requester, sponsor_id=measure.sponsor_id,
         controller_id=measure.controller_id, gaps=lambda stage: readiness(in_force.policy, stage, GateFacts(facts)),
         chain_for=lambda stage: governed_chain(in_force.policy, stage, sponsor_id=measure.sponsor_id,
-                                               controller_id=measure.controller_id, requester=requester),
+                                               controller_id=measure.controller_id, requester=requester,
+                                               members=_groups_read(in_force.policy, members or {})),
         frozen_from=portfolio_rules_of(session=session, package_id=measure.package_id).plan_frozen_from,
     )  # fmt: skip
     request = GateRequest(
         measure_id=measure.id or 0, open_for=measure.id, kind=kind, from_stage=measure.stage, to_stage=target,
         requested_by=requester, requested_at=now, step_started_at=now, reason=reason,
-        chain=json.dumps([[role, person] for role, person in chain]), governance_version=in_force.version,
+        chain=_chain_json(chain, members or {}, requester), governance_version=in_force.version,
         proposed_plan=json.dumps(_plan_json(proposed_plan)) if proposed_plan is not None else None,
     )  # fmt: skip
     try:
@@ -75,12 +93,26 @@ def request_gate(
     return request
 
 
+def _groups_read(
+    policy: PortfolioGovernance | None, members: Mapping[str, frozenset[str]]
+) -> Mapping[str, frozenset[str]]:
+    """The members of the groups the file names; GateRefused if one was not read (the file changed
+    between the read and this transaction)."""
+    unread = usergroups_named(policy) - members.keys()
+    if unread:
+        raise GateRefused("The governance file changed while this was asked: please ask again.")
+    return members
+
+
 def _owe_approval(*, session: Session, request: GateRequest) -> None:
+    """The approval message to whoever may decide the step: each member of a group step gets one."""
     _role, approver = chain_of(request)[request.step]
-    owe(
-        session=session, kind=Kind.GATE_APPROVAL, key=f"{request.id}:{request.step}", recipient=approver,
-        payload=ApprovalPayload(request_id=request.id or 0, step=request.step),
-    )  # fmt: skip
+    for decider in sorted(deciders_of(request, request.step)):
+        key = f"{request.id}:{request.step}" + (f":{decider}" if decider != approver else "")
+        owe(
+            session=session, kind=Kind.GATE_APPROVAL, key=key, recipient=decider,
+            payload=ApprovalPayload(request_id=request.id or 0, step=request.step),
+        )  # fmt: skip
 
 
 def delegate_of(*, session: Session, delegator: str, user_id: str, today: date) -> bool:
@@ -103,14 +135,15 @@ def may_decide(
     if request.state != "open" or request.step != step:
         raise GateRefused(f"This request for {measure.key} has already been decided; nothing was changed.")
     role, approver = chain_of(request)[step]
-    deputies = (
-        {user_id} if delegate_of(session=session, delegator=approver, user_id=user_id, today=now.date()) else set()
-    )
-    party = Party.of(measure, approver_ids=frozenset({approver, *deputies}), requester_id=request.requested_by)
+    deciders = deciders_of(request, step)
+    deputies = {user_id} if any(delegate_of(session=session, delegator=one, user_id=user_id, today=now.date())
+                                for one in deciders) else set()  # fmt: skip
+    party = Party.of(measure, approver_ids=frozenset({*deciders, *deputies}), requester_id=request.requested_by)
     if user_id == request.requested_by:
         raise GateRefused("You asked for this gate, so you cannot approve or reject it yourself.")
     if not may(Deed.DECIDE, user_id, admin=False, party=party):
-        raise GateRefused(f"Only the {role} of {measure.key}, <@{approver}>, or their delegate can decide this.")
+        who = f"a member of <!subteam^{approver}>" if approver not in deciders else f"<@{approver}>"
+        raise GateRefused(f"Only the {role} of {measure.key}, {who}, or their delegate can decide this.")
     return request, measure
 
 
@@ -247,7 +280,8 @@ def plan_gate_aging(*, session: Session, now: datetime, remind_after: timedelta,
     touched = 0
     waiting = session.exec(query).all()
     approvers = {request.id: chain_of(request)[request.step][1] for request in waiting}
-    calendars = calendars_of(session=session, slack_ids=set(approvers.values()))
+    deciders = {request.id: deciders_of(request, request.step) for request in waiting}
+    calendars = calendars_of(session=session, slack_ids=set(approvers.values()))  # a group's step: plain hours
     for request in waiting:
         measure = session.get(Measure, request.measure_id)
         key = measure.key if measure else str(request.measure_id)
@@ -256,10 +290,10 @@ def plan_gate_aging(*, session: Session, now: datetime, remind_after: timedelta,
         if calendar is not None and calendar.add_working(request.step_started_at, remind_after) > now:
             continue  # the wait counts the approver's working time (domain/calendar.py)
         if request.reminded_at is None:
-            owe(
-                session=session, kind=Kind.GATE_REMINDER, key=f"{request.id}:{request.step}", recipient=approver,
-                payload=GatePayload(request_id=request.id or 0),
-            )  # fmt: skip
+            for decider in sorted(deciders[request.id]):
+                key = f"{request.id}:{request.step}" + (f":{decider}" if decider != approver else "")
+                owe(session=session, kind=Kind.GATE_REMINDER, key=key, recipient=decider,
+                    payload=GatePayload(request_id=request.id or 0))  # fmt: skip
             request.reminded_at = now
             touched += 1
         reported_by = calendar.add_working(request.step_started_at, report_after) if calendar else None
@@ -289,5 +323,5 @@ def waiting_for(*, session: Session, user_id: str) -> list[tuple[str, str, str, 
     return [
         (key, title, request.to_stage, request.step_started_at, request.id or 0, request.step)
         for request, key, title in rows
-        if chain_of(request)[request.step][1] == user_id
+        if user_id in deciders_of(request, request.step)
     ]

@@ -8,14 +8,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from commands.governance import apply_governance
 from domain.enums import Stage
 from domain.escalation_rules import PortfolioRules
 from messages.ids import Action
 from slackkit.settings import Settings
-from storage.models import AuditLog, GateRequest, Measure, MeasureMonth, Unit
+from storage.models import AuditLog, GateDecision, GateRequest, Measure, MeasureMonth, Unit
 from tests.commands.test_gates import NOW, approval_dm, button, last_reply, set_stage, setup, stage_of
 from tests.commands.test_importer import GOOD, HEADER, run_import
 from tests.conftest import ADMIN, CONTROLLER, OWNER, SPONSOR, Bot
@@ -109,7 +109,7 @@ async def test_the_file_names_who_approves_in_order_and_nobody_approves_their_ow
     apply(bot, LAX.replace(f"{{person: {CONTROLLER}}}", "{usergroup: S0FINANCE}").replace("DI3:", "DI4:"))
     await bot.client.command(OWNER, "gate M-1")
     await bot.settle()
-    assert "Nothing was requested" in last_reply(bot, OWNER) and "usergroup" in last_reply(bot, OWNER)
+    assert "Nothing was requested" in last_reply(bot, OWNER) and "has no members" in last_reply(bot, OWNER)
     with bot.session() as session:
         assert len(session.exec(select(GateRequest)).all()) == 1  # neither refusal stored a request
 
@@ -166,3 +166,34 @@ async def test_the_file_sets_the_portfolios_tolerance_weights_and_frozen_stage(b
     assert "tolerance 5%" in shown and "DI3 60%" in shown and "re-baseline from DI2" in shown and "after 12 h" in shown
     with bot.session() as session:
         assert session.exec(select(Unit).where(Unit.name == "Ops")).one().tolerance_pct == 5
+
+
+async def test_any_one_member_of_a_usergroup_decides_its_step_and_every_members_copy_shows_it(bot: Bot) -> None:
+    setup(bot, stage=Stage.DI2)
+    bot.slack.add_usergroup("S0FINANCE", [OWNER, CONTROLLER, ADMIN])  # the requester is a member too
+    apply(bot, LAX.replace(f"{{person: {CONTROLLER}}}", "{usergroup: S0FINANCE}"))
+    await bot.client.command(OWNER, "gate M-1")
+    await bot.settle()
+    assert f"Asked <@{SPONSOR}> to approve" in last_reply(bot, OWNER)
+    first = approval_dm(bot, SPONSOR)
+    await bot.client.click(SPONSOR, Action.GATE_APPROVE, button(first, Action.GATE_APPROVE), message=first)
+    await bot.settle()
+    assert [c.args["usergroup"] for c in bot.slack.calls("usergroups.users.list")] == ["S0FINANCE"]
+    to_controller, to_admin = approval_dm(bot, CONTROLLER), approval_dm(bot, ADMIN)  # one each; none to the requester
+    assert not [m for m in bot.slack.dms(OWNER) if m.get("text", "").startswith("Approval: ")]
+    assert "<!subteam^S0FINANCE>" in json.dumps(to_admin["blocks"])
+    with bot.session() as session:
+        [request] = session.exec(select(GateRequest)).all()
+        assert json.loads(request.chain)[1] == ["approver", "S0FINANCE", sorted([ADMIN, CONTROLLER])]
+    await bot.client.click(ADMIN, Action.GATE_APPROVE, button(to_admin, Action.GATE_APPROVE), message=to_admin)
+    await bot.settle()
+    assert stage_of(bot) == Stage.DI3
+    updated = [c.args for c in bot.slack.calls("chat.update") if c.args["ts"] == to_controller["ts"]]
+    assert updated and Action.GATE_APPROVE not in json.dumps(updated[-1]["blocks"])  # the other member's copy
+    await bot.client.click(
+        CONTROLLER, Action.GATE_APPROVE, button(to_controller, Action.GATE_APPROVE), message=to_controller
+    )
+    await bot.settle()
+    with bot.session() as session:
+        decisions = session.exec(select(GateDecision).order_by(col(GateDecision.step))).all()
+        assert [(d.decided_by, d.approver_id) for d in decisions] == [(SPONSOR, SPONSOR), (ADMIN, "S0FINANCE")]
