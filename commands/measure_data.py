@@ -6,16 +6,19 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from domain.custom_fields import show_value
 from domain.enums import Level, Stage
 from domain.escalation_rules import PortfolioRules
 from domain.figures import figures, fiscal_year, horizon, last_closed_month
 from domain.gate_policy import GateFacts, readiness
+from domain.governance import FieldType
 from domain.schedule import zone
 from domain.stage_gates import next_stage
 from domain.weights import StageWeights
 from messages.cards import MeasureCard
 from messages.measure_form import PackageChoice
 from messages.text import escape
+from storage.custom_values import values_of
 from storage.escalations import open_causes_of
 from storage.governance import policy_in_force
 from storage.measures import facts_of
@@ -74,7 +77,10 @@ def measure_card(
     upcoming = next_stage(Stage(measure.stage))
     facts = facts_of(session=session, measure=measure)  # the children too, loaded once for the card
     policy = policy_in_force(session=session, package_id=measure.package_id).policy  # the gates in force
-    missing = readiness(policy, upcoming, GateFacts(facts)) if upcoming else []
+    custom = values_of(session=session, measure_id=measure.id)
+    missing = readiness(policy, upcoming, GateFacts(facts, custom)) if upcoming else []
+    shown = [(f.label, show_value(f, custom[f.name], settings.style), f.type == FieldType.USER)
+             for f in (policy.fields if policy else ()) if custom.get(f.name)]  # fmt: skip
     return MeasureCard(
         measure=measure,
         package_path=" › ".join(u.name for u in path),
@@ -88,6 +94,7 @@ def measure_card(
         missing_for_next=missing,
         next_stage=upcoming,
         can_edit=can_edit,
+        custom=shown,
         can_request=can_request,
         open_escalations=open_causes_of(session=session, measure_id=measure.id),
         style=settings.style,

@@ -12,6 +12,7 @@ from commands import (
     actuals,
     api_tokens,
     checkin,
+    custom_fields,
     digest,
     export,
     gates,
@@ -52,6 +53,7 @@ SUBCOMMANDS: Mapping[str, Subcommand] = {
     **export.SUBCOMMANDS,
     **import_slack.SUBCOMMANDS,
     **api_tokens.SUBCOMMANDS,
+    **custom_fields.SUBCOMMANDS,
 }
 
 

@@ -61,6 +61,8 @@ class MeasureCard:
     open_escalations: Sequence[str] = ()  # labels of the causes of its open escalations
     style: MoneyStyle = DEFAULT_STYLE  # how the measure's organization writes amounts
     weight: int = 0  # its stage's realisation weight in its portfolio, in % (domain/weights.py)
+    # Its portfolio's custom fields that hold a value: (label, value as shown, whether it is a person's mention).
+    custom: Sequence[tuple[str, str, bool]] = ()
 
 
 def _person(slack_id: str | None) -> str:
@@ -175,6 +177,10 @@ def _details(card: MeasureCard) -> str:
         lines.append(
             "*Evidence* " + " · ".join(f"<{url}|link {i}>" for i, url in enumerate(card.evidence_urls[:10], 1))
         )
+    lines += [
+        f"*{escape(label)}* {shown if mention else escape(truncate(shown, 200))}"
+        for label, shown, mention in card.custom
+    ]
     return "\n".join(lines)
 
 
@@ -276,6 +282,7 @@ HELP = """*Pacekeeper* keeps every measure tied to an owner, a sponsor, a contro
 • `/measure digest #channel <unit> [weekly|biweekly|monthly] [fri] [16:00]` — a channel's digest (admins)
 • `/measure digest list` · `/measure digest remove <n>` · `/measure digest preview <unit>`
 • `/measure rules <portfolio> [tolerance=10 weight-DI3=50 …]` — escalation rules, stage weights (admins change)
+• `/measure field M-12 [name=value …]` — the custom fields its portfolio's governance file declares
 • `/measure org [name] [currency=EUR locale=de fiscal-year-start=4 …]` — an organization's settings (admins change)
 • `/measure settings` — your working days, holidays, quiet hours and language
 • `/measure api-token new <name> [read|write]` · `list` · `revoke <name>` — tokens for `/api/v1/` (admins)

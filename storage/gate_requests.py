@@ -16,6 +16,7 @@ from domain.governance import PortfolioGovernance
 from domain.policy import Deed, Party, may
 from domain.stage_gates import GateRefused, MeasureFacts, RequestKind, Role, hold, plan_frozen, plan_request, resume
 from storage.calendars import calendars_of
+from storage.custom_values import values_of
 from storage.governance import policy_in_force
 from storage.measures import freeze_plan, portfolio_rules_of, replace_plan, reschedule
 from storage.models import Delegation, GateDecision, GateRequest, Measure
@@ -63,9 +64,11 @@ def request_gate(
     if open_request_of(session=session, measure_id=measure.id or 0) is not None:
         raise GateRefused(f"{measure.key} already has a request waiting for approval.")
     in_force = policy_in_force(session=session, package_id=measure.package_id)
+    custom = values_of(session=session, measure_id=measure.id or 0)
     target, chain = plan_request(
         kind, Stage(measure.stage), facts, requester=requester, sponsor_id=measure.sponsor_id,
-        controller_id=measure.controller_id, gaps=lambda stage: readiness(in_force.policy, stage, GateFacts(facts)),
+        controller_id=measure.controller_id,
+        gaps=lambda stage: readiness(in_force.policy, stage, GateFacts(facts, custom)),
         chain_for=lambda stage: governed_chain(in_force.policy, stage, sponsor_id=measure.sponsor_id,
                                                controller_id=measure.controller_id, requester=requester,
                                                members=_groups_read(in_force.policy, members or {})),

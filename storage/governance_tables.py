@@ -24,3 +24,14 @@ class GovernanceVersion(SQLModel, table=True):
     document: str = Field(sa_type=sa.Text)  # the file as applied (YAML)
     applied_by: str = Field(max_length=32)
     applied_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class MeasureFieldValue(SQLModel, table=True):
+    """A measure's value of one of its portfolio's custom fields, in the canonical text
+    `domain.custom_fields.read_value` makes (an amount in whole units, a date in ISO, a person's id)."""
+
+    __tablename__ = "measure_field_value"
+
+    measure_id: int = Field(foreign_key="measure.id", primary_key=True)
+    name: str = Field(max_length=40, primary_key=True)
+    value: str = Field(sa_type=sa.Text)

@@ -19,6 +19,7 @@ from storage.escalation_tables import Escalation as Escalation
 from storage.escalation_tables import EscalationCopy as EscalationCopy
 from storage.escalation_tables import EscalationNote as EscalationNote
 from storage.governance_tables import GovernanceVersion as GovernanceVersion
+from storage.governance_tables import MeasureFieldValue as MeasureFieldValue
 from storage.types import STAMPED, SendState, UTCDateTime
 
 

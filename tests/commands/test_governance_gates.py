@@ -15,10 +15,10 @@ from domain.enums import Stage
 from domain.escalation_rules import PortfolioRules
 from messages.ids import Action
 from slackkit.settings import Settings
-from storage.models import AuditLog, GateDecision, GateRequest, Measure, MeasureMonth, Unit
+from storage.models import AuditLog, GateDecision, GateRequest, Measure, MeasureFieldValue, MeasureMonth, Unit
 from tests.commands.test_gates import NOW, approval_dm, button, last_reply, set_stage, setup, stage_of
 from tests.commands.test_importer import GOOD, HEADER, run_import
-from tests.conftest import ADMIN, CONTROLLER, OWNER, SPONSOR, Bot
+from tests.conftest import ADMIN, CONTROLLER, OWNER, SPONSOR, STRANGER, Bot
 
 STRICT = """\
 organization: Acme
@@ -197,3 +197,57 @@ async def test_any_one_member_of_a_usergroup_decides_its_step_and_every_members_
     with bot.session() as session:
         decisions = session.exec(select(GateDecision).order_by(col(GateDecision.step))).all()
         assert [(d.decided_by, d.approver_id) for d in decisions] == [(SPONSOR, SPONSOR), (ADMIN, "S0FINANCE")]
+
+
+FIELDS = """\
+organization: Acme
+portfolios:
+  Ops:
+    fields:
+      - {name: customer_segment, label: Customer segment, type: select, options: [SMB, Enterprise]}
+      - {name: contract_ref, label: Contract reference, type: text}
+      - {name: capex, label: Capex, type: money}
+      - {name: buyer, label: Buyer, type: user}
+    gates:
+      DI2: {requires: [due, customer_segment]}
+"""
+
+
+async def test_a_required_custom_field_is_set_with_measure_field_and_then_the_gate_opens(bot: Bot) -> None:
+    setup(bot, stage=Stage.DI1)
+    apply(bot, FIELDS)
+    await bot.client.command(OWNER, "gate M-1")
+    await bot.settle()
+    assert "Nothing was requested" in last_reply(bot, OWNER) and "a customer segment" in last_reply(bot, OWNER)
+    await bot.client.command(STRANGER, "field M-1 customer_segment=SMB")
+    await bot.settle()
+    assert "Only the owner, sponsor or controller of M-1" in last_reply(bot, STRANGER)
+    await bot.client.command(OWNER, "field M-1 customer_segment=Mid capex=lots colour=red")
+    await bot.settle()
+    refused = last_reply(bot, OWNER)
+    assert refused.startswith("Nothing was changed.") and "is one of SMB, Enterprise" in refused
+    assert "not an amount" in refused and "“colour” is not a field" in refused
+    with bot.session() as session:
+        assert session.exec(select(MeasureFieldValue)).all() == []  # all or nothing
+    await bot.client.command(OWNER, f"field M-1 customer_segment=enterprise contract_ref=C 2027/114 <!channel> "
+                                    f"capex=€1.2m buyer=<@{CONTROLLER}>")  # fmt: skip
+    await bot.settle()
+    saved = last_reply(bot, OWNER)
+    assert saved.startswith("Saved.") and "*Customer segment* (`customer_segment`, select): Enterprise" in saved
+    assert "C 2027/114 &lt;!channel&gt;" in saved and "<!channel>" not in saved  # a value never pings
+    with bot.session() as session:
+        values = {v.name: v.value for v in session.exec(select(MeasureFieldValue))}
+        assert values == {"customer_segment": "Enterprise", "contract_ref": "C 2027/114 <!channel>",
+                          "capex": "1200000", "buyer": CONTROLLER}  # fmt: skip
+        audit = session.exec(select(AuditLog).where(AuditLog.action == "fields_changed")).one()
+        assert json.loads(audit.detail)["customer_segment"] == ["", "Enterprise"]
+    await bot.client.command(SPONSOR, "show M-1")  # the card shows them
+    await bot.settle()
+    card = json.dumps(bot.slack.responses(SPONSOR)[-1], ensure_ascii=False)
+    assert "*Customer segment* Enterprise" in card and f"*Buyer* <@{CONTROLLER}>" in card and "€1,200,000" in card
+    await bot.client.command(OWNER, "gate M-1")
+    await bot.settle()
+    assert f"Asked <@{SPONSOR}> to approve" in last_reply(bot, OWNER)
+    await bot.client.command(OWNER, "field M-1 contract_ref=")  # an empty value clears one
+    await bot.settle()
+    assert "*Contract reference* (`contract_ref`, text): _not set_" in last_reply(bot, OWNER)
