@@ -28,6 +28,7 @@ DEMO_PEOPLE = [
     ("U0PRIYA", "Priya Owner", "priya@acme.example", "America/New_York", False),
     ("U0SAM", "Sam Sponsor", "sam@acme.example", "America/New_York", False),
     ("U0CHRIS", "Chris Controller", "chris@acme.example", "Europe/Paris", False),
+    ("U0FRIDA", "Frida Finance", "frida@acme.example", "Europe/Berlin", False),  # approves Commercial's DI3
 ]
 
 

@@ -13,17 +13,22 @@ from datetime import date, datetime, time, timedelta
 from sqlmodel import Session, select
 
 from domain.enums import Cadence, CheckinState, Level, Severity, Stage
+from domain.governance import governance_from_text
 from domain.measure_schema import MeasureDraft
 from domain.parsing import RiskLine
 from domain.stage_gates import RequestKind
 from domain.status import got_worse, potential_status
+from storage.custom_values import set_values
 from storage.digests import subscribe
 from storage.gate_requests import request_gate
+from storage.governance import store_governance
 from storage.measures import create_measure, facts_of
 from storage.models import AuditLog, CheckIn, Evidence, Measure, MeasureMonth, Unit
+from storage.tree import UnitTree
 from storage.types import clock_at
 
 ADA, OLIVIA, KENJI, PRIYA, SAM, CHRIS = "U0ADA", "U0OLIVIA", "U0KENJI", "U0PRIYA", "U0SAM", "U0CHRIS"
+FRIDA = "U0FRIDA"
 OWNERS = (OLIVIA, KENJI, PRIYA)
 CHANNELS = {"C0OPSWEEKLY": "ops-weekly", "C0OPSSTEER": "ops-steering", "C0COMSTEER": "commercial-steering"}
 ORGANIZATION = "Acme"
@@ -56,6 +61,19 @@ STAGES += [Stage.ON_HOLD]  # forty in all
 TROUBLED = {12: ["on_track", "at_risk", "off_track", "off_track"], 20: ["on_track", "at_risk", "at_risk"]}
 SHORT = {15: 0.7, 22: 0.85}  # forecast as a share of the plan: 30% and 15% short
 WEEKS_OF_HISTORY = 8
+# Commercial's own method (docs/governance.md): a customer segment before DI2, finance signs DI3 after the sponsor.
+GOVERNANCE = f"""\
+organization: {ORGANIZATION}
+portfolios:
+  Commercial:
+    fields:
+      - {{name: customer_segment, label: Customer segment, type: select, options: [SMB, Mid-market, Enterprise]}}
+      - {{name: contract_ref, label: Contract reference, type: text}}
+    gates:
+      DI2: {{requires: [due, monthly_plan_sums_to_target, risks_or_none, dependencies_stated, customer_segment]}}
+      DI3: {{approvers: [sponsor, {{person: {FRIDA}}}]}}
+"""
+SEGMENTS = ("SMB", "Mid-market", "Enterprise")
 
 
 def seed(*, session: Session, now: datetime) -> int:
@@ -93,11 +111,24 @@ def seed(*, session: Session, now: datetime) -> int:
     for index, measure in enumerate(created):
         _history(session, measure, index, now)
     _evidence_and_actuals(session, created, now)
+    _commercial_governance(session, created, packages, now)
     waiting = created[STAGES.index(Stage.DI2)]  # a DI2 → DI3 request waiting for Sam
     request_gate(session=session, measure=waiting, facts=facts_of(session=session, measure=waiting),
                  kind=RequestKind.ADVANCE, requester=waiting.owner_id or ADA, admin=False, now=now - timedelta(days=1),
                  reason="")  # fmt: skip
     return len(created)
+
+
+def _commercial_governance(session: Session, created: list[Measure], packages: list[int], now: datetime) -> None:
+    """The demo's governance file, applied as `python -m bot governance apply` would; Commercial's
+    measures from DI2 on carry the customer segment it asks for there."""
+    store_governance(session=session, governance=governance_from_text(GOVERNANCE), document=GOVERNANCE, actor=ADA,
+                     now=now - timedelta(weeks=10))  # fmt: skip
+    commercial = set(packages) & set(UnitTree.load(session=session).packages_under(_portfolio(session, "Commercial")))
+    for index, measure in enumerate(created):
+        if measure.package_id in commercial and Stage(measure.stage) not in (Stage.DI0, Stage.DI1):
+            set_values(session=session, measure=measure, values={"customer_segment": SEGMENTS[index % 3]},
+                       actor=measure.owner_id or ADA, now=now - timedelta(weeks=9))  # fmt: skip
 
 
 def _tree(session: Session) -> list[int]:

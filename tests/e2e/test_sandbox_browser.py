@@ -22,7 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-OWNER, SPONSOR = "U0OLIVIA", "U0SAM"
+OWNER, SPONSOR, FINANCE = "U0OLIVIA", "U0SAM", "U0FRIDA"
 
 try:
     from playwright.sync_api import Page, expect, sync_playwright
@@ -145,3 +145,27 @@ def test_a_week_of_governance_in_the_browser(page: Page, shots: Path) -> None:
     page.locator("button[data-action='measure.open_card']").first.click()
     expect(page.locator("form.modal")).to_contain_text("Stage")
     page.screenshot(path=shots / "7-card-from-app-home.png")
+
+    # Commercial's own method, from the demo's governance file: a customer segment, and finance signs
+    # DI3 after the sponsor. M-16 is Olivia's, in Commercial, at DI2.
+    page.locator(".overlay button[formaction='/sandbox/close']").click()  # the card from App Home
+    expect(page.locator("form.modal")).to_have_count(0)
+    page.goto(f"/?as={OWNER}&in=dm")
+    send(page, "/measure show M-16")
+    expect(page.locator(".ephemeral").last).to_contain_text("Customer segment")
+    send(page, "/measure gate M-16")
+    expect(page.locator(".ephemeral").last).to_contain_text("to approve: DI3 for M-16")
+    page.goto(f"/?as={SPONSOR}&in=dm")
+    asked = page.locator(".msg", has_text="Approval:").filter(has_text="M-16").last
+    asked.locator("button[data-action='gate.approve']").click()
+    page.goto(f"/?as={FINANCE}&in=dm")
+    finance = page.locator(".msg", has_text="Approval:").filter(has_text="M-16").last
+    expect(finance).to_contain_text("as approver")
+    page.screenshot(path=shots / "8-finance-decides-after-the-sponsor.png")
+    finance.locator("button[data-action='gate.approve']").click()
+    expect(page.locator(".msg", has_text="Approval:").filter(has_text="M-16").last).to_contain_text("approved")
+
+
+def send(page: Page, command: str) -> None:
+    page.locator("form.cmd input[name=text]").fill(command)
+    page.locator("form.cmd button[type=submit]").click()
