@@ -2,10 +2,10 @@
 its unit path and its organization's currency.
 
 Read with SQLAlchemy Core on a bare connection (no ORM session, no objects): any number of
-measures by key is two statements — their rows joined with their five units, and their months —
-and a page is one whatever its size (and the unit tree's, to find a unit by name). The API's p99
-under load is measured against a bare aiohttp handler (bench/api_latency.py); ORM loading cost five
-times as much per request.
+measures by key is three statements — their rows joined with their five units, their months and
+their custom field values — and a page is one whatever its size (and the unit tree's, to find a
+unit by name). The API's p99 under load is measured against a bare aiohttp handler
+(bench/api_latency.py); ORM loading cost five times as much per request.
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ from sqlmodel import Session
 
 from domain.enums import Level
 from domain.money import valid_style
-from storage.models import Measure, MeasureMonth, Unit
+from storage.models import Measure, MeasureFieldValue, MeasureMonth, Unit
 from storage.tree import UnitTree
 
 MAX_PAGE = 500
 _M, _MONTH, _UNIT = Measure.__table__, MeasureMonth.__table__, Unit.__table__  # type: ignore[attr-defined]
+_VALUE = MeasureFieldValue.__table__  # type: ignore[attr-defined]
 _FIELDS = ("id", "key", "title", "description", "package_id", "stage", "held_from_stage", "impl_status",
            "potential_status", "owner_id", "sponsor_id", "controller_id", "due", "baseline", "target",
            "one_time_cost", "version", "updated_at")  # fmt: skip
@@ -66,6 +67,8 @@ class ApiMeasure:
     path: dict[str, str]  # level -> name, organization to measure package
     currency: str
     months: list[ApiMonth] | None = None  # only for one measure
+    # Only for one measure: its custom fields' values, canonical (domain/custom_fields.py), by name.
+    fields: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -107,22 +110,29 @@ _MANY_MONTHS = (
     .where(sa.or_(_MONTH.c.plan.is_not(None), _MONTH.c.forecast.is_not(None), _MONTH.c.actual.is_not(None)))
     .order_by(_MONTH.c.measure_id, _MONTH.c.month)
 )  # fmt: skip
+_MANY_VALUES = sa.select(_VALUE.c.measure_id, _VALUE.c.name, _VALUE.c.value).where(
+    _VALUE.c.measure_id.in_(sa.bindparam("ids", expanding=True))
+)
 
 
 def measure_details(*, connection: Connection, keys: Collection[str]) -> dict[str, ApiMeasure]:
-    """Several measures with their months, by upper-case key, in two statements whatever their number
-    (the API answers concurrent reads of single measures with one of these)."""
+    """Several measures with their months and custom field values, by upper-case key, in three
+    statements whatever their number (the API answers concurrent reads of single measures with one
+    of these)."""
     if not keys:
         return {}
     rows = connection.execute(_MANY, {"keys": sorted({key.upper() for key in keys})}).all()
     months: dict[int, list[ApiMonth]] = {row.id: [] for row in rows}
+    values: dict[int, dict[str, str]] = {row.id: {} for row in rows}
     if months:
         for m in connection.execute(_MANY_MONTHS, {"ids": list(months)}):
             months[m[0]].append(ApiMonth(m[1], m[2], m[3], m[4], m[5] is not None))
+        for measure_id, name, value in connection.execute(_MANY_VALUES, {"ids": list(months)}):
+            values[measure_id][name] = value
     found = {}
     for row in rows:
         record = _record(row)
-        found[row.key] = ApiMeasure(record.measure, record.path, record.currency, months[row.id])
+        found[row.key] = ApiMeasure(record.measure, record.path, record.currency, months[row.id], values[row.id])
     return found
 
 

@@ -60,6 +60,13 @@ _MEASURE = {
             "items": {"$ref": "#/components/schemas/Month"},
             "description": "Only in GET /measures/{key}.",
         },
+        "fields": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "Only in GET /measures/{key}: the values of its portfolio's custom fields, by name, as "
+            "stored (an amount in whole units of `currency`, a number as a decimal string, a date as YYYY-MM-DD, "
+            "a person as a Slack user id).",
+        },
     },
 }
 

@@ -1,5 +1,7 @@
 """The API's JSON: measures as ERP and BI tools read them. Amounts are integers in whole units of
-`currency`; months are `YYYY-MM`; people are Slack user ids."""
+`currency`; months are `YYYY-MM`; people are Slack user ids. A measure's custom `fields` are its
+portfolio's (docs/governance.md), each as stored: an amount in whole units, a number as a decimal
+string, a date as YYYY-MM-DD, a person as a user id."""
 
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ def measure_json(record: ApiMeasure) -> dict[str, Any]:
     }  # fmt: skip
     if record.months is not None:
         shown["months"] = [month_json(month) for month in record.months]
+    if record.fields is not None:
+        shown["fields"] = dict(sorted(record.fields.items()))
     return shown
 
 

@@ -20,10 +20,12 @@ from bot.web import create_web_app
 from commands.api.access import KnownTokens
 from commands.api.app import ROUTES
 from commands.api.together import MeasureReads
+from commands.governance import apply_governance
 from domain.enums import Stage
 from slackkit.settings import Settings
 from storage.api_tables import ApiReplay, ApiToken
 from storage.models import AuditLog, Measure, MeasureMonth
+from tests.commands.test_gates import NOW
 from tests.conftest import ADMIN, OWNER, STRANGER, Bot, start_site
 from tests.factories import add_people, make_measure, make_tree
 
@@ -117,8 +119,25 @@ async def test_measures_are_read_by_page_by_unit_and_one_with_its_months(bot: Bo
     assert status == 200 and one["key"] == "M-1" and one["owner"] == OWNER and one["target"] == 120_000
     assert one["months"][0] == {"month": "2027-01", "plan": 10_000, "forecast": None, "actual": None,
                                 "actual_validated": False}  # fmt: skip
+    assert one["fields"] == {}
     status, answer, _ = await call(bot, "GET", "/measures/M-99", token)
     assert status == 404 and answer["error"] == {"code": "not_found", "message": "There is no measure M-99."}
+
+
+async def test_a_measure_shows_its_custom_fields_as_stored(bot: Bot) -> None:
+    two_measures(bot)
+    token = await new_token(bot, "bi")
+    with bot.session() as session:
+        document = ("organization: Acme\nportfolios:\n  Ops:\n    fields:\n"
+                    "      - {name: capex, label: Capex, type: money}\n"
+                    "      - {name: contract_ref, label: Contract reference, type: text}\n")  # fmt: skip
+        assert apply_governance(session, document, actor=ADMIN, now=NOW).ok
+    await bot.client.command(OWNER, "field M-1 capex=€1.2m contract_ref=C-114")
+    await bot.settle()
+    status, one, _ = await call(bot, "GET", "/measures/M-1", token)
+    assert status == 200 and one["fields"] == {"capex": "1200000", "contract_ref": "C-114"}
+    status, page, _ = await call(bot, "GET", "/measures", token)
+    assert "fields" not in page["measures"][0]  # only with one measure, as its months
 
 
 async def test_months_are_written_under_the_money_rules_all_or_nothing_and_audited(bot: Bot) -> None:
@@ -269,4 +288,5 @@ async def test_reads_waiting_together_cost_one_read_of_the_database(bot: Bot) ->
     event.remove(reader, "before_cursor_execute", seen)
     assert [record.measure.key if record else None for _, record in found] == ["M-1", "M-2", "M-1", None]
     assert {holder.name for holder, _ in found if holder} == {"bi"}
-    assert len([s for s in statements if "measure" in s.lower()]) == 2, statements  # measures, then months
+    measured = [s for s in statements if "measure" in s.lower()]
+    assert len(measured) == 3, statements  # measures, then months, then custom field values
