@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 from commands.importer import ACTOR, ImportRow
 from domain.actuals import closed_plan_months, months_asked
+from domain.custom_fields import read_values
 from domain.enums import Level, Stage
 from domain.gate_policy import GateFacts, readiness
 from domain.governance import PortfolioGovernance
@@ -30,6 +31,7 @@ from domain.money import MoneyStyle
 from domain.stage_gates import MeasureFacts
 from slackkit.people import store_user
 from storage.actuals import ActualsRefused, closed_through_at, known_actuals, record_actuals
+from storage.custom_values import set_values, values_of
 from storage.governance import policy_in_force
 from storage.measures import (
     PlanFrozen,
@@ -121,19 +123,40 @@ def _apply_row(session: Session, row: ImportRow, people: dict[str, str], run: _R
     base = full_draft(session=session, measure=existing) if existing else MeasureDraft()
     whole = _overlay(base, row, package.id or 0, people)  # what the measure will be, to check its stage
     stage = whole.stage or (Stage(existing.stage) if existing else Stage.DI0)
+    custom = _custom_values(session, row, package.id or 0, run)
+    if custom is None:
+        return None
+    held = values_of(session=session, measure_id=existing.id or 0) if existing else {}
     placed = existing is None or stage != existing.stage
-    unmet = _unmet(session, replace(whole, stage=stage), existing, run) if placed else []
+    unmet = _unmet(session, replace(whole, stage=stage), existing, run, {**held, **custom}) if placed else []
     if unmet and not run.allow_unmet:
         run.errors.append(f"line {row.line}: to be placed at {stage}, it still needs: {', '.join(unmet)}")
         return None
     draft = replace(whole, stage=stage, dependency_keys=None)  # set once every row's measure exists
-    if existing is not None and not placed and draft == replace(base, stage=stage, dependency_keys=None):
+    same_fields = all(held.get(name, "") == value for name, value in custom.items())
+    if (
+        existing is not None
+        and not placed
+        and same_fields
+        and draft == replace(base, stage=stage, dependency_keys=None)
+    ):
         return _unchanged(row, existing, run)  # a re-import: what it says is what is stored (no write)
     try:
-        return _write(session, row, existing, draft, unmet, run)
+        return _write(session, row, existing, draft, unmet, run, custom)
     except PlanFrozen as frozen:
         run.errors.append(f"line {row.line}: plan: {frozen}")
         return None
+
+
+def _custom_values(session: Session, row: ImportRow, package_id: int, run: _Run) -> dict[str, str] | None:
+    """The row's `field NAME` cells read by the types its portfolio's governance gives them; None
+    (with the errors noted) when one is not a field there or not of its type."""
+    if not row.custom:
+        return {}
+    rules = _package_rules(session, package_id, run)
+    values, errors = read_values(rules.policy.fields if rules.policy else (), row.custom, rules.style)
+    run.errors += [f"line {row.line}: field {name}: {why}" for name, why in errors.items()]
+    return None if errors else values
 
 
 def _unchanged(row: ImportRow, measure: Measure, run: _Run) -> Measure:
@@ -145,16 +168,19 @@ def _unchanged(row: ImportRow, measure: Measure, run: _Run) -> Measure:
 
 
 def _write(
-    session: Session, row: ImportRow, existing: Measure | None, draft: MeasureDraft, unmet: list[str], run: _Run
-) -> Measure:
+    session: Session, row: ImportRow, existing: Measure | None, draft: MeasureDraft, unmet: list[str], run: _Run,
+    custom: dict[str, str],
+) -> Measure:  # fmt: skip
     stage = draft.stage or Stage.DI0
     if existing is None:
         measure = create_measure(session=session, draft=draft, actor=ACTOR, now=run.now, key=row.key, reserved=run.keys)
+        set_values(session=session, measure=measure, values=custom, actor=ACTOR, now=run.now)
         run.report.measures_created += 1
-    elif update_measure(session=session, measure=existing, draft=draft, actor=ACTOR, now=run.now):
-        measure, run.report.measures_updated = existing, run.report.measures_updated + 1
     else:
-        return _unchanged(row, existing, run)
+        edited = update_measure(session=session, measure=existing, draft=draft, actor=ACTOR, now=run.now)
+        if not (set_values(session=session, measure=existing, values=custom, actor=ACTOR, now=run.now) or edited):
+            return _unchanged(row, existing, run)
+        measure, run.report.measures_updated = existing, run.report.measures_updated + 1
     if unmet:
         _flag_unmet(session, measure, stage, unmet, run)
     if "dependency_keys" in row.values:
@@ -185,7 +211,9 @@ def _package_rules(session: Session, package_id: int | None, run: _Run) -> _Pack
     return run.package_rules[key]
 
 
-def _unmet(session: Session, draft: MeasureDraft, existing: Measure | None, run: _Run) -> list[str]:
+def _unmet(
+    session: Session, draft: MeasureDraft, existing: Measure | None, run: _Run, custom: dict[str, str]
+) -> list[str]:
     """What `draft` lacks for its stage's entry criteria (imported actuals are never validated)."""
     validated: set[date] = set()
     if existing is not None and existing.id is not None:
@@ -195,7 +223,7 @@ def _unmet(session: Session, draft: MeasureDraft, existing: Measure | None, run:
     months = months_asked(closed_plan_months(list(draft.monthly_plan or {}), rules.closed), rules.di5_months)
     unvalidated = tuple(m for m in months if m not in validated) if months else None
     facts = MeasureFacts(draft=draft, unvalidated_months=unvalidated, style=rules.style, di5_months=rules.di5_months)
-    return readiness(rules.policy, draft.stage or Stage.DI0, GateFacts(facts))
+    return readiness(rules.policy, draft.stage or Stage.DI0, GateFacts(facts, custom))
 
 
 def _flag_unmet(session: Session, measure: Measure, stage: Stage, unmet: list[str], run: _Run) -> None:

@@ -26,6 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session
 
 from commands.spreadsheet import SpreadsheetError, read_table
+from domain.custom_fields import TEXT_LIMIT
 from domain.enums import Level, Stage
 from domain.measure_schema import BY_NAME, IMPORT_FIELDS, Kind, MeasureField
 from domain.money import DEFAULT_STYLE, MoneyStyle, parse_amount
@@ -58,6 +59,8 @@ class ImportRow:
     values: dict[str, Any] = field(default_factory=dict)  # the draft's fields the row's cells set
     forecasts: dict[date, int] = field(default_factory=dict)  # `forecast YYYY-MM` cells
     actuals: dict[date, int] = field(default_factory=dict)  # `actual YYYY-MM` cells
+    # `field NAME` cells as typed: read by the type its portfolio's governance gives NAME when written
+    custom: dict[str, str] = field(default_factory=dict)
 
 
 def read_rows(
@@ -82,7 +85,8 @@ def read_rows(
         if missing:
             problems.append(f"missing columns: {', '.join(missing)}")
         return [], [
-            f"line 1: {'; '.join(problems) or 'the file has no header row'} (columns are: {', '.join(COLUMNS)})"
+            f"line 1: {'; '.join(problems) or 'the file has no header row'} (columns are: {', '.join(COLUMNS)}, "
+            "and `field NAME` for a custom field)"
         ]
     rows, errors = [], []
     for line in range(2, len(table) + 1):
@@ -109,9 +113,16 @@ def _squeezed(header: str) -> str:
 _CANONICAL = {_squeezed(c): c for c in COLUMNS}
 
 
+CUSTOM_COLUMN = re.compile(r"^\s*field[ _]+([A-Za-z][A-Za-z0-9_]{0,39})\s*$", re.IGNORECASE)
+
+
 def column_name(header: str) -> str | None:
     """The column a header names, matched ignoring case, spaces and underscores (`Business Unit` is
-    `business_unit`, `Plan 2027-01` is `plan 2027-01`); None for a column not known."""
+    `business_unit`, `Plan 2027-01` is `plan 2027-01`, `Field customer_segment` is a custom field's
+    `field customer_segment`); None for a column not known."""
+    custom = CUSTOM_COLUMN.match(header)
+    if custom:
+        return f"field {custom[1].lower()}"
     squeezed = _squeezed(header)
     if squeezed in _CANONICAL:
         return _CANONICAL[squeezed]
@@ -142,6 +153,10 @@ def _parse_row(line: int, cells: dict[str, str], style: MoneyStyle) -> tuple[Imp
         except InputError as error:
             errors.append(f"line {line}: {spec.column}: {error}")
     errors += [f"line {line}: {error}" for error in _set_months(row, cells, style)]
+    row.custom = {column.removeprefix("field "): cell for column, cell in cells.items()
+                  if column.startswith("field ") and cell}  # fmt: skip
+    errors += [f"line {line}: field {name} can be at most {TEXT_LIMIT} characters" for name, cell in row.custom.items()
+               if len(cell) > TEXT_LIMIT]  # fmt: skip
     return (None, errors) if errors else (row, [])
 
 

@@ -9,11 +9,14 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from datetime import date
+from decimal import Decimal
 
 from openpyxl import Workbook
 
 from domain.enums import WEEKDAYS, Level
+from domain.governance import FieldType
 from domain.measure_schema import IMPORT_FIELDS, Kind, MeasureField
+from domain.money import format_number
 from storage.export_data import ExportData, ExportScope
 from storage.models import Measure
 
@@ -52,7 +55,8 @@ def measures_csv(scope: ExportScope, chunks: Iterable[ExportData]) -> bytes:
 
 def measures_header(scope: ExportScope) -> list[str]:
     return [*UNIT_COLUMNS, "key", *(spec.column or "" for spec in IMPORT_FIELDS),
-            *(f"{kind} {month:%Y-%m}" for kind, month in scope.month_columns)]  # fmt: skip
+            *(f"{kind} {month:%Y-%m}" for kind, month in scope.month_columns),
+            *(f"field {name}" for name in scope.field_columns)]  # fmt: skip
 
 
 def measure_rows(scope: ExportScope, data: ExportData) -> Iterator[list[str]]:
@@ -65,7 +69,20 @@ def measure_rows(scope: ExportScope, data: ExportData) -> Iterator[list[str]]:
             value = _amount_of(by_month[month], kind) if month in by_month else None
             amounts.append("" if value is None else str(value))
         cells = [_cell(spec, measure, data) for spec in IMPORT_FIELDS]
-        yield [*(path.get(level, "") for level in UNIT_COLUMNS), measure.key, *cells, *amounts]
+        custom = _custom_cells(scope, measure, data)
+        yield [*(path.get(level, "") for level in UNIT_COLUMNS), measure.key, *cells, *amounts, *custom]
+
+
+def _custom_cells(scope: ExportScope, measure: Measure, data: ExportData) -> list[str]:
+    """Each `field NAME` cell as the import reads it back: a number in the organization's way of
+    writing it, anything else as stored (an amount in whole units, a date as YYYY-MM-DD, a user id)."""
+    held = data.custom.get(measure.id or 0, {})
+    numbers = {f.name for f in scope.fields.get(measure.package_id, ()) if f.type == FieldType.NUMBER}
+    return [
+        format_number(Decimal(held[name]), scope.style.locale) if name in numbers and held.get(name) else
+        held.get(name, "")
+        for name in scope.field_columns
+    ]  # fmt: skip
 
 
 def _amount_of(month: object, kind: str) -> int | None:

@@ -15,8 +15,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from domain.enums import Level
+from domain.governance import CustomField
 from domain.money import MoneyStyle
-from storage.models import AuditLog, CheckIn, Dependency, Evidence, Measure, MeasureMonth, Risk, Unit
+from storage.governance import policy_in_force
+from storage.models import AuditLog, CheckIn, Dependency, Evidence, Measure, MeasureFieldValue, MeasureMonth, Risk, Unit
 from storage.organization import organization_in, settings_of
 from storage.tree import UnitTree
 
@@ -41,6 +43,7 @@ class ExportData:
     evidence: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
     checkins: list[tuple[str, CheckIn]] = field(default_factory=list)  # (key, check-in), by measure, oldest first
     audit: list[AuditLog] = field(default_factory=list)
+    custom: dict[int, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))  # custom field values
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,9 @@ class ExportScope:
     ids: list[int]
     month_columns: list[tuple[str, date]]  # (plan|forecast|actual, month), in the sheet's order
     with_audit: bool
+    # The custom fields the packages' portfolios declare (docs/governance.md): `field NAME` columns.
+    fields: dict[int, tuple[CustomField, ...]] = field(default_factory=dict)  # package id -> its fields
+    field_columns: list[str] = field(default_factory=list)  # their names, each once, as declared
 
 
 KINDS = ("plan", "forecast", "actual")
@@ -79,7 +85,14 @@ def export_scope(*, session: Session, unit: Unit | None, with_audit: bool, only_
             present.update((kind, month) for kind, count in zip(KINDS, filled, strict=True) if count)
     columns = sorted(present, key=lambda column: (KINDS.index(column[0]), column[1]))
     paths = {p: {u.level: u.name for u in tree.path(p)} for p in packages}
-    return ExportScope(style, paths, ids, columns, with_audit)
+    fields = {p: _fields(session, p) for p in packages}
+    names = list(dict.fromkeys(f.name for declared in fields.values() for f in declared))
+    return ExportScope(style, paths, ids, columns, with_audit, fields, names)
+
+
+def _fields(session: Session, package_id: int) -> tuple[CustomField, ...]:
+    policy = policy_in_force(session=session, package_id=package_id).policy
+    return policy.fields if policy else ()
 
 
 def export_chunks(*, session: Session, scope: ExportScope, size: int = 2_000) -> Iterator[ExportData]:
@@ -109,6 +122,9 @@ def _chunk(session: Session, ids: list[int], *, with_audit: bool) -> ExportData:
     evidence = select(Evidence).where(col(Evidence.measure_id).in_(ids)).order_by(col(Evidence.id))
     for link in session.exec(evidence).all():
         data.evidence[link.measure_id].append(link.url)
+    values = sa.select(col(MeasureFieldValue.measure_id), col(MeasureFieldValue.name), col(MeasureFieldValue.value))
+    for measure_id, name, value in session.execute(values.where(col(MeasureFieldValue.measure_id).in_(ids))).all():
+        data.custom[measure_id][name] = value
     checkins = select(CheckIn).where(col(CheckIn.measure_id).in_(ids))
     place = {measure.id: n for n, measure in enumerate(measures)}
     by_measure = sorted(session.exec(checkins).all(), key=lambda c: (place[c.measure_id], c.cycle_end))
