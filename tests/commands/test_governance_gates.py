@@ -39,6 +39,16 @@ portfolios:
 """
 
 
+async def owner_asks_and_the_sponsor_approves(bot: Bot) -> None:
+    """The owner asks for M-1's next gate; the sponsor, asked first, approves."""
+    await bot.client.command(OWNER, "gate M-1")
+    await bot.settle()
+    assert f"Asked <@{SPONSOR}> to approve" in last_reply(bot, OWNER)
+    first = approval_dm(bot, SPONSOR)
+    await bot.client.click(SPONSOR, Action.GATE_APPROVE, button(first, Action.GATE_APPROVE), message=first)
+    await bot.settle()
+
+
 def apply(bot: Bot, document: str) -> None:
     with bot.session() as session:
         outcome = apply_governance(session, document, actor=ADMIN, now=NOW)
@@ -86,12 +96,7 @@ async def test_without_a_file_the_gates_are_todays_and_rules_say_which_are_in_fo
 async def test_the_file_names_who_approves_in_order_and_nobody_approves_their_own_request(bot: Bot) -> None:
     setup(bot, stage=Stage.DI2)
     apply(bot, LAX)  # DI3: the sponsor, then a finance person (here the controller's account)
-    await bot.client.command(OWNER, "gate M-1")
-    await bot.settle()
-    assert f"Asked <@{SPONSOR}> to approve" in last_reply(bot, OWNER)
-    first = approval_dm(bot, SPONSOR)
-    await bot.client.click(SPONSOR, Action.GATE_APPROVE, button(first, Action.GATE_APPROVE), message=first)
-    await bot.settle()
+    await owner_asks_and_the_sponsor_approves(bot)
     assert stage_of(bot) == Stage.DI2  # the second step is still to decide
     second = approval_dm(bot, CONTROLLER)
     assert "approver" in json.dumps(second["blocks"])
@@ -172,12 +177,7 @@ async def test_any_one_member_of_a_usergroup_decides_its_step_and_every_members_
     setup(bot, stage=Stage.DI2)
     bot.slack.add_usergroup("S0FINANCE", [OWNER, CONTROLLER, ADMIN])  # the requester is a member too
     apply(bot, LAX.replace(f"{{person: {CONTROLLER}}}", "{usergroup: S0FINANCE}"))
-    await bot.client.command(OWNER, "gate M-1")
-    await bot.settle()
-    assert f"Asked <@{SPONSOR}> to approve" in last_reply(bot, OWNER)
-    first = approval_dm(bot, SPONSOR)
-    await bot.client.click(SPONSOR, Action.GATE_APPROVE, button(first, Action.GATE_APPROVE), message=first)
-    await bot.settle()
+    await owner_asks_and_the_sponsor_approves(bot)
     assert [c.args["usergroup"] for c in bot.slack.calls("usergroups.users.list")] == ["S0FINANCE"]
     to_controller, to_admin = approval_dm(bot, CONTROLLER), approval_dm(bot, ADMIN)  # one each; none to the requester
     assert not [m for m in bot.slack.dms(OWNER) if m.get("text", "").startswith("Approval: ")]
