@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from commands.invocation import Invocation, Subcommand
 from commands.measure_data import measure_card, package_choices, unit_named
+from commands.measure_fields import CustomInput, form_fields, read_form
 from domain.enums import Stage
 from domain.measure_schema import Key, MeasureDraft, audit_label
 from domain.money import MoneyStyle
@@ -33,6 +34,7 @@ from slackkit.clicks import Click, on_click
 from slackkit.context import Deps
 from slackkit.people import admin_now, check_people, is_admin, refresh_person, verify_people
 from slackkit.surfaces import FormAnswer, tell
+from storage.custom_values import set_values
 from storage.measures import (
     PlanFrozen,
     StaleEdit,
@@ -138,31 +140,32 @@ async def _parsed(
     key: str | None = None,
     current_due: date | None = None,
     plan_frozen: bool = False,
-) -> tuple[MeasureDraft | None, dict[str, str]]:
-    """The form's draft, its amounts read the way the chosen package's organization writes them; or
-    every error at once: the form's own, and what only the database knows (the package, the
-    dependency keys), in one bounded read."""
+) -> tuple[MeasureDraft | None, dict[str, str], CustomInput]:
+    """The form's draft, its amounts read the way the chosen package's organization writes them, and
+    its custom fields; or every error at once: the form's own, and what only the database knows
+    (the package, the dependency keys, the custom fields' types), in one bounded read."""
     values = read_state(view["state"]["values"])
 
-    def check(session: Session) -> tuple[MoneyStyle, dict[str, str]]:
+    def check(session: Session) -> tuple[MoneyStyle, dict[str, str], CustomInput]:
         style = style_of(session=session, unit_id=package_in(values))
         try:
             keys = parse_keys(values.get(Key.DEPENDENCIES))
         except InputError:
             keys = []  # the form's own error says what is wrong with them
         problems = reference_problems(session=session, package_id=package_in(values), dependency_keys=keys, key=key)
-        return style, problems
+        custom, custom_problems = read_form(session, package_in(values), values)
+        return style, problems | custom_problems, custom
 
-    style, known = await deps.read(check)
+    style, known, custom = await deps.read(check)
     draft, errors = parse_measure_form(
         values, style=style, today=deps.clock().date(), current_due=current_due, plan_frozen=plan_frozen
     )
-    return (draft, {}) if draft is not None and not known else (None, known | errors)
+    return (draft, {}, custom) if draft is not None and not known else (None, known | errors, custom)
 
 
 async def submit_new(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
     user_id = body["user"]["id"]
-    draft, errors = await _parsed(deps, view)
+    draft, errors, _custom = await _parsed(deps, view)  # a new measure's form has no custom fields
     if draft is not None and draft.owner_id is None:  # the creator owns it unless they name someone else
         draft = replace(draft, owner_id=user_id)
     answer = FormAnswer(ack)
@@ -189,15 +192,16 @@ async def submit_edit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
         await answer.errors({Key.TITLE: "This form is out of date: close it and reopen it."})
         return
     known, current_due, frozen = await deps.read(lambda s: _measure_now(s, meta.key or ""))
-    draft, errors = await _parsed(deps, view, key=meta.key, current_due=current_due, plan_frozen=frozen)
+    draft, errors, custom = await _parsed(deps, view, key=meta.key, current_due=current_due, plan_frozen=frozen)
     if draft is None:
         await answer.errors(errors)
         return
-    if not await _people_checked(deps, answer, view, draft, meta, known=known):
+    if not await _people_checked(deps, answer, view, draft, meta, known=known, custom=custom):
         return
     admin = await admin_now(deps, user_id)  # the stored profile: no Web API call before the ack
+    now = deps.clock()
     try:
-        measure, changes = await deps.transaction(lambda s: _apply_edit(s, meta, draft, user_id, admin, deps.clock()))
+        measure, changes = await deps.transaction(lambda s: _apply_edit(s, meta, draft, user_id, admin, now, custom))
     except FormRejected as rejected:
         await answer.errors(rejected.errors)
         return
@@ -213,6 +217,7 @@ async def _people_checked(
     meta: MeasureFormMeta,
     *,
     known: list[str],
+    custom: CustomInput | None = None,
 ) -> bool:
     """Whether the draft's people are people. The stored directory answers before the ack; an id it
     has never seen is asked of users.info after a "checking" ack, and a refusal brings the form back
@@ -225,7 +230,8 @@ async def _people_checked(
         return True
 
     def form(problems: Mapping[str, str]) -> View:
-        return measure_modal(packages=packages, values=draft, meta=meta, problems=problems)
+        shown = custom.shown() if custom else ()
+        return measure_modal(packages=packages, values=draft, meta=meta, problems=problems, custom=shown)
 
     await answer.hold(deps, view_id=view["id"], form=form)
     packages = await deps.read(lambda s: package_choices(session=s))
@@ -270,8 +276,8 @@ async def _open_edit(deps: Deps, *, body: dict[str, Any], user_id: str, key: str
         if not can_edit(measure, user_id, admin=admin):
             return "forbidden", None
         meta = MeasureFormMeta(key=measure.key, version=measure.version)
-        values = full_draft(session=session, measure=measure)
-        return "ok", measure_modal(packages=package_choices(session=session), values=values, meta=meta)
+        values, custom = full_draft(session=session, measure=measure), form_fields(session, measure)
+        return "ok", measure_modal(packages=package_choices(session=session), values=values, meta=meta, custom=custom)
 
     outcome, view = await deps.read(load)
     if outcome == "missing":
@@ -304,8 +310,9 @@ async def _create_with_retry(deps: Deps, draft: MeasureDraft, user_id: str) -> M
 
 
 def _apply_edit(
-    session: Session, meta: MeasureFormMeta, draft: MeasureDraft, user_id: str, admin: bool, now: datetime
-) -> tuple[Measure, dict[str, Any]]:
+    session: Session, meta: MeasureFormMeta, draft: MeasureDraft, user_id: str, admin: bool, now: datetime,
+    custom: CustomInput,
+) -> tuple[Measure, dict[str, Any]]:  # fmt: skip
     measure = get_measure(session=session, key=meta.key or "")
     if measure is None:
         raise FormRejected({Key.TITLE: f"{meta.key} no longer exists."})
@@ -324,7 +331,9 @@ def _apply_edit(
         raise FormRejected({Key.TITLE: STALE}) from None
     except PlanFrozen as frozen:
         raise FormRejected({Key.MONTHLY_PLAN: str(frozen)}) from None
-    return measure, changes
+    fields = set_values(session=session, measure=measure, values=custom.values, actor=user_id, now=now)
+    labels = {f.name: f.label for f in custom.fields}
+    return measure, {**changes, **{labels[name]: change for name, change in fields.items()}}
 
 
 def _saved_view(measure: Measure, *, created: bool, changed: list[str] | None = None) -> View:
@@ -334,7 +343,9 @@ def _saved_view(measure: Measure, *, created: bool, changed: list[str] | None = 
             f"See it with `/measure show {measure.key}`."
         )
     elif changed:
-        text = f":white_check_mark: Saved *{measure.key}*: changed {', '.join(audit_label(c) for c in changed)}."
+        text = (
+            f":white_check_mark: Saved *{measure.key}*: changed {escape(', '.join(audit_label(c) for c in changed))}."
+        )
     else:
         text = f"Nothing changed on *{measure.key}*."
     return View(type="modal", title="Pacekeeper", close="Done", blocks=[SectionBlock(text=text)])

@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from domain.enums import WEEKDAYS, Cadence, Stage
+from domain.governance import CustomField
 from domain.measure_schema import FORM_FIELDS, Key, Kind, MeasureDraft, MeasureField
 from domain.money import MoneyStyle, format_amount, parse_amount, parse_monthly_plan
 from domain.parsing import (
@@ -32,6 +33,7 @@ from domain.parsing import (
     parse_time,
     parse_urls,
 )
+from messages.custom_field_inputs import custom_inputs
 from messages.ids import INPUT, Callback
 from messages.payloads import MeasureFormMeta
 from messages.pickers import Choice, choice_select
@@ -53,9 +55,11 @@ def measure_modal(
     values: MeasureDraft,
     meta: MeasureFormMeta,
     problems: Mapping[str, str] | None = None,
+    custom: Sequence[tuple[CustomField, str]] = (),
 ) -> View:
     """The form showing `values`; `problems` ({field key: why}) head it when the form comes back after
-    its ack (a person the directory did not know turned out not to be one), so nothing typed is lost."""
+    its ack (a person the directory did not know turned out not to be one), so nothing typed is lost;
+    `custom`: the portfolio's custom fields with their values (an edit's form)."""
     editing = meta.key is not None
     notice: list[Block] = [_problems_block(problems)] if problems else []
     title = f"Edit {meta.key}" if editing else "New measure"
@@ -66,7 +70,7 @@ def measure_modal(
         submit="Save" if editing else "Create",
         close="Cancel",
         private_metadata=meta.dump(),
-        blocks=notice + _blocks(packages, values),
+        blocks=[*notice, *_blocks(packages, values), *custom_inputs(custom)],
     )
 
 

@@ -13,11 +13,13 @@ from sqlmodel import col, select
 from commands.governance import apply_governance
 from domain.enums import Stage
 from domain.escalation_rules import PortfolioRules
+from domain.measure_schema import Key
 from messages.ids import Action
 from slackkit.settings import Settings
 from storage.models import AuditLog, GateDecision, GateRequest, Measure, MeasureFieldValue, MeasureMonth, Unit
 from tests.commands.test_gates import NOW, approval_dm, button, last_reply, set_stage, setup, stage_of
 from tests.commands.test_importer import GOOD, HEADER, run_import
+from tests.commands.test_measure import _initial, open_modal
 from tests.conftest import ADMIN, CONTROLLER, OWNER, SPONSOR, STRANGER, Bot
 
 STRICT = """\
@@ -251,3 +253,29 @@ async def test_a_required_custom_field_is_set_with_measure_field_and_then_the_ga
     await bot.client.command(OWNER, "field M-1 contract_ref=")  # an empty value clears one
     await bot.settle()
     assert "*Contract reference* (`contract_ref`, text): _not set_" in last_reply(bot, OWNER)
+
+
+async def test_the_edit_form_shows_the_portfolios_custom_fields_and_saves_them_with_the_edit(bot: Bot) -> None:
+    setup(bot, stage=Stage.DI1)
+    apply(bot, FIELDS)
+    await bot.client.command(OWNER, "field M-1 customer_segment=SMB capex=250000")
+    await bot.settle()
+    view = await open_modal(bot, OWNER, "edit M-1")
+    inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert (
+        inputs["custom.customer_segment"]["type"] == "static_select"
+        and inputs["custom.buyer"]["type"] == "users_select"
+    )
+    values = {block: _initial(element) for block, element in inputs.items()}
+    assert values["custom.customer_segment"] == "SMB" and values["custom.capex"] == "€250,000"
+    refused = await bot.client.submit(OWNER, view, {**values, "custom.capex": "lots", Key.TITLE: "Renamed"})
+    body = refused.json()
+    assert body["response_action"] == "errors" and "not an amount" in body["errors"]["custom.capex"]
+    with bot.session() as session:
+        assert session.exec(select(Measure)).one().title != "Renamed"  # nothing of the form was kept
+    saved = await bot.client.submit(OWNER, view, {**values, "custom.customer_segment": "Enterprise",
+                                                  "custom.contract_ref": "C-114", "custom.capex": ""})  # fmt: skip
+    assert saved.json()["response_action"] == "update" and "customer segment" in json.dumps(saved.json()).lower()
+    with bot.session() as session:
+        held = {v.name: v.value for v in session.exec(select(MeasureFieldValue))}
+        assert held == {"customer_segment": "Enterprise", "contract_ref": "C-114"}  # capex cleared
