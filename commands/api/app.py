@@ -1,8 +1,9 @@
 """The API's routes, mounted by bot/web.py under `/api/v1/`:
 
     GET  /measures?unit=&limit=&after=   a page of measures (by id; `next` is the following page)
-    GET  /measures/{key}                 one measure with its months
+    GET  /measures/{key}                 one measure with its months and custom fields
     PUT  /measures/{key}/months          plan, forecast and actual by month (the money rules)
+    PUT  /measures/{key}/fields          its custom fields, each read by its type (docs/governance.md)
     POST /actuals                        actuals in bulk, as `python -m bot import-actuals`
     GET  /openapi.json                   this, as OpenAPI 3.1
 
@@ -22,16 +23,19 @@ from sqlmodel import Session
 from commands.actuals_import import ImportRefused, apply_actual_rows
 from commands.api import access
 from commands.api.errors import ApiError, invalid
-from commands.api.inputs import actual_rows, month_entries, whole_number
+from commands.api.inputs import actual_rows, field_entries, month_entries, whole_number
 from commands.api.limits import RateLimiter
 from commands.api.openapi import OPENAPI
 from commands.api.together import MeasureReads
 from commands.api.views import measure_json, page_json
+from domain.custom_fields import read_values
 from domain.policy import Deed
 from slackkit.context import Deps
 from storage.api_measures import MAX_PAGE, UnitNotFound, measure_detail, measure_page
 from storage.api_tokens import TokenHolder
+from storage.custom_values import fields_of, set_values
 from storage.month_writes import MonthsRefused, put_months
+from storage.organization import style_of
 from storage.queries import get_measure
 
 log = logging.getLogger("pacekeeper.api")
@@ -109,6 +113,29 @@ async def put_measure_months(request: web.Request) -> web.Response:
     return await access.write(request, _months_deeds, work)
 
 
+async def put_measure_fields(request: web.Request) -> web.Response:
+    key = request.match_info["key"]
+    deps = request.app[access.DEPS]
+
+    def work(session: Session, holder: TokenHolder, body: Any) -> tuple[int, dict[str, Any]]:
+        typed = field_entries(body)
+        measure = get_measure(session=session, key=key.upper())
+        if measure is None:
+            raise ApiError(404, "not_found", f"There is no measure {key[:24]}.")
+        fields = fields_of(session=session, package_id=measure.package_id)
+        values, errors = read_values(fields, typed, style_of(session=session, unit_id=measure.package_id))
+        if errors:
+            details = [{"field": name, "message": why} for name, why in errors.items()]
+            raise invalid(f"{measure.key}: nothing was changed.", details)
+        changed = set_values(session=session, measure=measure, values=values, actor=holder.actor, now=deps.clock())
+        session.flush()
+        record = measure_detail(connection=session.connection(), key=measure.key)
+        assert record is not None
+        return 200, {"changed": sorted(changed), "measure": measure_json(record)}
+
+    return await access.write(request, lambda _body: (Deed.EDIT,), work)
+
+
 async def post_actuals(request: web.Request) -> web.Response:
     deps = request.app[access.DEPS]
 
@@ -132,6 +159,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/measures", list_measures),
     ("GET", "/measures/{key}", get_measure_json),
     ("PUT", "/measures/{key}/months", put_measure_months),
+    ("PUT", "/measures/{key}/fields", put_measure_fields),
     ("POST", "/actuals", post_actuals),
     ("GET", "/openapi.json", openapi),
 ]

@@ -85,3 +85,25 @@ def whole_number(text: str | None, name: str, *, default: int, low: int, high: i
     if not text.isdigit() or not low <= int(text) <= high:
         raise invalid(f"{name} is a whole number from {low} to {high}.")
     return int(text)
+
+
+MAX_FIELDS = 100
+
+
+def field_entries(body: Any) -> dict[str, str]:
+    """`{"fields": {"customer_segment": "Enterprise", "capex": 1200000, "contract_ref": null}}`: each
+    value as typed (a whole number as its digits; null clears it, as an empty text does)."""
+    fields = body.get("fields") if isinstance(body, dict) else None
+    if not isinstance(fields, dict) or not fields:
+        raise invalid('The body is {"fields": {"NAME": "value" or a whole number or null, …}}.')
+    if len(fields) > MAX_FIELDS:
+        raise invalid(f"At most {MAX_FIELDS} fields at once.")
+    typed: dict[str, str] = {}
+    for name, value in fields.items():
+        if value is None or isinstance(value, str):
+            typed[name] = value or ""
+        elif isinstance(value, int) and not isinstance(value, bool):
+            typed[name] = str(value)
+        else:
+            raise invalid(f"fields.{name[:40]}: a text, a whole number or null (a fraction goes in quotes).")
+    return typed

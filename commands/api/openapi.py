@@ -187,6 +187,42 @@ OPENAPI: dict[str, Any] = {
                 },
             }
         },
+        "/measures/{key}/fields": {
+            "put": {
+                "summary": "Set the measure's custom fields (null clears); read by each field's type; all or nothing",
+                "parameters": [_KEY, _IDEMPOTENCY],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["fields"],
+                                "properties": {
+                                    "fields": {
+                                        "type": "object",
+                                        "additionalProperties": {"type": ["string", "integer", "null"]},
+                                    }
+                                },
+                                "examples": [{"fields": {"customer_segment": "Enterprise", "capex": 1200000}}],
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "changed": {"type": "array", "items": {"type": "string"}},
+                                "measure": {"$ref": "#/components/schemas/Measure"},
+                            },
+                        }
+                    ),
+                    **_errors(400, 401, 403, 404, 422, 429),
+                },
+            }
+        },
         "/actuals": {
             "post": {
                 "summary": "Actuals in bulk (entered, not validated); all or nothing",

@@ -138,6 +138,22 @@ async def test_a_measure_shows_its_custom_fields_as_stored(bot: Bot) -> None:
     assert status == 200 and one["fields"] == {"capex": "1200000", "contract_ref": "C-114"}
     status, page, _ = await call(bot, "GET", "/measures", token)
     assert "fields" not in page["measures"][0]  # only with one measure, as its months
+    writer = await new_token(bot, "crm", "write")
+    status, answer, _ = await call(bot, "PUT", "/measures/M-1/fields", token, {"fields": {"capex": 1}})
+    assert status == 403  # a read token
+    bad = {"fields": {"capex": "lots", "colour": "red", "contract_ref": None}}
+    status, answer, _ = await call(bot, "PUT", "/measures/M-1/fields", writer, bad)
+    assert status == 422 and {d["field"] for d in answer["error"]["details"]} == {"capex", "colour"}
+    status, answer, _ = await call(bot, "PUT", "/measures/M-1/fields", writer, {"fields": {"capex": 2.5}})
+    assert status == 422 and "fraction goes in quotes" in answer["error"]["message"]
+    assert (await call(bot, "GET", "/measures/M-1", token))[1]["fields"]["capex"] == "1200000"  # unchanged
+    body = {"fields": {"capex": 900_000, "contract_ref": None}}
+    status, answer, _ = await call(bot, "PUT", "/measures/M-1/fields", writer, body)
+    assert status == 200 and answer["changed"] == ["capex", "contract_ref"]
+    assert answer["measure"]["fields"] == {"capex": "900000"}
+    with bot.session() as session:
+        audit = session.exec(select(AuditLog).where(AuditLog.action == "fields_changed")).all()[-1]
+        assert audit.actor == "api:crm" and json.loads(audit.detail)["capex"] == ["1200000", "900000"]
 
 
 async def test_months_are_written_under_the_money_rules_all_or_nothing_and_audited(bot: Bot) -> None:
