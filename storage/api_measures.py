@@ -2,8 +2,8 @@
 its unit path and its organization's currency.
 
 Read with SQLAlchemy Core on a bare connection (no ORM session, no objects): any number of
-measures by key is three statements — their rows joined with their five units, their months and
-their custom field values — and a page is one whatever its size (and the unit tree's, to find a
+measures by key is two statements — their rows joined with their five units, then their months
+with their custom field values — and a page is one whatever its size (and the unit tree's, to find a
 unit by name). The API's p99 under load is measured against a bare aiohttp handler
 (bench/api_latency.py); ORM loading cost five times as much per request.
 """
@@ -103,20 +103,24 @@ def measure_detail(*, connection: Connection, key: str) -> ApiMeasure | None:
 
 
 _MANY = _WITH_PATH.where(_M.c.key.in_(sa.bindparam("keys", expanding=True)))
-_MANY_MONTHS = (
+_IDS: sa.BindParameter[int] = sa.bindparam("ids", expanding=True)
+# Their months and their custom field values in one statement (a field's row has no month, a
+# month's row no name): a third round trip cost the API's p99 under load (docs/api.md).
+_MANY_MONTHS = sa.union_all(
     sa.select(_MONTH.c.measure_id, _MONTH.c.month, _MONTH.c.plan, _MONTH.c.forecast, _MONTH.c.actual,
-              _MONTH.c.actual_validated_by)
-    .where(_MONTH.c.measure_id.in_(sa.bindparam("ids", expanding=True)))
-    .where(sa.or_(_MONTH.c.plan.is_not(None), _MONTH.c.forecast.is_not(None), _MONTH.c.actual.is_not(None)))
-    .order_by(_MONTH.c.measure_id, _MONTH.c.month)
-)  # fmt: skip
-_MANY_VALUES = sa.select(_VALUE.c.measure_id, _VALUE.c.name, _VALUE.c.value).where(
-    _VALUE.c.measure_id.in_(sa.bindparam("ids", expanding=True))
-)
+              _MONTH.c.actual_validated_by, sa.cast(sa.null(), _VALUE.c.name.type).label("name"),
+              sa.cast(sa.null(), _VALUE.c.value.type).label("value"))
+    .where(_MONTH.c.measure_id.in_(_IDS))
+    .where(sa.or_(_MONTH.c.plan.is_not(None), _MONTH.c.forecast.is_not(None), _MONTH.c.actual.is_not(None))),
+    sa.select(_VALUE.c.measure_id, sa.cast(sa.null(), _MONTH.c.month.type), sa.cast(sa.null(), _MONTH.c.plan.type),
+              sa.cast(sa.null(), _MONTH.c.forecast.type), sa.cast(sa.null(), _MONTH.c.actual.type),
+              sa.cast(sa.null(), _MONTH.c.actual_validated_by.type), _VALUE.c.name, _VALUE.c.value)
+    .where(_VALUE.c.measure_id.in_(_IDS)),
+).order_by(sa.literal_column("measure_id"), sa.literal_column("month"))  # fmt: skip
 
 
 def measure_details(*, connection: Connection, keys: Collection[str]) -> dict[str, ApiMeasure]:
-    """Several measures with their months and custom field values, by upper-case key, in three
+    """Several measures with their months and custom field values, by upper-case key, in two
     statements whatever their number (the API answers concurrent reads of single measures with one
     of these)."""
     if not keys:
@@ -126,9 +130,10 @@ def measure_details(*, connection: Connection, keys: Collection[str]) -> dict[st
     values: dict[int, dict[str, str]] = {row.id: {} for row in rows}
     if months:
         for m in connection.execute(_MANY_MONTHS, {"ids": list(months)}):
-            months[m[0]].append(ApiMonth(m[1], m[2], m[3], m[4], m[5] is not None))
-        for measure_id, name, value in connection.execute(_MANY_VALUES, {"ids": list(months)}):
-            values[measure_id][name] = value
+            if m[6] is not None:
+                values[m[0]][m[6]] = m[7]
+            else:
+                months[m[0]].append(ApiMonth(m[1], m[2], m[3], m[4], m[5] is not None))
     found = {}
     for row in rows:
         record = _record(row)

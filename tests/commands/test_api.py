@@ -305,4 +305,4 @@ async def test_reads_waiting_together_cost_one_read_of_the_database(bot: Bot) ->
     assert [record.measure.key if record else None for _, record in found] == ["M-1", "M-2", "M-1", None]
     assert {holder.name for holder, _ in found if holder} == {"bi"}
     measured = [s for s in statements if "measure" in s.lower()]
-    assert len(measured) == 3, statements  # measures, then months, then custom field values
+    assert len(measured) == 2, statements  # measures, then their months with their custom field values
