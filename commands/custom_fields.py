@@ -57,7 +57,8 @@ async def field(call: Invocation) -> None:
         ]
         return ("Saved. " if typed else "") + f"*{key}* — custom fields:\n" + "\n".join(lines)
 
-    await call.reply(truncate(await call.deps.transaction(work), 3000))
+    run = call.deps.transaction if typed else call.deps.read  # a listing takes no write lock
+    await call.reply(truncate(await run(work), 3000))
 
 
 def _shown(kind: FieldType, shown: str) -> str:

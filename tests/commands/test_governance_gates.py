@@ -243,6 +243,9 @@ async def test_a_required_custom_field_is_set_with_measure_field_and_then_the_ga
                           "capex": "1200000", "buyer": CONTROLLER}  # fmt: skip
         audit = session.exec(select(AuditLog).where(AuditLog.action == "fields_changed")).one()
         assert json.loads(audit.detail)["customer_segment"] == ["", "Enterprise"]
+    await bot.client.command(STRANGER, "field M-1")  # anyone may read them
+    await bot.settle()
+    assert "*Capex* (`capex`, money): €1,200,000" in last_reply(bot, STRANGER)
     await bot.client.command(SPONSOR, "show M-1")  # the card shows them
     await bot.settle()
     card = json.dumps(bot.slack.responses(SPONSOR)[-1], ensure_ascii=False)
