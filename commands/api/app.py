@@ -34,6 +34,7 @@ from slackkit.context import Deps
 from storage.api_measures import MAX_PAGE, UnitNotFound, measure_detail, measure_page
 from storage.api_tokens import TokenHolder
 from storage.custom_values import fields_of, set_values
+from storage.models import Measure
 from storage.month_writes import MonthsRefused, put_months
 from storage.organization import style_of
 from storage.queries import get_measure
@@ -96,19 +97,14 @@ async def put_measure_months(request: web.Request) -> web.Response:
 
     def work(session: Session, holder: TokenHolder, body: Any) -> tuple[int, dict[str, Any]]:
         entries = month_entries(body)
-        measure = get_measure(session=session, key=key.upper())
-        if measure is None:
-            raise ApiError(404, "not_found", f"There is no measure {key[:24]}.")
+        measure = _measure_named(session, key)
         try:
             changed = put_months(session=session, measure=measure, entries=entries, actor=holder.actor,
                                  now=deps.clock())  # fmt: skip
         except MonthsRefused as refused:
             details = [{"month": f"{r.month:%Y-%m}", "field": r.kind, "message": r.reason} for r in refused.refusals]
             raise invalid(f"{measure.key}: nothing was changed.", details) from None
-        session.flush()  # read back on the session's connection, as written
-        record = measure_detail(connection=session.connection(), key=measure.key)
-        assert record is not None
-        return 200, {"changed": changed, "measure": measure_json(record)}
+        return 200, {"changed": changed, "measure": _as_written(session, measure)}
 
     return await access.write(request, _months_deeds, work)
 
@@ -119,21 +115,31 @@ async def put_measure_fields(request: web.Request) -> web.Response:
 
     def work(session: Session, holder: TokenHolder, body: Any) -> tuple[int, dict[str, Any]]:
         typed = field_entries(body)
-        measure = get_measure(session=session, key=key.upper())
-        if measure is None:
-            raise ApiError(404, "not_found", f"There is no measure {key[:24]}.")
+        measure = _measure_named(session, key)
         fields = fields_of(session=session, package_id=measure.package_id)
         values, errors = read_values(fields, typed, style_of(session=session, unit_id=measure.package_id))
         if errors:
             details = [{"field": name, "message": why} for name, why in errors.items()]
             raise invalid(f"{measure.key}: nothing was changed.", details)
         changed = set_values(session=session, measure=measure, values=values, actor=holder.actor, now=deps.clock())
-        session.flush()
-        record = measure_detail(connection=session.connection(), key=measure.key)
-        assert record is not None
-        return 200, {"changed": sorted(changed), "measure": measure_json(record)}
+        return 200, {"changed": sorted(changed), "measure": _as_written(session, measure)}
 
     return await access.write(request, lambda _body: (Deed.EDIT,), work)
+
+
+def _measure_named(session: Session, key: str) -> Measure:
+    measure = get_measure(session=session, key=key.upper())
+    if measure is None:
+        raise ApiError(404, "not_found", f"There is no measure {key[:24]}.")
+    return measure
+
+
+def _as_written(session: Session, measure: Measure) -> dict[str, Any]:
+    """The measure's JSON read back on the session's connection, as this write left it."""
+    session.flush()
+    record = measure_detail(connection=session.connection(), key=measure.key)
+    assert record is not None
+    return measure_json(record)
 
 
 async def post_actuals(request: web.Request) -> web.Response:
