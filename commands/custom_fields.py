@@ -11,9 +11,10 @@ from sqlmodel import Session
 from commands.invocation import Invocation, Subcommand
 from domain.custom_fields import read_values, show_value
 from domain.governance import FieldType
+from domain.parsing import parse_user_mention
 from domain.policy import Deed, Party, may
 from messages.text import escape, truncate
-from slackkit.people import is_admin
+from slackkit.people import NOT_A_PERSON, is_admin, people_errors
 from storage.custom_values import fields_of, set_values, values_of
 from storage.organization import style_of
 from storage.queries import get_measure
@@ -33,6 +34,9 @@ async def field(call: Invocation) -> None:
         return
     admin = await is_admin(call.deps, call.user_id) if typed else False
     now = call.deps.clock()
+    if typed and (refused := await _not_people(call, key, typed)):
+        await call.reply(f"Nothing was changed. {refused}: {NOT_A_PERSON}")
+        return
 
     def work(session: Session) -> str:
         measure = get_measure(session=session, key=key)
@@ -59,6 +63,19 @@ async def field(call: Invocation) -> None:
 
     run = call.deps.transaction if typed else call.deps.read  # a listing takes no write lock
     await call.reply(truncate(await run(work), 3000))
+
+
+async def _not_people(call: Invocation, key: str, typed: dict[str, str]) -> str:
+    """The person fields among `typed` whose value is not a person of this workspace, comma-separated."""
+
+    def person_fields(session: Session) -> set[str]:
+        measure = get_measure(session=session, key=key)
+        fields = fields_of(session=session, package_id=measure.package_id) if measure else ()
+        return {f.name for f in fields if f.type == FieldType.USER}
+
+    people = {name: parse_user_mention(typed[name]) for name in await call.deps.read(person_fields) if typed.get(name)}
+    picked = {name: person for name, person in people.items() if person}  # not a mention: read_values says so
+    return ", ".join(sorted(await people_errors(call.deps, picked))) if picked else ""
 
 
 def _shown(kind: FieldType, shown: str) -> str:

@@ -231,6 +231,11 @@ async def test_a_required_custom_field_is_set_with_measure_field_and_then_the_ga
     assert "not an amount" in refused and "“colour” is not a field" in refused
     with bot.session() as session:
         assert session.exec(select(MeasureFieldValue)).all() == []  # all or nothing
+    await bot.client.command(OWNER, "field M-1 customer_segment=SMB buyer=U0NOBODY")  # no such person
+    await bot.settle()
+    assert last_reply(bot, OWNER).startswith("Nothing was changed. buyer: Choose a person")
+    with bot.session() as session:
+        assert session.exec(select(MeasureFieldValue)).all() == []  # not even the segment
     await bot.client.command(OWNER, f"field M-1 customer_segment=enterprise contract_ref=C 2027/114 <!channel> "
                                     f"capex=€1.2m buyer=<@{CONTROLLER}>")  # fmt: skip
     await bot.settle()
