@@ -23,6 +23,14 @@ def plan_frozen(stage: Stage, held_from: str | None = None, *, frozen_from: Stag
     return stage in frozen or (stage is Stage.ON_HOLD and held_from in frozen)
 
 
+def freezes(before: Stage | None, after: Stage, *, frozen_from: Stage = Stage.DI3) -> bool:
+    """Whether moving a measure from `before` (None: a new one) to `after` freezes its plan: the
+    plan it has then becomes the one decided."""
+    return plan_frozen(after, frozen_from=frozen_from) and (
+        before is None or not plan_frozen(before, frozen_from=frozen_from)
+    )
+
+
 @dataclass(frozen=True)
 class MeasureFacts:
     """What the gates look at: the measure's fields, and the closed months of its plan without a

@@ -14,7 +14,7 @@ from domain.enums import Stage
 from domain.gate_policy import GateFacts, governed_chain, readiness, usergroups_named
 from domain.governance import PortfolioGovernance
 from domain.policy import Deed, Party, may
-from domain.stage_gates import GateRefused, MeasureFacts, RequestKind, Role, hold, plan_frozen, plan_request, resume
+from domain.stage_gates import GateRefused, MeasureFacts, RequestKind, Role, freezes, hold, plan_request, resume
 from storage.calendars import calendars_of
 from storage.custom_values import values_of
 from storage.governance import policy_in_force
@@ -205,9 +205,7 @@ def _apply(*, session: Session, request: GateRequest, measure: Measure, now: dat
     reschedule(session=session, measure=measure, now=now)
     session.add(measure)
     frozen_from = portfolio_rules_of(session=session, package_id=measure.package_id).plan_frozen_from
-    if plan_frozen(Stage(measure.stage), frozen_from=frozen_from) and not plan_frozen(
-        Stage(old), frozen_from=frozen_from
-    ):
+    if freezes(Stage(old), Stage(measure.stage), frozen_from=frozen_from):
         freeze_plan(session=session, measure_id=measure.id or 0)  # the plan as it stands is the baseline from now on
     record_audit(
         session=session, actor="system", entity="measure", entity_key=measure.key, action="stage_changed",

@@ -16,7 +16,7 @@ from domain.escalation_rules import PortfolioRules
 from domain.measure_schema import SCALARS, Key, MeasureDraft
 from domain.parsing import RiskLine
 from domain.schedule import next_checkin_for
-from domain.stage_gates import MeasureFacts, plan_frozen, stage_for_new
+from domain.stage_gates import MeasureFacts, freezes, plan_frozen, stage_for_new
 from storage.actuals import closed_through_of
 from storage.models import Dependency, Evidence, Measure, MeasureMonth, Person, Risk, Unit
 from storage.organization import organization_of, settings_of, style_of
@@ -134,9 +134,7 @@ def create_measure(
     session.flush()
     _replace_children(session=session, measure=measure, draft=draft, actor=actor)
     frozen_from = portfolio_rules_of(session=session, package_id=draft.package_id).plan_frozen_from
-    if plan_frozen(
-        Stage(stage), frozen_from=frozen_from
-    ):  # placed at a decided stage (an import): its plan is the one decided
+    if freezes(None, Stage(stage), frozen_from=frozen_from):  # placed at a decided stage (an import)
         freeze_plan(session=session, measure_id=measure.id or 0)
     record_audit(
         session=session, actor=actor, entity="measure", entity_key=measure.key, action="created",
@@ -230,11 +228,7 @@ def update_measure(
     measure.updated_at = now
     session.add(measure)
     _replace_children(session=session, measure=measure, draft=draft, actor=actor)
-    if (
-        "stage" in changes
-        and plan_frozen(Stage(measure.stage), frozen_from=frozen_from)
-        and not plan_frozen(Stage(changes["stage"][0]), frozen_from=frozen_from)
-    ):
+    if "stage" in changes and freezes(Stage(changes["stage"][0]), Stage(measure.stage), frozen_from=frozen_from):
         freeze_plan(session=session, measure_id=measure.id or 0)
     record_audit(
         session=session,
